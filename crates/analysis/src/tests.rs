@@ -1,0 +1,225 @@
+//! Behaviour of the whole pipeline, as a table of inputs and expected tokens, plus
+//! properties checked on arbitrary Unicode.
+
+use proptest::prelude::*;
+use unicode_normalization::UnicodeNormalization;
+
+use super::*;
+
+fn texts(tokens: &[Token]) -> Vec<&str> {
+    tokens.iter().map(|t| t.text.as_str()).collect()
+}
+
+macro_rules! stream_cases {
+    ($($name:ident: $stream:ident($input:expr) => [$($token:expr),*],)*) => {$(
+        #[test]
+        fn $name() {
+            let analysis = analyze($input);
+            let expected: Vec<&str> = vec![$($token),*];
+            assert_eq!(texts(&analysis.$stream), expected, "input {:?}", $input);
+        }
+    )*};
+}
+
+stream_cases! {
+    exact_keeps_marks: exact("Xử lý nước thải") => ["xử", "lý", "nước", "thải"],
+    folded_person: folded("Đặng Minh Anh") => ["dang", "minh", "anh"],
+    folded_city_caps: folded("ĐÀ NẴNG") => ["da", "nang"],
+    folded_cong_hoa: folded("Cộng Hòa") => ["cong", "hoa"],
+    folded_french: folded("crème brûlée") => ["creme", "brulee"],
+    folded_eth: folded("Ðor") => ["ðor"],
+    folded_i_y: folded("kĩ thuật kỹ thuật") => ["ky", "thuat", "ky", "thuat"],
+    exact_i_y: exact("xử lí") => ["xử", "lý"],
+    no_stopwords: exact("thiết bị không dây") => ["thiết", "bị", "không", "dây"],
+    bigrams_exact: exact_bigrams("xử lý nước thải") => ["xử lý", "lý nước", "nước thải"],
+    bigrams_stop_at_comma: folded_bigrams("nước thải, chất thải") => ["nuoc thai", "chat thai"],
+    bigrams_stop_at_period: folded_bigrams("Máy sấy. Lò hơi") => ["may say", "lo hoi"],
+    unit_split: exact("công suất 5kW") => ["công", "suất", "5", "5kw", "kw"],
+    unit_with_space: exact("5 kW") => ["5", "kw"],
+    thousands: exact("1.500.000 đồng") => ["1.500.000", "1500000", "đồng"],
+    decimal_comma: exact("2,5 tấn") => ["2,5", "2.5", "tấn"],
+    version: exact("công nghiệp 4.0") => ["công", "nghiệp", "4.0"],
+    formulas: exact("CO2 và H2O2") => ["co2", "và", "h2o2"],
+    standard_code: exact("QCVN 14:2008/BTNMT") => ["qcvn", "14", "2008", "btnmt"],
+    standard_code_bigrams: folded_bigrams("QCVN 14:2008/BTNMT") => ["qcvn 14", "14 2008", "2008 btnmt"],
+    per_day: exact("20 m3/ngày") => ["20", "m3", "ngày"],
+    dotted_city: exact("TP.HCM") => ["tp", "hcm"],
+    english_stemmed_in_folded: folded("Solar dryers") => ["solar", "dryer"],
+    english_kept_in_exact: exact("Solar dryers") => ["solar", "dryers"],
+    chinese_words: exact("污水处理") => ["污水处理", "污水", "处理"],
+    mixed_scripts: exact("Hệ thống RO 反渗透") => ["hệ", "thống", "ro", "反渗透", "渗透"],
+    zero_width_space: exact("nước\u{200B}thải") => ["nước", "thải"],
+    nbsp: exact("nước\u{00A0}thải") => ["nước", "thải"],
+}
+
+#[test]
+fn nfc_nfd_and_old_style_give_identical_tokens() {
+    for (new_style, old_style) in [
+        ("hòa tan", "hoà tan"),
+        ("thủy sản", "thuỷ sản"),
+        ("khỏe", "khoẻ"),
+        ("ủy ban", "uỷ ban"),
+    ] {
+        let reference = analyze(new_style);
+        for variant in [
+            old_style.to_string(),
+            old_style.nfd().collect::<String>(),
+            new_style.nfd().collect::<String>(),
+            old_style.to_uppercase(),
+        ] {
+            let analysis = analyze(&variant);
+            assert_eq!(
+                texts(&analysis.exact),
+                texts(&reference.exact),
+                "{variant:?}"
+            );
+            assert_eq!(
+                texts(&analysis.folded),
+                texts(&reference.folded),
+                "{variant:?}"
+            );
+            assert_eq!(
+                texts(&analysis.exact_bigrams),
+                texts(&reference.exact_bigrams)
+            );
+        }
+    }
+}
+
+#[test]
+fn offsets_slice_the_original_surface_form() {
+    let inputs = [
+        "Xử lý nước thải",
+        "Xu\u{031B}\u{0309} ly\u{0301} nu\u{031B}\u{0301}o\u{031B}c tha\u{0309}i",
+        "THUỶ SẢN 5kW 1.500.000 đồng",
+        "Hệ thống RO 反渗透 TP.HCM",
+    ];
+    for input in inputs {
+        let analysis = analyze(input);
+        for token in analysis.exact.iter().chain(&analysis.folded) {
+            let surface = &input[token.start..token.end];
+            let normalized = normalize::normalize_word(surface);
+            let folded = stem::stem_if_english(&fold_diacritics(&normalized));
+            let variant = technical::number_variant(&normalized);
+            assert!(
+                token.text == normalized
+                    || token.text == folded
+                    || Some(&token.text) == variant.as_ref(),
+                "{:?} does not come from {surface:?} in {input:?}",
+                token.text
+            );
+        }
+    }
+}
+
+#[test]
+fn highlight_offsets_work_on_nfd_input() {
+    let input: String = "Xử lý nước thải".nfd().collect();
+    let analysis = analyze(&input);
+    let nuoc = analysis
+        .folded
+        .iter()
+        .find(|t| t.text == "nuoc")
+        .expect("nuoc");
+    let surface: String = input[nuoc.start..nuoc.end].nfc().collect();
+    assert_eq!(surface, "nước");
+}
+
+#[test]
+fn one_megabyte_of_text_is_analysed() {
+    let sentence = "Hệ thống xử lý nước thải 20 m3/ngày, đạt QCVN 14:2008/BTNMT; 污水处理设备. ";
+    let text = sentence.repeat(1_000_000 / sentence.len());
+    let analysis = analyze(&text);
+    assert!(analysis.exact.len() > 100_000);
+    assert!(analysis
+        .exact
+        .windows(2)
+        .all(|w| w[0].position <= w[1].position));
+}
+
+fn vietnamese_like_text() -> impl Strategy<Value = String> {
+    let pieces = prop_oneof![
+        Just("nước".to_string()),
+        Just("thải".to_string()),
+        Just("hoà".to_string()),
+        Just("thuỷ".to_string()),
+        Just("Đ".to_string()),
+        Just("ð".to_string()),
+        Just("kĩ".to_string()),
+        Just("5kW".to_string()),
+        Just("1.500.000".to_string()),
+        Just("QCVN 14:2008/BTNMT".to_string()),
+        Just("反渗透".to_string()),
+        Just("\u{200B}".to_string()),
+        Just("\u{200D}".to_string()),
+        Just("\u{00AD}".to_string()),
+        Just("👩‍🔬".to_string()),
+        Just("שלום".to_string()),
+        Just("مرحبا".to_string()),
+        Just(" ".to_string()),
+        Just(", ".to_string()),
+        Just(".".to_string()),
+        "[a-zA-Z0-9 .,:/']{0,8}",
+        "[\u{0300}-\u{036F}]{1,6}",
+        any::<char>().prop_map(String::from),
+    ];
+    prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+}
+
+fn check_invariants(text: &str, analysis: &Analysis) {
+    for stream in [
+        &analysis.exact,
+        &analysis.folded,
+        &analysis.exact_bigrams,
+        &analysis.folded_bigrams,
+    ] {
+        let mut last_start = 0;
+        for token in stream.iter() {
+            assert!(text.is_char_boundary(token.start) && text.is_char_boundary(token.end));
+            assert!(token.start < token.end && token.end <= text.len());
+            assert!(token.start >= last_start, "starts must not decrease");
+            last_start = token.start;
+            assert!(!token.text.is_empty());
+        }
+    }
+    for token in &analysis.folded {
+        assert_eq!(
+            fold_diacritics(&token.text),
+            token.text,
+            "folding is idempotent"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn arbitrary_unicode_never_panics(text in any::<String>()) {
+        let analysis = analyze(&text);
+        check_invariants(&text, &analysis);
+    }
+
+    #[test]
+    fn vietnamese_like_text_keeps_invariants(text in vietnamese_like_text()) {
+        let analysis = analyze(&text);
+        check_invariants(&text, &analysis);
+    }
+
+    #[test]
+    fn nfc_and_nfd_give_the_same_tokens(text in vietnamese_like_text()) {
+        let nfc: String = text.nfc().collect();
+        let nfd: String = text.nfd().collect();
+        let a = analyze(&nfc);
+        let b = analyze(&nfd);
+        prop_assert_eq!(texts(&a.exact), texts(&b.exact));
+        prop_assert_eq!(texts(&a.folded), texts(&b.folded));
+        prop_assert_eq!(texts(&a.folded_bigrams), texts(&b.folded_bigrams));
+    }
+
+    #[test]
+    fn folding_is_idempotent(text in any::<String>()) {
+        let once = fold_diacritics(&text);
+        prop_assert_eq!(fold_diacritics(&once), once);
+    }
+}
