@@ -2,6 +2,8 @@
 //! exchange. This file only parses arguments and calls the library crates.
 
 mod analyze_cmd;
+mod eval_cmd;
+mod index_cmd;
 
 use std::process::ExitCode;
 
@@ -11,6 +13,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Typical session on a fresh machine:
 ///
+///   techmatch index --index data/index index-data/supplies.jsonl   # build an index
 ///   techmatch analyze "Xử lý nước thải 20 m3/ngày"   # see how a text is tokenised
 #[derive(Parser)]
 #[command(name = "techmatch", version, about, long_about, verbatim_doc_comment)]
@@ -23,12 +26,20 @@ struct Cli {
 enum Command {
     /// Show how the analyzers see a text: exact, folded and bigram tokens with byte offsets.
     Analyze(analyze_cmd::AnalyzeArgs),
+    /// Ingest supplies (.jsonl, .csv, .xlsx) into an index; upserts by id, all or nothing.
+    Index(index_cmd::IndexArgs),
+    /// Relevance metrics of a TREC run against qrels (nDCG, MAP, MRR, P, Recall, judged); with
+    /// a second run, the paired comparison with randomization-test p-values.
+    Eval(eval_cmd::EvalArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let result = match cli.command {
         Command::Analyze(args) => analyze_cmd::run(args),
+        Command::Index(args) => index_cmd::run(args),
+        Command::Eval(args) => eval_cmd::run(args),
     };
     match result {
         Ok(code) => code,
@@ -37,4 +48,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs go to stderr; `TECHMATCH_LOG` sets the filter (e.g. `info`, `techmatch_query=debug`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TECHMATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }

@@ -1,0 +1,226 @@
+//! `techmatch index`: ingest supply files into an index.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use techmatch_indexer::{ingest, IndexerError, IngestOptions, IngestReport, SupplyIndex};
+
+/// Arguments of `techmatch index`.
+#[derive(Args)]
+#[command(after_help = "\
+Examples:
+  techmatch index --index data/index index-data/supplies.jsonl
+  techmatch index --index data/index --skip-invalid --rejects rejects.jsonl export.xlsx
+  techmatch index --index data/index --delete TS-0001 TS-0002
+  techmatch index --index data/index --rebuild index-data/supplies.jsonl
+
+Input: .jsonl (one JSON object per line), .csv (header row with the field names, lists
+separated by ';') or .xlsx (first sheet, same header). Records are upserted by id.
+By default the whole ingest is one commit: if any record is invalid, nothing is written,
+every problem is listed as FILE:LINE: field FIELD: reason, and the exit code is 1.")]
+pub struct IndexArgs {
+    /// Index directory (created if absent).
+    #[arg(long, env = "TECHMATCH_INDEX")]
+    index: PathBuf,
+    /// Commit the valid records even if some are invalid; the rejects go to --rejects.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Where --skip-invalid writes the rejected records (JSON Lines, one per record).
+    #[arg(long, default_value = "rejects.jsonl")]
+    rejects: PathBuf,
+    /// Delete these record ids (in the same commit as the files, if any).
+    #[arg(long, num_args = 1.., value_name = "ID")]
+    delete: Vec<String>,
+    /// Replace the whole index with the given files (also after an analyzer upgrade).
+    #[arg(long)]
+    rebuild: bool,
+    /// Writer memory budget in MiB.
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(16..=8192))]
+    memory_mb: u64,
+    /// Largest accepted record in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_record_bytes: usize,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Supply files to ingest.
+    files: Vec<PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(args: IndexArgs) -> Result<ExitCode> {
+    if args.files.is_empty() && args.delete.is_empty() {
+        anyhow::bail!("nothing to do: give supply files to ingest and/or --delete ID...");
+    }
+    for file in &args.files {
+        if !file.is_file() {
+            anyhow::bail!("{}: no such file", file.display());
+        }
+    }
+    let index = match SupplyIndex::open_or_create(&args.index) {
+        Ok(index) => index,
+        Err(IndexerError::AnalyzerMismatch { .. } | IndexerError::NotAnIndex { .. })
+            if args.rebuild && args.index.join("meta.json").exists() =>
+        {
+            return rebuild_from_scratch(&args);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    ingest_into(&index, &args)
+}
+
+fn ingest_into(index: &SupplyIndex, args: &IndexArgs) -> Result<ExitCode> {
+    let mut writer = index.writer((args.memory_mb as usize) << 20)?;
+    for id in &args.delete {
+        writer.delete(id);
+    }
+    let options = IngestOptions {
+        skip_invalid: args.skip_invalid,
+        replace_all: args.rebuild,
+        read: techmatch_indexer::read::ReadOptions {
+            max_record_bytes: args.max_record_bytes,
+        },
+    };
+    let progress = ProgressBar::new_spinner();
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {pos} records read, {per_sec} [{elapsed}] {msg}")
+            .expect("valid template"),
+    );
+    let report = ingest(
+        &mut writer,
+        &args.files,
+        &options,
+        index.provinces(),
+        |report| {
+            if report.read % 64 == 0 {
+                progress.set_position(report.read as u64);
+            }
+        },
+    )?;
+    progress.finish_and_clear();
+    writer.finish()?;
+    print_report(index, args, &report)
+}
+
+/// After an analyzer or schema change the old index cannot be reused: build a new one beside
+/// it and swap directories, so the old one stays intact until the new one is committed.
+fn rebuild_from_scratch(args: &IndexArgs) -> Result<ExitCode> {
+    let parent = args.index.parent().unwrap_or(Path::new("."));
+    let name = args
+        .index
+        .file_name()
+        .map_or("index".into(), |n| n.to_string_lossy().to_string());
+    let fresh = parent.join(format!(".{name}.rebuild-{}", std::process::id()));
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    tracing::info!(dir = %args.index.display(), "index built by another techmatch version: rebuilding beside it");
+    let index = SupplyIndex::open_or_create(&fresh)?;
+    let code = ingest_into(&index, args)?;
+    if code != ExitCode::SUCCESS {
+        std::fs::remove_dir_all(&fresh).ok();
+        return Ok(code);
+    }
+    drop(index);
+    std::fs::rename(&args.index, &old).context("moving the old index aside")?;
+    std::fs::rename(&fresh, &args.index).context("moving the new index in place")?;
+    std::fs::remove_dir_all(&old).ok();
+    Ok(code)
+}
+
+fn print_report(index: &SupplyIndex, args: &IndexArgs, report: &IngestReport) -> Result<ExitCode> {
+    let reader = index.reader()?;
+    reader.reload()?;
+    let total = reader.searcher().num_docs();
+    let mut stderr = std::io::stderr().lock();
+    for field in &report.unknown_fields {
+        writeln!(stderr, "warning: unknown field '{field}' ignored")?;
+    }
+    for province in report.unknown_provinces.iter().take(20) {
+        writeln!(
+            stderr,
+            "warning: province '{province}' is not a known unit; kept as written"
+        )?;
+    }
+    for error in report.rejected.iter().take(200) {
+        writeln!(stderr, "{error}")?;
+    }
+    if report.rejected.len() > 200 {
+        writeln!(
+            stderr,
+            "... and {} more problems",
+            report.rejected.len() - 200
+        )?;
+    }
+    if args.skip_invalid && report.rejected_records > 0 {
+        write_rejects(&args.rejects, report)?;
+        writeln!(
+            stderr,
+            "rejected records written to {}",
+            args.rejects.display()
+        )?;
+    }
+    let status = if report.committed {
+        "committed"
+    } else {
+        "NOT committed (fix the errors above, or use --skip-invalid)"
+    };
+    writeln!(
+        stderr,
+        "read {}, indexed {}, rejected {}, deleted {} in {:.2} s ({:.0} docs/s); {status}; index now holds {total} records",
+        report.read,
+        report.indexed,
+        report.rejected_records,
+        args.delete.len(),
+        report.seconds,
+        report.docs_per_second(),
+    )?;
+    if args.json {
+        let summary = serde_json::json!({
+            "read": report.read,
+            "indexed": report.indexed,
+            "rejected": report.rejected_records,
+            "deleted": args.delete.len(),
+            "committed": report.committed,
+            "seconds": report.seconds,
+            "docs_per_second": report.docs_per_second(),
+            "documents": total,
+            "errors": report.rejected,
+        });
+        println!("{summary}");
+    }
+    Ok(if report.committed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// One line per rejected record: where it is, its id, and every problem with it.
+fn write_rejects(path: &Path, report: &IngestReport) -> Result<()> {
+    let mut by_record: BTreeMap<(String, usize), Vec<&techmatch_indexer::RecordError>> =
+        BTreeMap::new();
+    for error in &report.rejected {
+        by_record
+            .entry((error.file.clone(), error.line))
+            .or_default()
+            .push(error);
+    }
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+    );
+    for ((file, line), errors) in by_record {
+        let problems: Vec<_> = errors
+            .iter()
+            .map(|e| serde_json::json!({"field": e.field, "reason": e.reason}))
+            .collect();
+        let entry =
+            serde_json::json!({"file": file, "line": line, "id": errors[0].id, "errors": problems});
+        writeln!(out, "{entry}")?;
+    }
+    out.flush()?;
+    Ok(())
+}

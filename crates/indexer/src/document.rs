@@ -1,0 +1,94 @@
+//! A validated [`Supply`] becomes a tantivy document: one analysis per text, four token
+//! streams fed as pre-tokenised text, facet values, and the record stored as JSON.
+
+use tantivy::schema::Value as _;
+use tantivy::tokenizer::PreTokenizedString;
+use tantivy::{DateTime, TantivyDocument};
+use techmatch_analysis::tokenizer::to_tantivy_token;
+use techmatch_analysis::{analyze, TokenStreamKind};
+
+use crate::province::Provinces;
+use crate::record::Supply;
+use crate::schema::{SupplySchema, TextField};
+
+/// The text of one field of a supply; keywords are joined by newlines.
+pub fn field_text(supply: &Supply, field: TextField) -> Option<String> {
+    match field {
+        TextField::Title => Some(supply.title.clone()),
+        TextField::Keywords => (!supply.keywords.is_empty()).then(|| supply.keywords.join("\n")),
+        TextField::Summary => supply.summary.clone(),
+        TextField::Description => supply.description.clone(),
+        TextField::Owner => supply.owner.clone(),
+    }
+}
+
+/// The facet value of a province: the canonical unit when known, else the text as written.
+pub fn province_facet(provinces: &Provinces, province: &str) -> String {
+    provinces
+        .resolve(province)
+        .map_or_else(|| province.trim().to_string(), |p| p.name.clone())
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
+pub fn date_to_datetime(date: &str) -> Option<DateTime> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(date, &format).ok()?;
+    let seconds = date.midnight().assume_utc().unix_timestamp();
+    Some(DateTime::from_timestamp_secs(seconds))
+}
+
+/// Builds the document of a supply.
+pub fn to_document(
+    schema: &SupplySchema,
+    provinces: &Provinces,
+    supply: &Supply,
+) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_text(schema.id, &supply.id);
+    let source = serde_json::to_string(supply).expect("a supply serialises to JSON");
+    doc.add_text(schema.source, &source);
+    for field in TextField::ALL {
+        let Some(text) = field_text(supply, field) else {
+            continue;
+        };
+        let analysis = analyze(&text);
+        for kind in TokenStreamKind::ALL {
+            let tokens = analysis.stream(kind).iter().map(to_tantivy_token).collect();
+            doc.add_pre_tokenized_text(
+                schema.text_field(field, kind),
+                PreTokenizedString {
+                    text: String::new(),
+                    tokens,
+                },
+            );
+        }
+    }
+    if let Some(sector) = &supply.sector {
+        doc.add_text(schema.sector, sector);
+    }
+    if let Some(country) = &supply.country {
+        doc.add_text(schema.country, country);
+    }
+    if let Some(province) = &supply.province {
+        doc.add_text(schema.province, province_facet(provinces, province));
+    }
+    if let Some(lang) = supply.lang {
+        doc.add_text(schema.lang, lang.code());
+    }
+    for mode in &supply.transfer {
+        doc.add_text(schema.transfer, mode);
+    }
+    if let Some(trl) = supply.trl {
+        doc.add_u64(schema.trl, u64::from(trl));
+    }
+    if let Some(date) = supply.updated.as_deref().and_then(date_to_datetime) {
+        doc.add_date(schema.updated, date);
+    }
+    doc
+}
+
+/// Reads the stored record back from a document.
+pub fn from_document(schema: &SupplySchema, doc: &TantivyDocument) -> Option<Supply> {
+    let source = doc.get_first(schema.source)?.as_str()?;
+    serde_json::from_str(source).ok()
+}

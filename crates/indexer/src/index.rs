@@ -1,0 +1,247 @@
+//! The supply index on disk: opening (with the analyzer version check), the writer
+//! lifecycle (upsert, delete, commit, rollback) and the commit metadata.
+//!
+//! The analyzer version and commit time travel in tantivy's commit payload, written in the
+//! same atomic step as the commit itself: there is no side file that could disagree with the
+//! index after a crash.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::directory::MmapDirectory;
+use tantivy::indexer::UserOperation;
+use tantivy::{
+    Index, IndexReader, IndexWriter, Opstamp, ReloadPolicy, TantivyDocument, TantivyError, Term,
+};
+use techmatch_analysis::ANALYZER_VERSION;
+
+use crate::document::to_document;
+use crate::error::{IndexerError, Result};
+use crate::province::Provinces;
+use crate::record::Supply;
+use crate::schema::SupplySchema;
+
+/// Default writer memory budget: 128 MiB, shared by the indexing threads.
+pub const DEFAULT_WRITER_MEMORY: usize = 128 << 20;
+
+/// Metadata saved with every commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitMeta {
+    /// Analyzer version that produced the tokens.
+    pub analyzer_version: u32,
+    /// Version of techmatch that wrote the commit.
+    pub techmatch_version: String,
+    /// Commit time, seconds since the Unix epoch.
+    pub committed_at: i64,
+}
+
+impl CommitMeta {
+    fn now() -> CommitMeta {
+        CommitMeta {
+            analyzer_version: ANALYZER_VERSION,
+            techmatch_version: env!("CARGO_PKG_VERSION").to_string(),
+            committed_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        }
+    }
+}
+
+/// An opened supply index.
+#[derive(Clone)]
+pub struct SupplyIndex {
+    index: Index,
+    schema: SupplySchema,
+    provinces: std::sync::Arc<Provinces>,
+    dir: Option<PathBuf>,
+}
+
+impl SupplyIndex {
+    /// Opens the index in `dir`, creating the directory and an empty index when absent.
+    pub fn open_or_create(dir: &Path) -> Result<SupplyIndex> {
+        if dir.join("meta.json").exists() {
+            return SupplyIndex::open(dir);
+        }
+        std::fs::create_dir_all(dir)?;
+        if std::fs::read_dir(dir)?.next().is_some() {
+            return Err(IndexerError::NotAnIndex {
+                dir: dir.to_path_buf(),
+                reason: "the directory is not empty and has no meta.json".into(),
+            });
+        }
+        let schema = SupplySchema::new();
+        let directory = MmapDirectory::open(dir).map_err(TantivyError::from)?;
+        let index = Index::create(directory, schema.schema.clone(), Default::default())?;
+        Ok(SupplyIndex::wrap(index, schema, Some(dir)))
+    }
+
+    /// Opens an existing index; fails with a rebuild hint if the analyzer changed.
+    pub fn open(dir: &Path) -> Result<SupplyIndex> {
+        if !dir.join("meta.json").exists() {
+            return Err(IndexerError::NotAnIndex {
+                dir: dir.to_path_buf(),
+                reason: "no index here (build one with: techmatch index --index DIR FILE...)"
+                    .into(),
+            });
+        }
+        let index = Index::open_in_dir(dir)?;
+        let schema = SupplySchema::new();
+        if index.schema() != schema.schema {
+            return Err(IndexerError::NotAnIndex {
+                dir: dir.to_path_buf(),
+                reason: "its schema differs from this techmatch version's".into(),
+            });
+        }
+        if let Some(meta) = read_commit_meta(&index)? {
+            if meta.analyzer_version != ANALYZER_VERSION {
+                return Err(IndexerError::AnalyzerMismatch {
+                    dir: dir.to_path_buf(),
+                    found: meta.analyzer_version,
+                    expected: ANALYZER_VERSION,
+                });
+            }
+        }
+        Ok(SupplyIndex::wrap(index, schema, Some(dir)))
+    }
+
+    /// An index in memory (tests, benchmarks).
+    pub fn create_in_ram() -> SupplyIndex {
+        let schema = SupplySchema::new();
+        let index = Index::create_in_ram(schema.schema.clone());
+        SupplyIndex::wrap(index, schema, None)
+    }
+
+    fn wrap(index: Index, schema: SupplySchema, dir: Option<&Path>) -> SupplyIndex {
+        techmatch_analysis::register(&index);
+        SupplyIndex {
+            index,
+            schema,
+            provinces: std::sync::Arc::new(Provinces::bundled()),
+            dir: dir.map(Path::to_path_buf),
+        }
+    }
+
+    /// The tantivy index.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// The schema handles.
+    pub fn schema(&self) -> &SupplySchema {
+        &self.schema
+    }
+
+    /// The province table used for facets.
+    pub fn provinces(&self) -> &Provinces {
+        &self.provinces
+    }
+
+    /// The directory, for on-disk indexes.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// A reader that reloads on commit.
+    pub fn reader(&self) -> Result<IndexReader> {
+        Ok(self
+            .index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?)
+    }
+
+    /// The metadata of the last commit, if any.
+    pub fn commit_meta(&self) -> Result<Option<CommitMeta>> {
+        read_commit_meta(&self.index)
+    }
+
+    /// Takes the index's single writer lock; a second writer gets [`IndexerError::Locked`].
+    pub fn writer(&self, memory_budget: usize) -> Result<SupplyWriter> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let per_thread_floor = 15 << 20;
+        let threads = threads.min((memory_budget / per_thread_floor).max(1));
+        match self.index.writer_with_num_threads(threads, memory_budget) {
+            Ok(writer) => Ok(SupplyWriter {
+                writer,
+                schema: self.schema.clone(),
+                provinces: self.provinces.clone(),
+                pending: 0,
+            }),
+            Err(TantivyError::LockFailure(..)) => Err(IndexerError::Locked {
+                dir: self.dir.clone().unwrap_or_default(),
+            }),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+fn read_commit_meta(index: &Index) -> Result<Option<CommitMeta>> {
+    let metas = index.load_metas()?;
+    Ok(metas
+        .payload
+        .as_deref()
+        .and_then(|payload| serde_json::from_str(payload).ok()))
+}
+
+/// The writer of a supply index: changes are invisible until [`SupplyWriter::commit`], and
+/// a commit is all or nothing.
+pub struct SupplyWriter {
+    writer: IndexWriter,
+    schema: SupplySchema,
+    provinces: std::sync::Arc<Provinces>,
+    pending: usize,
+}
+
+impl SupplyWriter {
+    /// Adds a supply, replacing any record with the same id.
+    pub fn upsert(&mut self, supply: &Supply) -> Result<()> {
+        let doc: TantivyDocument = to_document(&self.schema, &self.provinces, supply);
+        let id = Term::from_field_text(self.schema.id, &supply.id);
+        self.writer
+            .run([UserOperation::Delete(id), UserOperation::Add(doc)])?;
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Removes the record with this id (a no-op when there is none).
+    pub fn delete(&mut self, id: &str) {
+        self.writer
+            .delete_term(Term::from_field_text(self.schema.id, id));
+        self.pending += 1;
+    }
+
+    /// Removes every record (used by a rebuild, in the same commit as the new records).
+    pub fn delete_all(&mut self) -> Result<()> {
+        self.writer.delete_all_documents()?;
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Operations since the last commit or rollback.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Makes every change since the last commit durable and visible, atomically.
+    pub fn commit(&mut self) -> Result<Opstamp> {
+        let meta = serde_json::to_string(&CommitMeta::now()).expect("commit meta serialises");
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&meta);
+        let opstamp = prepared.commit()?;
+        self.pending = 0;
+        Ok(opstamp)
+    }
+
+    /// Drops every change since the last commit.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.writer.rollback()?;
+        self.pending = 0;
+        Ok(())
+    }
+
+    /// Waits for background merges to finish and releases the lock.
+    pub fn finish(self) -> Result<()> {
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+}

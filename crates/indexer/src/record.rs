@@ -1,0 +1,147 @@
+//! The record model of the data contract: technology supplies (offers) and demands.
+
+use serde::{Deserialize, Serialize};
+use techmatch_analysis::Language;
+
+/// The sector codes of the data contract, with their Vietnamese names.
+pub const SECTORS: &[(&str, &str)] = &[
+    ("agriculture", "Nông nghiệp"),
+    ("food_processing", "Chế biến thực phẩm"),
+    ("aquaculture", "Thủy sản"),
+    ("forestry", "Lâm nghiệp, gỗ"),
+    ("environment", "Môi trường, nước, chất thải"),
+    ("energy", "Năng lượng"),
+    ("mechanical", "Cơ khí, chế tạo máy"),
+    ("automation", "Tự động hóa"),
+    ("ict", "Công nghệ thông tin, điện tử"),
+    ("biotech", "Công nghệ sinh học"),
+    ("healthcare", "Y tế, dược"),
+    ("materials", "Vật liệu"),
+    ("construction", "Xây dựng"),
+    ("chemicals", "Hóa chất"),
+    ("textiles", "Dệt may, da giày"),
+    ("mining", "Khai khoáng"),
+    ("transport", "Giao thông, logistics"),
+];
+
+/// The transfer modes of the data contract.
+pub const TRANSFER_MODES: &[&str] = &[
+    "license",
+    "sale",
+    "joint_venture",
+    "consulting",
+    "training",
+    "equipment",
+];
+
+/// A technology offered for transfer. Text fields are NFC once validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supply {
+    /// Unique, stable identifier, `[A-Za-z0-9._-]{1,64}`.
+    pub id: String,
+    /// Short name of the technology.
+    pub title: String,
+    /// One to three sentences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Long free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Owner-supplied keywords.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// Sector code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
+    /// Organisation that owns or offers the technology.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// ISO 3166-1 alpha-2 code, uppercase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Province as written in the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<String>,
+    /// Language of the text (detected when the record does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<Language>,
+    /// Technology readiness level, 1–9.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trl: Option<u8>,
+    /// Transfer modes offered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transfer: Vec<String>,
+    /// Last update, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+}
+
+impl Supply {
+    /// All searchable text of the record, for language detection.
+    pub fn full_text(&self) -> String {
+        let mut text = self.title.clone();
+        for part in [&self.summary, &self.description].into_iter().flatten() {
+            text.push('\n');
+            text.push_str(part);
+        }
+        for keyword in &self.keywords {
+            text.push('\n');
+            text.push_str(keyword);
+        }
+        text
+    }
+}
+
+/// A technology need posted by an enterprise or a provincial department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Demand {
+    /// Unique identifier.
+    pub id: String,
+    /// Short statement of the need.
+    pub title: String,
+    /// The problem, constraints, scale, budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Sector code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
+    /// Where the enterprise is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<String>,
+    /// Who asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<String>,
+    /// Language of the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<Language>,
+    /// Minimum technology readiness level wanted (extension of the contract).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trl_min: Option<u8>,
+    /// Transfer modes wanted (extension of the contract).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transfer: Vec<String>,
+    /// Preferred owner country, ISO alpha-2 (extension of the contract).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Free labels (ignored by matching; used by evaluation reports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+impl Demand {
+    /// Title and description as one text.
+    pub fn full_text(&self) -> String {
+        match &self.description {
+            Some(description) => format!("{}\n{}", self.title, description),
+            None => self.title.clone(),
+        }
+    }
+}
+
+/// The Vietnamese name of a sector code.
+pub fn sector_name_vi(code: &str) -> Option<&'static str> {
+    SECTORS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, name)| *name)
+}

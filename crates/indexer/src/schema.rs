@@ -1,0 +1,159 @@
+//! The tantivy schema of the supply index.
+//!
+//! Each text field of a record (title, keywords, summary, description, owner) is indexed
+//! four times, once per token stream of the analysis crate: `{field}_exact`,
+//! `{field}_folded`, `{field}_exact_bi`, `{field}_folded_bi`. Separate fields keep exact and
+//! folded statistics apart (so exact diacritics can outrank folded matches and idf stays
+//! meaningful) and let field weights be tuned at query time. Frequencies are indexed, not
+//! positions: compounds and phrases are matched through the bigram fields.
+//!
+//! The record itself is stored once, as JSON in `source` (NFC text, so snippet offsets point
+//! into it). Facets and filters are fast fields: `sector`, `country`, `province` (canonical
+//! unit), `lang`, `transfer` (multi-valued), `trl`, `updated`.
+
+use tantivy::schema::{
+    DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    FAST, INDEXED, STORED, STRING,
+};
+use techmatch_analysis::TokenStreamKind;
+
+/// The analysed text fields of a supply, in decreasing default weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextField {
+    /// The title.
+    Title,
+    /// Owner keywords.
+    Keywords,
+    /// The summary.
+    Summary,
+    /// The long description.
+    Description,
+    /// The owner organisation.
+    Owner,
+}
+
+impl TextField {
+    /// All text fields.
+    pub const ALL: [TextField; 5] = [
+        TextField::Title,
+        TextField::Keywords,
+        TextField::Summary,
+        TextField::Description,
+        TextField::Owner,
+    ];
+
+    /// The field's name in records.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextField::Title => "title",
+            TextField::Keywords => "keywords",
+            TextField::Summary => "summary",
+            TextField::Description => "description",
+            TextField::Owner => "owner",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+fn stream_suffix(kind: TokenStreamKind) -> &'static str {
+    match kind {
+        TokenStreamKind::Exact => "exact",
+        TokenStreamKind::Folded => "folded",
+        TokenStreamKind::ExactBigram => "exact_bi",
+        TokenStreamKind::FoldedBigram => "folded_bi",
+    }
+}
+
+fn stream_index(kind: TokenStreamKind) -> usize {
+    match kind {
+        TokenStreamKind::Exact => 0,
+        TokenStreamKind::Folded => 1,
+        TokenStreamKind::ExactBigram => 2,
+        TokenStreamKind::FoldedBigram => 3,
+    }
+}
+
+/// Handles to every field of the supply schema.
+#[derive(Debug, Clone)]
+pub struct SupplySchema {
+    /// The tantivy schema.
+    pub schema: Schema,
+    /// Record id (raw string, indexed for upserts and deletes, fast, stored).
+    pub id: Field,
+    /// The whole record as JSON.
+    pub source: Field,
+    text: [[Field; 4]; 5],
+    /// Sector code.
+    pub sector: Field,
+    /// Owner country code.
+    pub country: Field,
+    /// Canonical province name.
+    pub province: Field,
+    /// Language code.
+    pub lang: Field,
+    /// Transfer modes.
+    pub transfer: Field,
+    /// Technology readiness level.
+    pub trl: Field,
+    /// Last update.
+    pub updated: Field,
+}
+
+/// Facet fields that the search box counts.
+pub const FACET_FIELDS: &[&str] = &["sector", "country", "province", "transfer", "trl", "lang"];
+
+impl SupplySchema {
+    /// Builds the schema.
+    pub fn new() -> SupplySchema {
+        let mut builder = Schema::builder();
+        let id = builder.add_text_field("id", STRING | STORED | FAST);
+        let source = builder.add_text_field("source", STORED);
+        let mut text = [[id; 4]; 5];
+        for field in TextField::ALL {
+            for kind in TokenStreamKind::ALL {
+                let indexing = TextFieldIndexing::default()
+                    .set_tokenizer(kind.tokenizer_name())
+                    .set_index_option(IndexRecordOption::WithFreqs);
+                let options = TextOptions::default().set_indexing_options(indexing);
+                let name = format!("{}_{}", field.name(), stream_suffix(kind));
+                text[field.index()][stream_index(kind)] = builder.add_text_field(&name, options);
+            }
+        }
+        let facet = STRING | FAST;
+        let sector = builder.add_text_field("sector", facet.clone());
+        let country = builder.add_text_field("country", facet.clone());
+        let province = builder.add_text_field("province", facet.clone());
+        let lang = builder.add_text_field("lang", facet.clone());
+        let transfer = builder.add_text_field("transfer", facet);
+        let trl = builder.add_u64_field("trl", NumericOptions::default() | INDEXED | FAST);
+        let updated = builder.add_date_field("updated", DateOptions::default() | INDEXED | FAST);
+        SupplySchema {
+            schema: builder.build(),
+            id,
+            source,
+            text,
+            sector,
+            country,
+            province,
+            lang,
+            transfer,
+            trl,
+            updated,
+        }
+    }
+
+    /// The field holding one token stream of one text field.
+    pub fn text_field(&self, field: TextField, kind: TokenStreamKind) -> Field {
+        self.text[field.index()][stream_index(kind)]
+    }
+}
+
+impl Default for SupplySchema {
+    fn default() -> Self {
+        SupplySchema::new()
+    }
+}

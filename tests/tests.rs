@@ -1,0 +1,4 @@
+//! End-to-end tests of the `techmatch` binary: one test binary, one module per command.
+
+mod common;
+mod index_cli;
