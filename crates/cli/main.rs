@@ -4,6 +4,7 @@
 mod analyze_cmd;
 mod eval_cmd;
 mod index_cmd;
+mod search_cmd;
 
 use std::process::ExitCode;
 
@@ -14,6 +15,7 @@ use clap::{Parser, Subcommand};
 /// Typical session on a fresh machine:
 ///
 ///   techmatch index --index data/index index-data/supplies.jsonl   # build an index
+///   techmatch search --index data/index "xu ly nuoc thai"             # search as in the portal
 ///   techmatch analyze "Xử lý nước thải 20 m3/ngày"   # see how a text is tokenised
 #[derive(Parser)]
 #[command(name = "techmatch", version, about, long_about, verbatim_doc_comment)]
@@ -28,6 +30,8 @@ enum Command {
     Analyze(analyze_cmd::AnalyzeArgs),
     /// Ingest supplies (.jsonl, .csv, .xlsx) into an index; upserts by id, all or nothing.
     Index(index_cmd::IndexArgs),
+    /// One search-box query (diacritic- and typo-tolerant), or a file of queries as a run.
+    Search(search_cmd::SearchArgs),
     /// Relevance metrics of a TREC run against qrels (nDCG, MAP, MRR, P, Recall, judged); with
     /// a second run, the paired comparison with randomization-test p-values.
     Eval(eval_cmd::EvalArgs),
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze_cmd::run(args),
         Command::Index(args) => index_cmd::run(args),
+        Command::Search(args) => search_cmd::run(args),
         Command::Eval(args) => eval_cmd::run(args),
     };
     match result {

@@ -109,6 +109,21 @@ struct Unit {
     chain: usize,
 }
 
+/// The folded form of one exact token: diacritics removed, English words stemmed (a word
+/// that carried diacritics is never stemmed).
+///
+/// ```
+/// assert_eq!(techmatch_analysis::fold_token("nước"), "nuoc");
+/// assert_eq!(techmatch_analysis::fold_token("dryers"), "dryer");
+/// ```
+pub fn fold_token(exact: &str) -> String {
+    if exact.is_ascii() {
+        stem::stem_if_english(exact)
+    } else {
+        fold_diacritics(exact)
+    }
+}
+
 /// Analyses a text into its four token streams.
 pub fn analyze(text: &str) -> Analysis {
     let units = units(text);
@@ -121,11 +136,7 @@ pub fn analyze(text: &str) -> Analysis {
     let mut previous: Option<MainWord> = None;
     let mut last_main = MainWord::default();
     for unit in &units {
-        let folded = if unit.exact.is_ascii() {
-            stem::stem_if_english(&unit.exact)
-        } else {
-            fold_diacritics(&unit.exact)
-        };
+        let folded = fold_token(&unit.exact);
         if folded.is_empty() {
             continue;
         }

@@ -1,0 +1,277 @@
+//! Building tantivy queries from query words, in code (never by pasting text into a query
+//! parser).
+//!
+//! For each word and each text field, one disjunction-max over the ways the word can match
+//! that field: the exact form (only when the word carries diacritics, boosted so exact
+//! marks rank first), the folded form and its spelling variants, a one-letter typo (constant
+//! score, lower), and a prefix (the word being typed, constant score). The fields' scores
+//! add up, weighted title > keywords > summary > description > owner. Adjacent words add a
+//! compound bonus through the bigram fields.
+
+use tantivy::query::{
+    BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::Term;
+use techmatch_analysis::TokenStreamKind;
+use techmatch_indexer::{SupplySchema, TextField};
+
+use crate::glossary::Expansion;
+use crate::terms::{QueryBigram, QueryTerms, QueryWord};
+
+/// Weights of the text fields and of the kinds of match; tuned on the dev collection.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tuning {
+    /// Weight of title matches.
+    pub title: f32,
+    /// Weight of keyword matches.
+    pub keywords: f32,
+    /// Weight of summary matches.
+    pub summary: f32,
+    /// Weight of description matches.
+    pub description: f32,
+    /// Weight of owner matches.
+    pub owner: f32,
+    /// Multiplier of an exact-diacritics match over a folded one.
+    pub exact_boost: f32,
+    /// Multiplier of a bigram (compound) match.
+    pub bigram_boost: f32,
+    /// Constant score of a one-letter typo match, per unit of field weight.
+    pub fuzzy_score: f32,
+    /// Constant score of a prefix match, per unit of field weight.
+    pub prefix_score: f32,
+    /// Share of the query words a hit must match (0 = any word).
+    pub min_match_ratio: f32,
+    /// Weight of a glossary expansion relative to the user's own words.
+    pub glossary_boost: f32,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            title: 3.0,
+            keywords: 2.2,
+            summary: 1.6,
+            description: 1.0,
+            owner: 0.5,
+            exact_boost: 1.3,
+            bigram_boost: 0.7,
+            fuzzy_score: 1.2,
+            prefix_score: 1.5,
+            min_match_ratio: 0.0,
+            glossary_boost: 0.5,
+        }
+    }
+}
+
+impl Tuning {
+    /// The weight of a text field.
+    pub fn weight(&self, field: TextField) -> f32 {
+        match field {
+            TextField::Title => self.title,
+            TextField::Keywords => self.keywords,
+            TextField::Summary => self.summary,
+            TextField::Description => self.description,
+            TextField::Owner => self.owner,
+        }
+    }
+}
+
+fn term_query(field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn Query> {
+    let query = TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    );
+    Box::new(BoostQuery::new(Box::new(query), boost))
+}
+
+/// The clause of one word: matches in any field, scores summed over fields.
+pub fn word_query(
+    schema: &SupplySchema,
+    word: &QueryWord,
+    tuning: &Tuning,
+    fields: &[TextField],
+) -> Box<dyn Query> {
+    let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for &field in fields {
+        let weight = tuning.weight(field);
+        let folded_field = schema.text_field(field, TokenStreamKind::Folded);
+        let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+        if word.has_marks {
+            let exact_field = schema.text_field(field, TokenStreamKind::Exact);
+            disjuncts.push(term_query(
+                exact_field,
+                &word.exact,
+                weight * tuning.exact_boost,
+            ));
+        }
+        disjuncts.push(term_query(folded_field, &word.folded, weight));
+        for variant in &word.variants {
+            disjuncts.push(term_query(folded_field, variant, weight));
+        }
+        let long_field = field != TextField::Owner;
+        if word.fuzzy && long_field {
+            let fuzzy = FuzzyTermQuery::new(
+                Term::from_field_text(folded_field, &word.folded),
+                crate::terms::fuzzy_distance(&word.folded),
+                true,
+            );
+            disjuncts.push(Box::new(BoostQuery::new(
+                Box::new(fuzzy),
+                weight * tuning.fuzzy_score,
+            )));
+        }
+        if word.prefix && long_field {
+            let prefix = FuzzyTermQuery::new_prefix(
+                Term::from_field_text(folded_field, &word.folded),
+                0,
+                false,
+            );
+            disjuncts.push(Box::new(BoostQuery::new(
+                Box::new(prefix),
+                weight * tuning.prefix_score,
+            )));
+        }
+        let clause: Box<dyn Query> = if disjuncts.len() == 1 {
+            disjuncts.pop().expect("one disjunct")
+        } else {
+            Box::new(DisjunctionMaxQuery::new(disjuncts))
+        };
+        per_field.push((Occur::Should, clause));
+    }
+    Box::new(BooleanQuery::new(per_field))
+}
+
+/// The compound bonus of two adjacent words.
+pub fn bigram_query(
+    schema: &SupplySchema,
+    bigram: &QueryBigram,
+    tuning: &Tuning,
+    fields: &[TextField],
+) -> Box<dyn Query> {
+    let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for &field in fields {
+        if field == TextField::Owner {
+            continue;
+        }
+        let weight = tuning.weight(field) * tuning.bigram_boost;
+        let folded_field = schema.text_field(field, TokenStreamKind::FoldedBigram);
+        let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+        if bigram.prefix {
+            let prefix = FuzzyTermQuery::new_prefix(
+                Term::from_field_text(folded_field, &bigram.folded),
+                0,
+                false,
+            );
+            disjuncts.push(Box::new(BoostQuery::new(
+                Box::new(prefix),
+                weight * tuning.prefix_score,
+            )));
+        } else {
+            if bigram.has_marks {
+                let exact_field = schema.text_field(field, TokenStreamKind::ExactBigram);
+                disjuncts.push(term_query(
+                    exact_field,
+                    &bigram.exact,
+                    weight * tuning.exact_boost,
+                ));
+            }
+            disjuncts.push(term_query(folded_field, &bigram.folded, weight));
+        }
+        let clause: Box<dyn Query> = if disjuncts.len() == 1 {
+            disjuncts.pop().expect("one disjunct")
+        } else {
+            Box::new(DisjunctionMaxQuery::new(disjuncts))
+        };
+        per_field.push((Occur::Should, clause));
+    }
+    Box::new(BooleanQuery::new(per_field))
+}
+
+/// A phrase of folded tokens in any field: one token as a term, longer phrases as all of
+/// their bigrams in the same field.
+pub fn phrase_query(
+    schema: &SupplySchema,
+    tokens: &[String],
+    tuning: &Tuning,
+    fields: &[TextField],
+    boost: f32,
+) -> Box<dyn Query> {
+    let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for &field in fields {
+        let weight = tuning.weight(field) * boost;
+        let clause: Box<dyn Query> = if tokens.len() == 1 {
+            term_query(
+                schema.text_field(field, TokenStreamKind::Folded),
+                &tokens[0],
+                weight,
+            )
+        } else {
+            let bigram_field = schema.text_field(field, TokenStreamKind::FoldedBigram);
+            let weight = weight / (tokens.len() - 1) as f32;
+            let all: Vec<(Occur, Box<dyn Query>)> = tokens
+                .windows(2)
+                .map(|pair| {
+                    (
+                        Occur::Must,
+                        term_query(bigram_field, &format!("{} {}", pair[0], pair[1]), weight),
+                    )
+                })
+                .collect();
+            Box::new(BooleanQuery::new(all))
+        };
+        per_field.push((Occur::Should, clause));
+    }
+    Box::new(BooleanQuery::new(per_field))
+}
+
+/// One concept's expansion: the best-matching of its other terms, weighted below the
+/// user's words.
+pub fn expansion_query(
+    schema: &SupplySchema,
+    expansion: &Expansion,
+    tuning: &Tuning,
+    fields: &[TextField],
+) -> Box<dyn Query> {
+    let phrases: Vec<Box<dyn Query>> = expansion
+        .phrases
+        .iter()
+        .map(|tokens| phrase_query(schema, tokens, tuning, fields, tuning.glossary_boost))
+        .collect();
+    Box::new(DisjunctionMaxQuery::new(phrases))
+}
+
+/// The whole text query: words (at least `min_words` of them must match) plus compound
+/// bonuses; a record that matches a glossary expansion qualifies too.
+pub fn text_query(
+    schema: &SupplySchema,
+    terms: &QueryTerms,
+    tuning: &Tuning,
+    fields: &[TextField],
+    min_words: usize,
+) -> Box<dyn Query> {
+    let words: Vec<(Occur, Box<dyn Query>)> = terms
+        .words
+        .iter()
+        .map(|word| (Occur::Should, word_query(schema, word, tuning, fields)))
+        .collect();
+    let min_words = min_words.clamp(1, words.len().max(1));
+    let mut words_query: Box<dyn Query> = Box::new(BooleanQuery::with_minimum_required_clauses(
+        words, min_words,
+    ));
+    if !terms.expansions.is_empty() {
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, words_query)];
+        for expansion in &terms.expansions {
+            alternatives.push((
+                Occur::Should,
+                expansion_query(schema, expansion, tuning, fields),
+            ));
+        }
+        words_query = Box::new(BooleanQuery::new(alternatives));
+    }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words_query)];
+    for bigram in &terms.bigrams {
+        clauses.push((Occur::Should, bigram_query(schema, bigram, tuning, fields)));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}

@@ -1,0 +1,507 @@
+//! The bridge vocabulary: technology concepts with their Vietnamese variants, English and
+//! Chinese terms and acronyms, used to expand queries and demands across vocabularies and
+//! languages.
+//!
+//! File format (`index-data/glossary.tsv`, UTF-8, tab-separated; `#` starts a comment line):
+//!
+//! ```text
+//! concept<TAB>sector<TAB>vi<TAB>en<TAB>zh<TAB>abbr
+//! reverse_osmosis<TAB>environment<TAB>thẩm thấu ngược | lọc RO<TAB>reverse osmosis<TAB>反渗透<TAB>RO
+//! ```
+//!
+//! Cells hold alternatives separated by `|`. `concept` is a unique id, `sector` one of the
+//! sector codes (or empty); at least one term is required. A user may replace the file or
+//! add their own (`--glossary FILE`).
+//!
+//! Matching: every term is analysed with the record analyzer; a concept matches a text when
+//! the folded tokens of one of its terms appear consecutively in the text's folded tokens
+//! (Chinese terms: as a substring of the text). Acronyms of two letters match only when
+//! written in capitals in the text, so "RO" expands but "rõ" (folded "ro") does not.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use techmatch_analysis::{analyze, fold_token, segment::is_cjk};
+use techmatch_indexer::record::SECTORS;
+
+/// The bundled glossary.
+pub const BUNDLED_GLOSSARY: &str = include_str!("../../../index-data/glossary.tsv");
+
+/// The language of a glossary term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TermLang {
+    /// Vietnamese.
+    Vi,
+    /// English.
+    En,
+    /// Chinese.
+    Zh,
+    /// Acronym or code.
+    Abbr,
+}
+
+/// One term of a concept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlossaryTerm {
+    /// As written in the glossary.
+    pub text: String,
+    /// Its column.
+    pub lang: TermLang,
+    /// Folded tokens (empty for Chinese terms, matched by substring).
+    pub tokens: Vec<String>,
+    /// Folded main tokens as the index holds them (Chinese included), for querying.
+    pub query_tokens: Vec<String>,
+}
+
+/// One concept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Concept {
+    /// Unique id.
+    pub id: String,
+    /// Sector code.
+    pub sector: Option<String>,
+    /// All its terms.
+    pub terms: Vec<GlossaryTerm>,
+}
+
+/// A problem found in a glossary file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlossaryIssue {
+    /// Line number, from 1.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+    /// Whether the file cannot be used (otherwise a warning).
+    pub fatal: bool,
+}
+
+impl fmt::Display for GlossaryIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.fatal { "error" } else { "warning" };
+        write!(f, "line {}: {kind}: {}", self.line, self.message)
+    }
+}
+
+/// A concept found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConceptMatch {
+    /// Index of the concept.
+    pub concept: usize,
+    /// The term that matched.
+    pub term: usize,
+}
+
+/// The glossary, ready for matching.
+#[derive(Debug, Clone, Default)]
+pub struct Glossary {
+    concepts: Vec<Concept>,
+    by_first_token: HashMap<String, Vec<(usize, usize)>>,
+    chinese: Vec<(String, usize, usize)>,
+}
+
+const COLUMNS: [&str; 6] = ["concept", "sector", "vi", "en", "zh", "abbr"];
+
+fn folded_tokens(text: &str) -> Vec<String> {
+    let analysis = analyze(text);
+    let mut tokens: Vec<String> = Vec::new();
+    let mut last_position = None;
+    for token in &analysis.exact {
+        if Some(token.position) != last_position {
+            tokens.push(fold_token(&token.text));
+            last_position = Some(token.position);
+        }
+    }
+    tokens
+}
+
+impl Glossary {
+    /// Parses a glossary; returns it with the warnings, or the list of fatal problems.
+    pub fn parse(text: &str) -> Result<(Glossary, Vec<GlossaryIssue>), Vec<GlossaryIssue>> {
+        let mut issues = Vec::new();
+        let mut concepts: Vec<Concept> = Vec::new();
+        let mut concept_lines: HashMap<String, usize> = HashMap::new();
+        let mut term_owner: HashMap<(String, bool), (String, usize)> = HashMap::new();
+        let mut header_seen = false;
+        for (i, raw_line) in text.lines().enumerate() {
+            let line = i + 1;
+            let raw_line = raw_line.trim_end_matches('\r');
+            if raw_line.trim().is_empty() || raw_line.starts_with('#') {
+                continue;
+            }
+            let cells: Vec<&str> = raw_line.split('\t').collect();
+            if !header_seen {
+                header_seen = true;
+                let header: Vec<String> = cells.iter().map(|c| c.trim().to_lowercase()).collect();
+                if header != COLUMNS {
+                    issues.push(GlossaryIssue {
+                        line,
+                        message: format!("header must be: {}", COLUMNS.join("<TAB>")),
+                        fatal: true,
+                    });
+                    return Err(issues);
+                }
+                continue;
+            }
+            if cells.len() != COLUMNS.len() {
+                issues.push(GlossaryIssue {
+                    line,
+                    message: format!(
+                        "expected {} tab-separated columns, found {}",
+                        COLUMNS.len(),
+                        cells.len()
+                    ),
+                    fatal: true,
+                });
+                continue;
+            }
+            let id = cells[0].trim();
+            if id.is_empty() {
+                issues.push(GlossaryIssue {
+                    line,
+                    message: "empty concept id".into(),
+                    fatal: true,
+                });
+                continue;
+            }
+            if let Some(first) = concept_lines.get(id) {
+                issues.push(GlossaryIssue {
+                    line,
+                    message: format!("concept '{id}' is already defined on line {first}"),
+                    fatal: true,
+                });
+                continue;
+            }
+            concept_lines.insert(id.to_string(), line);
+            let sector = cells[1].trim();
+            if !sector.is_empty() && !SECTORS.iter().any(|(code, _)| *code == sector) {
+                issues.push(GlossaryIssue {
+                    line,
+                    message: format!("unknown sector '{sector}'"),
+                    fatal: true,
+                });
+            }
+            let mut terms = Vec::new();
+            for (column, lang) in [
+                (2, TermLang::Vi),
+                (3, TermLang::En),
+                (4, TermLang::Zh),
+                (5, TermLang::Abbr),
+            ] {
+                let cell = cells[column];
+                if cell.trim().is_empty() {
+                    continue;
+                }
+                for part in cell.split('|') {
+                    let term = part.trim();
+                    if term.is_empty() {
+                        issues.push(GlossaryIssue {
+                            line,
+                            message: format!("empty term in column {}", COLUMNS[column]),
+                            fatal: true,
+                        });
+                        continue;
+                    }
+                    let cjk = term.chars().any(is_cjk);
+                    let tokens = if cjk { Vec::new() } else { folded_tokens(term) };
+                    if !cjk && tokens.is_empty() {
+                        issues.push(GlossaryIssue {
+                            line,
+                            message: format!("term '{term}' has no words"),
+                            fatal: true,
+                        });
+                        continue;
+                    }
+                    let key = if cjk {
+                        term.to_string()
+                    } else {
+                        tokens.join(" ")
+                    };
+                    let case_key = (key.clone(), lang == TermLang::Abbr && term.len() <= 2);
+                    match term_owner.get(&case_key) {
+                        Some((owner, owner_line)) if owner == id => {
+                            issues.push(GlossaryIssue { line, message: format!("term '{term}' is listed twice in concept '{id}' (line {owner_line})"), fatal: false });
+                            continue;
+                        }
+                        Some((owner, owner_line)) => {
+                            issues.push(GlossaryIssue {
+                                line,
+                                message: format!("term '{term}' also belongs to concept '{owner}' (line {owner_line}): conflicting entries"),
+                                fatal: false,
+                            });
+                        }
+                        None => {
+                            term_owner.insert(case_key, (id.to_string(), line));
+                        }
+                    }
+                    let query_tokens = if cjk {
+                        folded_tokens(term)
+                    } else {
+                        tokens.clone()
+                    };
+                    terms.push(GlossaryTerm {
+                        text: term.to_string(),
+                        lang,
+                        tokens,
+                        query_tokens,
+                    });
+                }
+            }
+            if terms.len() < 2 {
+                issues.push(GlossaryIssue {
+                    line,
+                    message: format!("concept '{id}' needs at least two terms to bridge anything"),
+                    fatal: true,
+                });
+                continue;
+            }
+            concepts.push(Concept {
+                id: id.to_string(),
+                sector: (!sector.is_empty()).then(|| sector.to_string()),
+                terms,
+            });
+        }
+        if !header_seen {
+            issues.push(GlossaryIssue {
+                line: 1,
+                message: "empty glossary: no header line".into(),
+                fatal: true,
+            });
+        }
+        if issues.iter().any(|i| i.fatal) {
+            return Err(issues);
+        }
+        let mut glossary = Glossary {
+            concepts,
+            ..Default::default()
+        };
+        for (c, concept) in glossary.concepts.iter().enumerate() {
+            for (t, term) in concept.terms.iter().enumerate() {
+                match term.tokens.first() {
+                    Some(first) => glossary
+                        .by_first_token
+                        .entry(first.clone())
+                        .or_default()
+                        .push((c, t)),
+                    None => glossary.chinese.push((term.text.clone(), c, t)),
+                }
+            }
+        }
+        Ok((glossary, issues))
+    }
+
+    /// The bundled glossary.
+    pub fn bundled() -> Glossary {
+        Glossary::parse(BUNDLED_GLOSSARY)
+            .expect("bundled glossary is valid")
+            .0
+    }
+
+    /// Loads a glossary file; fatal problems become one error message.
+    pub fn from_path(path: &Path) -> Result<Glossary, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Glossary::parse(&text).map(|(g, _)| g).map_err(|issues| {
+            let lines: Vec<String> = issues
+                .iter()
+                .filter(|i| i.fatal)
+                .map(|i| format!("{}:{i}", path.display()))
+                .collect();
+            lines.join("\n")
+        })
+    }
+
+    /// The concepts.
+    pub fn concepts(&self) -> &[Concept] {
+        &self.concepts
+    }
+
+    /// Concepts whose terms occur in `text` (each concept once, first term found).
+    pub fn find(&self, text: &str) -> Vec<ConceptMatch> {
+        let analysis = analyze(text);
+        let mut tokens: Vec<(String, String)> = Vec::new();
+        let mut last_position = None;
+        for token in &analysis.exact {
+            if Some(token.position) != last_position {
+                tokens.push((
+                    fold_token(&token.text),
+                    text[token.start..token.end].to_string(),
+                ));
+                last_position = Some(token.position);
+            }
+        }
+        let mut found: Vec<ConceptMatch> = Vec::new();
+        let push = |found: &mut Vec<ConceptMatch>, concept: usize, term: usize| {
+            if !found.iter().any(|m| m.concept == concept) {
+                found.push(ConceptMatch { concept, term });
+            }
+        };
+        for start in 0..tokens.len() {
+            let Some(candidates) = self.by_first_token.get(&tokens[start].0) else {
+                continue;
+            };
+            for &(c, t) in candidates {
+                let term = &self.concepts[c].terms[t];
+                let end = start + term.tokens.len();
+                if end > tokens.len()
+                    || !term
+                        .tokens
+                        .iter()
+                        .zip(&tokens[start..end])
+                        .all(|(a, b)| *a == b.0)
+                {
+                    continue;
+                }
+                if term.lang == TermLang::Abbr
+                    && term.text.len() <= 2
+                    && tokens[start].1 != term.text
+                {
+                    continue;
+                }
+                push(&mut found, c, t);
+            }
+        }
+        if text.chars().any(is_cjk) {
+            for (term_text, c, t) in &self.chinese {
+                if text.contains(term_text.as_str()) {
+                    push(&mut found, *c, *t);
+                }
+            }
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "# comment\nconcept\tsector\tvi\ten\tzh\tabbr\n\
+reverse_osmosis\tenvironment\tthẩm thấu ngược | lọc RO\treverse osmosis\t反渗透\tRO\n\
+dryer\tagriculture\tmáy sấy | thiết bị sấy\tdryer\t烘干机\t\n";
+
+    #[test]
+    fn finds_concepts_in_any_language() {
+        let (glossary, warnings) = Glossary::parse(SAMPLE).unwrap();
+        assert!(warnings.is_empty());
+        let ids = |text: &str| -> Vec<String> {
+            glossary
+                .find(text)
+                .iter()
+                .map(|m| glossary.concepts()[m.concept].id.clone())
+                .collect()
+        };
+        assert_eq!(ids("Cần máy sấy cà phê"), ["dryer"]);
+        assert_eq!(ids("may say ca phe"), ["dryer"]);
+        assert_eq!(ids("Reverse osmosis plant"), ["reverse_osmosis"]);
+        assert_eq!(ids("采用反渗透膜"), ["reverse_osmosis"]);
+        assert_eq!(ids("hệ thống RO"), ["reverse_osmosis"]);
+        assert!(ids("nói rõ ràng").is_empty(), "rõ is not RO");
+        assert!(
+            ids("ro").is_empty(),
+            "a two-letter acronym must be written in capitals"
+        );
+    }
+
+    #[test]
+    fn problems_have_line_numbers() {
+        let bad = "concept\tsector\tvi\ten\tzh\tabbr\na\tenvironment\tx | \ty\t\t\na\tenvironment\tz\tw\t\t\nb\tspace\tu\tv\t\t\nc\tenergy\tonly\n";
+        let issues = Glossary::parse(bad).unwrap_err();
+        let shown: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("line 2: error: empty term")),
+            "{shown:?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("line 3: error: concept 'a' is already defined on line 2")),
+            "{shown:?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("line 4: error: unknown sector 'space'")),
+            "{shown:?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.starts_with("line 5: error: expected 6")),
+            "{shown:?}"
+        );
+    }
+
+    #[test]
+    fn shared_terms_are_reported_as_conflicts() {
+        let text = "concept\tsector\tvi\ten\tzh\tabbr\na\tenergy\tmáy sấy\tdryer\t\t\nb\tenergy\tmay say\tdrier\t\t\n";
+        let (_, warnings) = Glossary::parse(text).unwrap();
+        assert!(
+            warnings[0]
+                .to_string()
+                .contains("also belongs to concept 'a'"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn bundled_glossary_is_valid_and_large() {
+        let (glossary, _) = Glossary::parse(BUNDLED_GLOSSARY).unwrap();
+        assert!(glossary.concepts().len() >= 400);
+    }
+}
+
+/// The other terms of a concept found in a text: what a query is expanded with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Expansion {
+    /// The concept id.
+    pub concept: String,
+    /// The term found in the text.
+    pub matched: String,
+    /// Folded token sequences of the other terms (each one a phrase).
+    pub phrases: Vec<Vec<String>>,
+    /// The other terms as written, for explanations.
+    pub terms: Vec<String>,
+}
+
+/// Most phrases one concept expands into.
+pub const MAX_PHRASES_PER_CONCEPT: usize = 16;
+
+impl Glossary {
+    /// The expansions of the concepts found in `text`, at most `max_concepts`.
+    pub fn expand(&self, text: &str, max_concepts: usize) -> Vec<Expansion> {
+        self.find(text)
+            .into_iter()
+            .take(max_concepts)
+            .map(|m| {
+                let concept = &self.concepts[m.concept];
+                let matched = &concept.terms[m.term];
+                let mut phrases: Vec<Vec<String>> = Vec::new();
+                let mut terms = Vec::new();
+                for term in &concept.terms {
+                    if term.query_tokens.is_empty()
+                        || term.query_tokens == matched.query_tokens
+                        || phrases.contains(&term.query_tokens)
+                    {
+                        continue;
+                    }
+                    if phrases.len() == MAX_PHRASES_PER_CONCEPT {
+                        break;
+                    }
+                    phrases.push(term.query_tokens.clone());
+                    terms.push(term.text.clone());
+                }
+                Expansion {
+                    concept: concept.id.clone(),
+                    matched: matched.text.clone(),
+                    phrases,
+                    terms,
+                }
+            })
+            .filter(|e| !e.phrases.is_empty())
+            .collect()
+    }
+}

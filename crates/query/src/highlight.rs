@@ -1,0 +1,307 @@
+//! Snippets with `<mark>` highlights on the stored original text.
+//!
+//! The stored text is re-analysed, so a folded query word ("nuoc") highlights the original
+//! ("nước"), a prefix ("th") highlights the word it starts, a typo ("biogass") highlights
+//! the word it was meant to be, and Chinese words are found by the same segmenter. Offsets
+//! come from the analyzer, so they always point into the original string; everything
+//! outside the marks is HTML-escaped.
+
+use std::collections::BTreeSet;
+
+use techmatch_analysis::{analyze, fold_token};
+
+use crate::terms::QueryTerms;
+
+/// What a word of the text has to be to be highlighted.
+#[derive(Debug, Clone)]
+struct Target {
+    forms: Vec<String>,
+    prefix: bool,
+    fuzzy: bool,
+    label: String,
+}
+
+/// Highlights the words of one query in texts.
+#[derive(Debug, Clone)]
+pub struct Highlighter {
+    targets: Vec<Target>,
+}
+
+/// A highlighted fragment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Highlight {
+    /// HTML: escaped text with `<mark>` around matches.
+    pub html: String,
+    /// The query words (folded) that matched in the text.
+    pub matched: Vec<String>,
+}
+
+impl Highlighter {
+    /// A highlighter for a parsed query.
+    pub fn new(terms: &QueryTerms) -> Self {
+        let targets = terms
+            .words
+            .iter()
+            .map(|w| {
+                let mut forms = vec![w.folded.clone()];
+                forms.extend(w.variants.iter().cloned());
+                Target {
+                    forms,
+                    prefix: w.prefix,
+                    fuzzy: w.fuzzy,
+                    label: w.folded.clone(),
+                }
+            })
+            .collect();
+        Highlighter { targets }
+    }
+
+    /// A highlighter for a set of folded terms (demand matching, glossary expansions).
+    pub fn for_terms(terms: impl IntoIterator<Item = String>) -> Self {
+        let targets = terms
+            .into_iter()
+            .map(|t| Target {
+                forms: vec![t.clone()],
+                prefix: false,
+                fuzzy: false,
+                label: t,
+            })
+            .collect();
+        Highlighter { targets }
+    }
+
+    fn matching_target(&self, folded: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| {
+            t.forms.iter().any(|f| f == folded)
+                || (t.prefix && folded.starts_with(t.forms[0].as_str()))
+                || (t.fuzzy
+                    && folded.len() >= 4
+                    && strsim::damerau_levenshtein(folded, &t.forms[0])
+                        <= usize::from(crate::terms::fuzzy_distance(&t.forms[0])))
+        })
+    }
+
+    /// Byte spans of matching words in `text`, merged when only spaces separate them, and
+    /// the labels of the query words found.
+    pub fn spans(&self, text: &str) -> (Vec<(usize, usize)>, BTreeSet<String>) {
+        let analysis = analyze(text);
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut matched = BTreeSet::new();
+        for token in &analysis.exact {
+            let folded = fold_token(&token.text);
+            let Some(target) = self.matching_target(&folded) else {
+                continue;
+            };
+            matched.insert(target.label.clone());
+            match spans.last_mut() {
+                Some(last) if token.start <= last.1 => last.1 = last.1.max(token.end),
+                Some(last) if text[last.1..token.start].chars().all(char::is_whitespace) => {
+                    last.1 = token.end
+                }
+                _ => spans.push((token.start, token.end)),
+            }
+        }
+        (spans, matched)
+    }
+
+    /// The whole text, highlighted.
+    pub fn highlight_all(&self, text: &str) -> Highlight {
+        let (spans, matched) = self.spans(text);
+        Highlight {
+            html: render(text, &spans, 0, text.len()),
+            matched: matched.into_iter().collect(),
+        }
+    }
+
+    /// The best window of about `max_chars` characters: the one with the most distinct
+    /// matched words, starting near a word boundary.
+    pub fn snippet(&self, text: &str, max_chars: usize) -> Highlight {
+        let (spans, matched) = self.spans(text);
+        let total_chars = text.chars().count();
+        if total_chars <= max_chars {
+            return Highlight {
+                html: render(text, &spans, 0, text.len()),
+                matched: matched.into_iter().collect(),
+            };
+        }
+        let max_bytes = byte_len_of_chars(text, 0, max_chars);
+        let mut best = (0usize, 0usize);
+        for (i, span) in spans.iter().enumerate() {
+            let window_end = span.0 + max_bytes;
+            let covered = spans[i..].iter().take_while(|s| s.1 <= window_end).count();
+            if covered > best.1 {
+                best = (i, covered);
+            }
+        }
+        let start = match spans.get(best.0) {
+            Some(span) => start_of_context(text, span.0, max_chars / 5),
+            None => 0,
+        };
+        let end = floor_boundary(
+            text,
+            (start + byte_len_of_chars(text, start, max_chars)).min(text.len()),
+        );
+        let end = end_at_word(text, start, end);
+        let mut html = String::new();
+        if start > 0 {
+            html.push('…');
+        }
+        html.push_str(&render(text, &spans, start, end));
+        if end < text.len() {
+            html.push('…');
+        }
+        Highlight {
+            html,
+            matched: matched.into_iter().collect(),
+        }
+    }
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Bytes taken by `n` chars from `start`.
+fn byte_len_of_chars(text: &str, start: usize, n: usize) -> usize {
+    text[start..]
+        .char_indices()
+        .nth(n)
+        .map_or(text.len() - start, |(i, _)| i)
+}
+
+/// A start a few words before `at`, on a word boundary.
+fn start_of_context(text: &str, at: usize, context_chars: usize) -> usize {
+    let before = &text[..at];
+    let candidate = before
+        .char_indices()
+        .rev()
+        .nth(context_chars)
+        .map_or(0, |(i, _)| i);
+    if candidate == 0 {
+        return 0;
+    }
+    match text[candidate..at].find(char::is_whitespace) {
+        Some(offset) => {
+            let ws = candidate + offset;
+            ws + text[ws..].chars().next().map_or(0, char::len_utf8)
+        }
+        None => candidate,
+    }
+}
+
+/// Cuts `end` back to the last whitespace, unless that leaves too little.
+fn end_at_word(text: &str, start: usize, end: usize) -> usize {
+    if end >= text.len() {
+        return text.len();
+    }
+    match text[start..end].rfind(char::is_whitespace) {
+        Some(offset) if offset > (end - start) / 2 => start + offset,
+        _ => end,
+    }
+}
+
+/// Escapes `text[start..end]` and wraps the spans inside it in `<mark>`.
+fn render(text: &str, spans: &[(usize, usize)], start: usize, end: usize) -> String {
+    let mut html = String::with_capacity(end - start + spans.len() * 13);
+    let mut at = start;
+    for &(s, e) in spans {
+        if e <= start || s >= end {
+            continue;
+        }
+        let (s, e) = (s.max(start), e.min(end));
+        html.push_str(&html_escape::encode_text(&text[at..s]));
+        html.push_str("<mark>");
+        html.push_str(&html_escape::encode_text(&text[s..e]));
+        html.push_str("</mark>");
+        at = e;
+    }
+    html.push_str(&html_escape::encode_text(&text[at..end]));
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use unicode_normalization_free::*;
+
+    use super::*;
+
+    mod unicode_normalization_free {
+        pub fn nfd(text: &str) -> String {
+            // Decomposed forms written out, so the test does not depend on a normaliser.
+            text.replace('ư', "u\u{31B}")
+                .replace('ớ', "o\u{31B}\u{301}")
+                .replace('ả', "a\u{309}")
+        }
+    }
+
+    fn highlighter(query: &str) -> Highlighter {
+        Highlighter::new(&QueryTerms::parse(query, true))
+    }
+
+    #[test]
+    fn folded_query_highlights_the_original_compound() {
+        let h = highlighter("nuoc thai ");
+        assert_eq!(
+            h.highlight_all("Xử lý nước thải sinh hoạt").html,
+            "Xử lý <mark>nước thải</mark> sinh hoạt"
+        );
+    }
+
+    #[test]
+    fn nfd_text_is_highlighted_on_its_own_bytes() {
+        let text = nfd("Xử lý nước thải");
+        let html = highlighter("nước thải ").highlight_all(&text).html;
+        assert_eq!(html, format!("Xử lý <mark>{}</mark>", nfd("nước thải")));
+    }
+
+    #[test]
+    fn prefix_and_typo() {
+        assert_eq!(
+            highlighter("nuoc th").highlight_all("nước thải").html,
+            "<mark>nước thải</mark>"
+        );
+        assert_eq!(
+            highlighter("biogass ").highlight_all("hầm biogas").html,
+            "hầm <mark>biogas</mark>"
+        );
+    }
+
+    #[test]
+    fn chinese_words_are_highlighted() {
+        assert_eq!(
+            highlighter("反渗透 ").highlight_all("采用反渗透膜").html,
+            "采用<mark>反渗透</mark>膜"
+        );
+    }
+
+    #[test]
+    fn markup_in_records_is_escaped() {
+        let html = highlighter("may ")
+            .highlight_all("<script>alert(1)</script> máy")
+            .html;
+        assert_eq!(
+            html,
+            "&lt;script&gt;alert(1)&lt;/script&gt; <mark>máy</mark>"
+        );
+    }
+
+    #[test]
+    fn snippet_picks_the_window_with_the_matches() {
+        let text = format!(
+            "{} Hệ thống xử lý nước thải công suất lớn. {}",
+            "mở đầu ".repeat(60),
+            "kết thúc ".repeat(60)
+        );
+        let snippet = highlighter("nuoc thai ").snippet(&text, 120);
+        assert!(
+            snippet.html.contains("<mark>nước thải</mark>"),
+            "{}",
+            snippet.html
+        );
+        assert!(snippet.html.starts_with('…') && snippet.html.ends_with('…'));
+        assert_eq!(snippet.matched, vec!["nuoc", "thai"]);
+    }
+}

@@ -1,0 +1,24 @@
+//! techmatch queries: the search box and demand matching over a supply index.
+//!
+//! A question never reaches tantivy as text: it is analysed with the same analyzers as the
+//! records ([`terms`]), and the tantivy query is built in code ([`build`]): exact-diacritics
+//! terms boosted over folded ones, spelling variants, typo and prefix matches, bigram
+//! (compound) bonuses, and field weights. [`search::Searcher`] runs search-box requests with
+//! [`filters`], [`facets`] (each dimension ignoring its own filter), [`highlight`]ed
+//! snippets on the original text, and [`suggest`]ions.
+#![deny(missing_docs)]
+
+pub mod build;
+pub mod error;
+pub mod facets;
+pub mod filters;
+pub mod glossary;
+pub mod highlight;
+pub mod search;
+pub mod suggest;
+pub mod terms;
+
+pub use build::Tuning;
+pub use error::{QueryError, Result};
+pub use filters::{FacetDim, Filters};
+pub use search::{Hit, SearchRequest, SearchResponse, Searcher, Sort};

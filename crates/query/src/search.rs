@@ -1,0 +1,479 @@
+//! The search box: one shared [`Searcher`] over the index reader; a request with text,
+//! filters, paging and sort becomes hits with highlighted snippets, facet counts, a total,
+//! and a "did you mean" when nothing matched.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query};
+use tantivy::{DateTime, DocAddress, IndexReader, Order, TantivyDocument};
+use techmatch_indexer::document::from_document;
+use techmatch_indexer::record::sector_name_vi;
+use techmatch_indexer::{Supply, SupplyIndex, TextField};
+
+use crate::build::{text_query, Tuning};
+use crate::error::{QueryError, Result};
+use crate::facets::{FacetCollector, FacetCounts};
+use crate::filters::{FacetDim, Filters};
+use crate::glossary::Glossary;
+use crate::highlight::{Highlight, Highlighter};
+use crate::suggest::did_you_mean;
+use crate::terms::QueryTerms;
+
+/// Largest page size.
+pub const MAX_PAGE_SIZE: usize = 100;
+/// Deepest result reachable by paging (page × size).
+pub const MAX_RESULT_DEPTH: usize = 10_000;
+/// Longest query text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;
+/// Snippet length in characters.
+pub const SNIPPET_CHARS: usize = 240;
+
+/// The order of the hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Best match first (newest first for an empty query).
+    #[default]
+    Relevance,
+    /// Most recently updated first.
+    Updated,
+}
+
+/// A search-box request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchRequest {
+    /// The text as typed; empty browses everything.
+    pub q: String,
+    /// Filters.
+    pub filters: Filters,
+    /// Page number from 1.
+    pub page: usize,
+    /// Hits per page, at most [`MAX_PAGE_SIZE`].
+    pub size: usize,
+    /// Order of the hits.
+    pub sort: Sort,
+    /// Whether the last word may be incomplete (as-you-type).
+    pub prefix_last: bool,
+    /// Whether to count facets.
+    pub facets: bool,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            q: String::new(),
+            filters: Filters::default(),
+            page: 1,
+            size: 10,
+            sort: Sort::Relevance,
+            prefix_last: true,
+            facets: true,
+        }
+    }
+}
+
+/// One value of a facet with its count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetValue {
+    /// The value to filter on.
+    pub value: String,
+    /// A label for people (the Vietnamese sector name, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Matching records with this value.
+    pub count: u64,
+}
+
+/// One hit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// Record id.
+    pub id: String,
+    /// Rank from 1 over the whole result list.
+    pub rank: usize,
+    /// Relevance score (absent when sorted by date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    /// Title with `<mark>` highlights, HTML-escaped.
+    pub title_html: String,
+    /// Best fragment of the description (or summary) with highlights, HTML-escaped.
+    pub snippet_html: String,
+    /// Query words (folded) found, per field: why this record matched.
+    pub matched: BTreeMap<&'static str, Vec<String>>,
+    /// The record, without its long description.
+    pub record: Supply,
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResponse {
+    /// The query text.
+    pub query: String,
+    /// Number of matching records.
+    pub total: usize,
+    /// Page number.
+    pub page: usize,
+    /// Page size.
+    pub size: usize,
+    /// The hits of the page.
+    pub hits: Vec<Hit>,
+    /// Facet counts; each dimension's counts apply every filter except its own.
+    pub facets: BTreeMap<FacetDim, Vec<FacetValue>>,
+    /// A corrected query from the index vocabulary, when nothing matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
+    /// True when not enough records matched all words and any-word matching was used.
+    pub relaxed: bool,
+    /// Milliseconds spent.
+    pub took_ms: f64,
+}
+
+/// Searches one index; cheap to share behind an `Arc`, the reader reloads on commit.
+#[derive(Clone)]
+pub struct Searcher {
+    index: SupplyIndex,
+    reader: IndexReader,
+    tuning: Tuning,
+    glossary: Option<std::sync::Arc<Glossary>>,
+}
+
+/// Most glossary concepts a search-box query is expanded with.
+pub const MAX_QUERY_CONCEPTS: usize = 6;
+
+/// The text fields the search box looks at.
+pub const SEARCH_FIELDS: [TextField; 5] = TextField::ALL;
+
+impl Searcher {
+    /// A searcher over an opened index.
+    pub fn new(index: SupplyIndex) -> Result<Searcher> {
+        let reader = index.reader()?;
+        Ok(Searcher {
+            index,
+            reader,
+            tuning: Tuning::default(),
+            glossary: Some(std::sync::Arc::new(Glossary::bundled())),
+        })
+    }
+
+    /// Replaces the glossary (`None` turns expansion off).
+    pub fn with_glossary(mut self, glossary: Option<Glossary>) -> Searcher {
+        self.glossary = glossary.map(std::sync::Arc::new);
+        self
+    }
+
+    /// The glossary in use.
+    pub fn glossary(&self) -> Option<&Glossary> {
+        self.glossary.as_deref()
+    }
+
+    /// Parses a query text with its glossary expansions.
+    pub fn parse_query(&self, text: &str, prefix_last: bool) -> QueryTerms {
+        QueryTerms::parse(text, prefix_last).with_glossary(
+            self.glossary(),
+            text,
+            MAX_QUERY_CONCEPTS,
+        )
+    }
+
+    /// Replaces the weights (for experiments).
+    pub fn with_tuning(mut self, tuning: Tuning) -> Searcher {
+        self.tuning = tuning;
+        self
+    }
+
+    /// The weights in use.
+    pub fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+
+    /// The index.
+    pub fn index(&self) -> &SupplyIndex {
+        &self.index
+    }
+
+    /// The reader (reload it to see a commit at once).
+    pub fn reader(&self) -> &IndexReader {
+        &self.reader
+    }
+
+    /// Number of records.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Fetches a record by id.
+    pub fn get(&self, id: &str) -> Result<Option<Supply>> {
+        let searcher = self.reader.searcher();
+        let schema = self.index.schema();
+        let term = tantivy::Term::from_field_text(schema.id, id);
+        let query = tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);
+        let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        match hits.first() {
+            Some((_, address)) => {
+                let doc: TantivyDocument = searcher.doc(*address)?;
+                Ok(from_document(schema, &doc))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn combine(
+        &self,
+        text: Option<Box<dyn Query>>,
+        filters: Vec<Box<dyn Query>>,
+    ) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        clauses.push((Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery))));
+        for filter in filters {
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
+        }
+        if clauses.len() == 1 {
+            clauses.pop().expect("one clause").1
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        }
+    }
+
+    /// The text query of parsed terms, requiring `min_words` of them.
+    pub fn text_query(&self, terms: &QueryTerms, min_words: usize) -> Box<dyn Query> {
+        text_query(
+            self.index.schema(),
+            terms,
+            &self.tuning,
+            &SEARCH_FIELDS,
+            min_words,
+        )
+    }
+
+    fn min_words(&self, terms: &QueryTerms) -> usize {
+        let n = terms.words.len();
+        ((n as f32 * self.tuning.min_match_ratio).ceil() as usize).clamp(1, n.max(1))
+    }
+
+    /// Runs a search-box request.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
+        let started = Instant::now();
+        validate_request(request)?;
+        let filters = request.filters.normalized(self.index.provinces())?;
+        let terms = self.parse_query(&request.q, request.prefix_last);
+        let searcher = self.reader.searcher();
+        let schema = self.index.schema();
+        let offset = (request.page - 1) * request.size;
+        let sort = if terms.is_empty() {
+            Sort::Updated
+        } else {
+            request.sort
+        };
+
+        let mut relaxed = false;
+        let mut min_words = self.min_words(&terms);
+        let facet_dims: Vec<FacetDim> = FacetDim::ALL
+            .into_iter()
+            .filter(|d| !filters.constrains(*d))
+            .collect();
+        let (total, addresses, mut counts) = loop {
+            let text = (!terms.is_empty()).then(|| self.text_query(&terms, min_words));
+            let query = self.combine(text, filters.queries(schema, None));
+            let facets = FacetCollector::new(if request.facets {
+                facet_dims.clone()
+            } else {
+                vec![]
+            });
+            let (total, addresses, counts) = match sort {
+                Sort::Relevance => {
+                    let top = TopDocs::with_limit(request.size)
+                        .and_offset(offset)
+                        .order_by_score();
+                    let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                    let hits: Vec<(Option<f32>, DocAddress)> =
+                        hits.into_iter().map(|(s, a)| (Some(s), a)).collect();
+                    (total, hits, counts)
+                }
+                Sort::Updated => {
+                    let top = TopDocs::with_limit(request.size)
+                        .and_offset(offset)
+                        .order_by_fast_field::<DateTime>("updated", Order::Desc);
+                    let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                    let hits: Vec<(Option<f32>, DocAddress)> =
+                        hits.into_iter().map(|(_, a)| (None, a)).collect();
+                    (total, hits, counts)
+                }
+            };
+            if total == 0 && min_words > 1 {
+                min_words = 1;
+                relaxed = true;
+                continue;
+            }
+            break (total, addresses, counts);
+        };
+
+        if request.facets {
+            for dim in FacetDim::ALL.into_iter().filter(|d| filters.constrains(*d)) {
+                let text = (!terms.is_empty()).then(|| self.text_query(&terms, min_words));
+                let query = self.combine(text, filters.queries(schema, Some(dim)));
+                let mut own = searcher.search(&query, &FacetCollector::new(vec![dim]))?;
+                counts.insert(dim, own.remove(&dim).unwrap_or_default());
+            }
+        }
+
+        let highlighter = Highlighter::new(&terms);
+        let mut hits = Vec::with_capacity(addresses.len());
+        for (i, (score, address)) in addresses.into_iter().enumerate() {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let Some(record) = from_document(schema, &doc) else {
+                continue;
+            };
+            hits.push(make_hit(&highlighter, record, offset + i + 1, score));
+        }
+        let did_you_mean = if total == 0 && !terms.is_empty() {
+            did_you_mean(&searcher, schema, &request.q, &terms)?
+        } else {
+            None
+        };
+        Ok(SearchResponse {
+            query: request.q.clone(),
+            total,
+            page: request.page,
+            size: request.size,
+            hits,
+            facets: facet_values(counts),
+            did_you_mean,
+            relaxed,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Ids and scores of the best `top` records for a query text, without snippets or facets
+    /// (run files for evaluation).
+    pub fn search_ids(&self, q: &str, top: usize) -> Result<Vec<(String, f32)>> {
+        let terms = self.parse_query(q, true);
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let schema = self.index.schema();
+        let mut min_words = self.min_words(&terms);
+        loop {
+            let query = self.text_query(&terms, min_words);
+            let hits =
+                searcher.search(&query, &TopDocs::with_limit(top.max(1)).order_by_score())?;
+            if hits.is_empty() && min_words > 1 {
+                min_words = 1;
+                continue;
+            }
+            return hits
+                .into_iter()
+                .map(|(score, address)| Ok((stored_id(&searcher, schema, address)?, score)))
+                .collect();
+        }
+    }
+}
+
+/// Reads the id of a hit from its fast field.
+pub fn stored_id(
+    searcher: &tantivy::Searcher,
+    schema: &techmatch_indexer::SupplySchema,
+    address: DocAddress,
+) -> Result<String> {
+    let _ = schema;
+    let segment = searcher.segment_reader(address.segment_ord);
+    let column = segment
+        .fast_fields()
+        .str("id")?
+        .ok_or_else(|| QueryError::BadRequest("index has no id column".into()))?;
+    let mut id = String::new();
+    if let Some(ord) = column.term_ords(address.doc_id).next() {
+        column.ord_to_str(ord, &mut id)?;
+    }
+    Ok(id)
+}
+
+fn validate_request(request: &SearchRequest) -> Result<()> {
+    if request.q.chars().count() > MAX_QUERY_CHARS {
+        return Err(QueryError::BadRequest(format!(
+            "q: longer than {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    if request.size == 0 || request.size > MAX_PAGE_SIZE {
+        return Err(QueryError::BadRequest(format!(
+            "size: must be between 1 and {MAX_PAGE_SIZE}, found {}",
+            request.size
+        )));
+    }
+    if request.page == 0 {
+        return Err(QueryError::BadRequest("page: pages start at 1".into()));
+    }
+    if request.page.saturating_mul(request.size) > MAX_RESULT_DEPTH {
+        return Err(QueryError::BadRequest(format!("page: results deeper than {MAX_RESULT_DEPTH} are not served; narrow the search with filters")));
+    }
+    Ok(())
+}
+
+fn make_hit(highlighter: &Highlighter, mut record: Supply, rank: usize, score: Option<f32>) -> Hit {
+    let mut matched: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    let title = highlighter.highlight_all(&record.title);
+    if !title.matched.is_empty() {
+        matched.insert("title", title.matched.clone());
+    }
+    let keywords = highlighter.spans(&record.keywords.join("\n")).1;
+    if !keywords.is_empty() {
+        matched.insert("keywords", keywords.into_iter().collect());
+    }
+    let summary: Option<Highlight> = record
+        .summary
+        .as_deref()
+        .map(|s| highlighter.snippet(s, SNIPPET_CHARS));
+    let description: Option<Highlight> = record
+        .description
+        .as_deref()
+        .map(|d| highlighter.snippet(d, SNIPPET_CHARS));
+    for (name, highlight) in [("summary", &summary), ("description", &description)] {
+        if let Some(h) = highlight.as_ref().filter(|h| !h.matched.is_empty()) {
+            matched.insert(name, h.matched.clone());
+        }
+    }
+    let snippet_html = match (&description, &summary) {
+        (Some(d), _) if !d.matched.is_empty() => d.html.clone(),
+        (_, Some(s)) => s.html.clone(),
+        (Some(d), None) => d.html.clone(),
+        (None, None) => String::new(),
+    };
+    record.description = None;
+    Hit {
+        id: record.id.clone(),
+        rank,
+        score,
+        title_html: title.html,
+        snippet_html,
+        matched,
+        record,
+    }
+}
+
+fn facet_values(counts: FacetCounts) -> BTreeMap<FacetDim, Vec<FacetValue>> {
+    counts
+        .into_iter()
+        .map(|(dim, values)| {
+            let mut list: Vec<FacetValue> = values
+                .into_iter()
+                .map(|(value, count)| FacetValue {
+                    label: match dim {
+                        FacetDim::Sector => sector_name_vi(&value).map(str::to_string),
+                        _ => None,
+                    },
+                    value,
+                    count,
+                })
+                .collect();
+            if dim == FacetDim::Trl {
+                list.sort_by_key(|v| v.value.parse::<u8>().unwrap_or(0));
+            } else {
+                list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            }
+            (dim, list)
+        })
+        .collect()
+}
