@@ -4,6 +4,8 @@
 mod analyze_cmd;
 mod eval_cmd;
 mod index_cmd;
+mod match_cmd;
+mod relevance_cmd;
 mod search_cmd;
 
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ use clap::{Parser, Subcommand};
 ///
 ///   techmatch index --index data/index index-data/supplies.jsonl   # build an index
 ///   techmatch search --index data/index "xu ly nuoc thai"             # search as in the portal
+///   techmatch match --index data/index --format xlsx --out m.xlsx demands.jsonl   # for brokers
 ///   techmatch analyze "Xử lý nước thải 20 m3/ngày"   # see how a text is tokenised
 #[derive(Parser)]
 #[command(name = "techmatch", version, about, long_about, verbatim_doc_comment)]
@@ -32,9 +35,13 @@ enum Command {
     Index(index_cmd::IndexArgs),
     /// One search-box query (diacritic- and typo-tolerant), or a file of queries as a run.
     Search(search_cmd::SearchArgs),
+    /// Match a file of demands against the supplies: ranked, scored 0-100, explained.
+    Match(match_cmd::MatchArgs),
     /// Relevance metrics of a TREC run against qrels (nDCG, MAP, MRR, P, Recall, judged); with
     /// a second run, the paired comparison with randomization-test p-values.
     Eval(eval_cmd::EvalArgs),
+    /// Rebuild the bundled collection's index and print techmatch's and the baselines' metrics.
+    Relevance(relevance_cmd::RelevanceArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,7 +51,9 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze_cmd::run(args),
         Command::Index(args) => index_cmd::run(args),
         Command::Search(args) => search_cmd::run(args),
+        Command::Match(args) => match_cmd::run(args),
         Command::Eval(args) => eval_cmd::run(args),
+        Command::Relevance(args) => relevance_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,7 +8,9 @@
 //! snippets on the original text, and [`suggest`]ions.
 #![deny(missing_docs)]
 
+pub mod baseline;
 pub mod build;
+pub mod demand;
 pub mod error;
 pub mod facets;
 pub mod filters;
@@ -19,6 +21,7 @@ pub mod suggest;
 pub mod terms;
 
 pub use build::Tuning;
+pub use demand::{DemandMatcher, DemandResult, Match, MatchOptions};
 pub use error::{QueryError, Result};
 pub use filters::{FacetDim, Filters};
 pub use search::{Hit, SearchRequest, SearchResponse, Searcher, Sort};

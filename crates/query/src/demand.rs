@@ -1,0 +1,749 @@
+//! Demand-to-supply matching: a long demand text becomes a weighted query of its key terms,
+//! the candidates are reranked on features a broker can defend, and every match is
+//! explained.
+//!
+//! 1. **Key terms** (More-Like-This, tuned for our data): the demand's folded words and
+//!    word pairs, weighted by `(1 + ln tf) × idf` with title occurrences counting
+//!    [`TITLE_TF_WEIGHT`] times; a term that occurs once still counts, rare terms keep their
+//!    high idf instead of being cut by a document-frequency floor, terms unknown to the
+//!    index are dropped, and at most [`MAX_KEY_WORDS`] words and [`MAX_KEY_BIGRAMS`] pairs
+//!    are kept. Glossary concepts found in the demand add their other terms (other
+//!    languages, synonyms), weighted below the demand's own words.
+//! 2. **Retrieval**: a weighted disjunction of the key terms over the exact and folded
+//!    fields (exact diacritics boosted), the top [`MatchOptions::candidates`] by BM25.
+//! 3. **Rerank** on features read from the postings of the candidates: the share of key-term
+//!    weight the supply covers (by the best field each term appears in), the share of key
+//!    pairs it covers, the share of the demand's glossary concepts it covers, sector
+//!    agreement, and the constraints the demand states (minimum TRL, transfer modes,
+//!    preferred country).
+//!
+//! # The match score (0–100)
+//! `score = 100 × min(1, quality / QUALITY_FOR_100)` where
+//! `quality = 0.5 × term coverage + 0.3 × pair coverage + 0.2 × concept coverage`
+//! (the concept share is left out, and the others renormalised, when the demand names no
+//! glossary concept), multiplied by 1.05 when the sectors agree and by 0.85 for each stated
+//! constraint the supply violates. Coverage counts a term fully in the title, 0.9 in
+//! keywords, 0.8 in the summary, 0.6 in the description, 0.2 in the owner name.
+//! [`QUALITY_FOR_100`] and [`UNMET_THRESHOLD`] were calibrated on the judged dev demands
+//! (see the README's "Relevance" section): a demand whose best match scores below the
+//! threshold is reported **unmet**.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, DocSet, TantivyDocument, Term, TERMINATED};
+use techmatch_analysis::{analyze, fold_diacritics, fold_token, TokenStreamKind};
+use techmatch_indexer::document::from_document;
+use techmatch_indexer::{Demand, Supply, TextField};
+
+use crate::build::{bigram_query, expansion_query, word_query};
+use crate::error::{QueryError, Result};
+use crate::glossary::Expansion;
+use crate::search::Searcher;
+use crate::terms::{QueryBigram, QueryWord};
+
+/// Title words count this many times a description word.
+pub const TITLE_TF_WEIGHT: f32 = 2.5;
+/// Most key words per demand.
+pub const MAX_KEY_WORDS: usize = 32;
+/// Most key word pairs per demand.
+pub const MAX_KEY_BIGRAMS: usize = 24;
+/// Most glossary concepts per demand.
+pub const MAX_DEMAND_CONCEPTS: usize = 12;
+/// Quality (see the module docs) that maps to a score of 100.
+pub const QUALITY_FOR_100: f32 = 0.6;
+/// A demand whose best match scores below this is unmet.
+pub const UNMET_THRESHOLD: f32 = 20.0;
+/// Longest demand text accepted, in bytes.
+pub const MAX_DEMAND_BYTES: usize = 200_000;
+
+/// How to match.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct MatchOptions {
+    /// Matches returned per demand.
+    pub top: usize,
+    /// Candidates retrieved for reranking.
+    pub candidates: usize,
+    /// Matches scoring below this (0–100) are not returned.
+    pub min_score: f32,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions {
+            top: 10,
+            candidates: 300,
+            min_score: 0.0,
+        }
+    }
+}
+
+/// A key term of a demand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyTerm {
+    /// As written in the demand (most frequent spelling).
+    pub text: String,
+    /// Folded form, as matched.
+    pub folded: String,
+    /// Weight (tf × idf).
+    pub weight: f32,
+    /// Whether it is a word pair.
+    pub bigram: bool,
+    /// The glossary concept it comes from, for expansion terms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concept: Option<String>,
+}
+
+/// A key term found in a supply.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TermContribution {
+    /// The term as written in the demand.
+    pub term: String,
+    /// The best field it was found in.
+    pub field: &'static str,
+    /// Its share of the match quality (0–1).
+    pub share: f32,
+}
+
+/// A stated constraint and whether the supply meets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConstraintCheck {
+    /// `trl_min`, `transfer`, `country` or `sector`.
+    pub constraint: &'static str,
+    /// What the demand asks.
+    pub wanted: String,
+    /// What the supply offers.
+    pub offered: String,
+    /// Whether it is met.
+    pub met: bool,
+}
+
+/// A glossary concept that linked the demand and the supply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GlossaryLink {
+    /// The concept id.
+    pub concept: String,
+    /// The term in the demand.
+    pub demand_term: String,
+}
+
+/// Why a supply matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Explanation {
+    /// Matched key terms (as written in the demand), grouped by field.
+    pub matched_terms: BTreeMap<&'static str, Vec<String>>,
+    /// The terms that contributed most, with their share of the quality.
+    pub top_terms: Vec<TermContribution>,
+    /// Glossary concepts the supply covers.
+    pub glossary: Vec<GlossaryLink>,
+    /// Stated constraints, met or violated.
+    pub constraints: Vec<ConstraintCheck>,
+    /// Share of key-term weight covered (0–1).
+    pub term_coverage: f32,
+    /// Share of key-pair weight covered (0–1).
+    pub bigram_coverage: f32,
+    /// Share of glossary concepts covered (0–1), when the demand names any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concept_coverage: Option<f32>,
+    /// BM25 score of the retrieval query.
+    pub retrieval_score: f32,
+}
+
+/// One matched supply.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Match {
+    /// Rank from 1.
+    pub rank: usize,
+    /// Supply id.
+    pub supply_id: String,
+    /// Match score, 0–100 (see the module docs for its calibration).
+    pub score: f32,
+    /// The supply's title.
+    pub title: String,
+    /// Owner organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Owner country.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Why it matched.
+    pub explanation: Explanation,
+}
+
+/// The result of one demand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DemandResult {
+    /// Demand id.
+    pub demand_id: String,
+    /// Demand title.
+    pub demand_title: String,
+    /// Best matches first.
+    pub matches: Vec<Match>,
+    /// True when no supply scores at least [`UNMET_THRESHOLD`].
+    pub unmet: bool,
+    /// The key terms the demand was reduced to.
+    pub key_terms: Vec<KeyTerm>,
+}
+
+/// Matches demands against a supply index.
+#[derive(Clone)]
+pub struct DemandMatcher {
+    searcher: Searcher,
+}
+
+struct Candidate {
+    address: DocAddress,
+    retrieval: f32,
+    term_hits: Vec<Option<TextField>>,
+    bigram_hits: Vec<Option<TextField>>,
+    concept_hits: Vec<bool>,
+}
+
+fn field_factor(field: TextField) -> f32 {
+    match field {
+        TextField::Title => 1.0,
+        TextField::Keywords => 0.9,
+        TextField::Summary => 0.8,
+        TextField::Description => 0.6,
+        TextField::Owner => 0.2,
+    }
+}
+
+/// Fields in the order a term's best field is chosen.
+const BY_FACTOR: [TextField; 5] = [
+    TextField::Title,
+    TextField::Keywords,
+    TextField::Summary,
+    TextField::Description,
+    TextField::Owner,
+];
+
+struct Counted {
+    tf: f32,
+    spellings: HashMap<String, usize>,
+    has_marks: bool,
+}
+
+impl DemandMatcher {
+    /// A matcher sharing the searcher's index, reader, weights and glossary.
+    pub fn new(searcher: Searcher) -> DemandMatcher {
+        DemandMatcher { searcher }
+    }
+
+    /// The underlying searcher.
+    pub fn searcher(&self) -> &Searcher {
+        &self.searcher
+    }
+
+    /// The best supplies for one demand, explained.
+    pub fn match_demand(&self, demand: &Demand, options: &MatchOptions) -> Result<Vec<Match>> {
+        Ok(self.match_demand_full(demand, options)?.matches)
+    }
+
+    /// Matches many demands in parallel (rayon, all cores); results keep the input order and
+    /// one failing demand does not stop the others. `on_done` is called after each demand.
+    pub fn match_all(
+        &self,
+        demands: &[Demand],
+        options: &MatchOptions,
+        on_done: &(dyn Fn() + Sync),
+    ) -> Vec<Result<DemandResult>> {
+        demands
+            .par_iter()
+            .map(|demand| {
+                let result = self.match_demand_full(demand, options);
+                on_done();
+                result
+            })
+            .collect()
+    }
+
+    /// The demand's key terms: words and word pairs by tf-idf, plus glossary concepts.
+    pub fn key_terms(&self, demand: &Demand) -> (Vec<KeyTerm>, Vec<KeyTerm>, Vec<Expansion>) {
+        let searcher = self.searcher.reader().searcher();
+        let schema = self.searcher.index().schema();
+        let num_docs = searcher.num_docs().max(1) as f32;
+        let mut words: HashMap<String, Counted> = HashMap::new();
+        let mut pairs: HashMap<String, Counted> = HashMap::new();
+        for (text, weight) in [
+            (demand.title.as_str(), TITLE_TF_WEIGHT),
+            (demand.description.as_deref().unwrap_or(""), 1.0),
+        ] {
+            let analysis = analyze(text);
+            let mut last_position = None;
+            for token in &analysis.exact {
+                if Some(token.position) == last_position {
+                    continue;
+                }
+                last_position = Some(token.position);
+                count(&mut words, fold_token(&token.text), &token.text, weight);
+            }
+            for (exact, folded) in analysis.exact_bigrams.iter().zip(&analysis.folded_bigrams) {
+                count(&mut pairs, folded.text.clone(), &exact.text, weight);
+            }
+        }
+        let df = |kind: TokenStreamKind, text: &str| -> u64 {
+            [
+                TextField::Title,
+                TextField::Keywords,
+                TextField::Summary,
+                TextField::Description,
+            ]
+            .iter()
+            .map(|f| {
+                searcher
+                    .doc_freq(&Term::from_field_text(schema.text_field(*f, kind), text))
+                    .unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0)
+        };
+        let select = |counted: HashMap<String, Counted>,
+                      kind: TokenStreamKind,
+                      cap: usize,
+                      bigram: bool|
+         -> Vec<KeyTerm> {
+            let mut terms: Vec<KeyTerm> = counted
+                .into_iter()
+                .filter_map(|(folded, c)| {
+                    let df = df(kind, &folded) as f32;
+                    if df == 0.0 {
+                        return None;
+                    }
+                    let idf = (1.0 + (num_docs - df + 0.5) / (df + 0.5)).ln();
+                    let weight = (1.0 + c.tf.ln().max(0.0)) * idf;
+                    let text = c
+                        .spellings
+                        .into_iter()
+                        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                        .map(|(s, _)| s)
+                        .unwrap_or_default();
+                    let text = if c.has_marks {
+                        text
+                    } else {
+                        fold_diacritics(&text)
+                    };
+                    Some(KeyTerm {
+                        text,
+                        folded,
+                        weight,
+                        bigram,
+                        concept: None,
+                    })
+                })
+                .collect();
+            terms.sort_by(|a, b| {
+                b.weight
+                    .total_cmp(&a.weight)
+                    .then_with(|| a.folded.cmp(&b.folded))
+            });
+            terms.truncate(cap);
+            terms
+        };
+        let words = select(words, TokenStreamKind::Folded, MAX_KEY_WORDS, false);
+        let pairs = select(pairs, TokenStreamKind::FoldedBigram, MAX_KEY_BIGRAMS, true);
+        let expansions = match self.searcher.glossary() {
+            Some(glossary) => glossary.expand(&demand.full_text(), MAX_DEMAND_CONCEPTS),
+            None => Vec::new(),
+        };
+        (words, pairs, expansions)
+    }
+
+    /// Matches one demand: key terms, retrieval, rerank, explanations, unmet flag.
+    pub fn match_demand_full(
+        &self,
+        demand: &Demand,
+        options: &MatchOptions,
+    ) -> Result<DemandResult> {
+        if demand.full_text().len() > MAX_DEMAND_BYTES {
+            return Err(QueryError::BadRequest(format!(
+                "demand {}: text longer than {MAX_DEMAND_BYTES} bytes",
+                demand.id
+            )));
+        }
+        if options.top == 0 || options.top > 1000 {
+            return Err(QueryError::BadRequest(format!(
+                "top: must be between 1 and 1000, found {}",
+                options.top
+            )));
+        }
+        let (words, pairs, expansions) = self.key_terms(demand);
+        let mut key_terms: Vec<KeyTerm> = words.iter().chain(&pairs).cloned().collect();
+        for expansion in &expansions {
+            key_terms.push(KeyTerm {
+                text: expansion.matched.clone(),
+                folded: expansion.concept.clone(),
+                weight: 0.0,
+                bigram: false,
+                concept: Some(expansion.concept.clone()),
+            });
+        }
+        let empty = DemandResult {
+            demand_id: demand.id.clone(),
+            demand_title: demand.title.clone(),
+            matches: Vec::new(),
+            unmet: true,
+            key_terms: key_terms.clone(),
+        };
+        if words.is_empty() && pairs.is_empty() && expansions.is_empty() {
+            return Ok(empty);
+        }
+        let query = self.retrieval_query(&words, &pairs, &expansions);
+        let searcher = self.searcher.reader().searcher();
+        let limit = options.candidates.max(options.top);
+        let hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        if hits.is_empty() {
+            return Ok(empty);
+        }
+        let mut candidates: Vec<Candidate> = hits
+            .into_iter()
+            .map(|(score, address)| Candidate {
+                address,
+                retrieval: score,
+                term_hits: vec![None; words.len()],
+                bigram_hits: vec![None; pairs.len()],
+                concept_hits: vec![false; expansions.len()],
+            })
+            .collect();
+        self.read_features(&searcher, &mut candidates, &words, &pairs, &expansions)?;
+
+        let schema = self.searcher.index().schema();
+        let total_word_weight: f32 = words.iter().map(|t| t.weight).sum();
+        let total_pair_weight: f32 = pairs.iter().map(|t| t.weight).sum();
+        let max_retrieval = candidates
+            .iter()
+            .map(|c| c.retrieval)
+            .fold(f32::MIN, f32::max)
+            .max(f32::EPSILON);
+        let mut scored: Vec<(f32, f32, usize, Supply, Explanation)> =
+            Vec::with_capacity(candidates.len());
+        for (index, candidate) in candidates.iter().enumerate() {
+            let doc: TantivyDocument = searcher.doc(candidate.address)?;
+            let Some(supply) = from_document(schema, &doc) else {
+                continue;
+            };
+            let mut explanation = Explanation {
+                retrieval_score: candidate.retrieval,
+                ..Default::default()
+            };
+            let mut contributions: Vec<(String, TextField, f32)> = Vec::new();
+            for (term, hit) in words.iter().zip(&candidate.term_hits) {
+                if let Some(field) = hit {
+                    contributions.push((
+                        term.text.clone(),
+                        *field,
+                        term.weight * field_factor(*field),
+                    ));
+                }
+            }
+            let term_coverage = if total_word_weight > 0.0 {
+                contributions.iter().map(|c| c.2).sum::<f32>() / total_word_weight
+            } else {
+                0.0
+            };
+            let mut pair_sum = 0.0;
+            for (term, hit) in pairs.iter().zip(&candidate.bigram_hits) {
+                if let Some(field) = hit {
+                    pair_sum += term.weight * field_factor(*field);
+                    contributions.push((term.text.clone(), *field, 0.0));
+                }
+            }
+            let bigram_coverage = if total_pair_weight > 0.0 {
+                pair_sum / total_pair_weight
+            } else {
+                0.0
+            };
+            let concept_coverage = (!expansions.is_empty()).then(|| {
+                candidate.concept_hits.iter().filter(|h| **h).count() as f32
+                    / expansions.len() as f32
+            });
+            for (expansion, hit) in expansions.iter().zip(&candidate.concept_hits) {
+                if *hit {
+                    explanation.glossary.push(GlossaryLink {
+                        concept: expansion.concept.clone(),
+                        demand_term: expansion.matched.clone(),
+                    });
+                }
+            }
+            let mut quality = match concept_coverage {
+                Some(c) => 0.5 * term_coverage + 0.3 * bigram_coverage + 0.2 * c,
+                None => 0.625 * term_coverage + 0.375 * bigram_coverage,
+            };
+            explanation.constraints = check_constraints(demand, &supply);
+            for check in &explanation.constraints {
+                match (check.constraint, check.met) {
+                    ("sector", true) => quality *= 1.05,
+                    ("sector", false) => {}
+                    (_, false) => quality *= 0.85,
+                    _ => {}
+                }
+            }
+            let score = (100.0 * quality / QUALITY_FOR_100).clamp(0.0, 100.0);
+            let quality_sum: f32 = contributions
+                .iter()
+                .map(|c| c.2)
+                .sum::<f32>()
+                .max(f32::EPSILON);
+            for (term, field, _) in &contributions {
+                explanation
+                    .matched_terms
+                    .entry(field.name())
+                    .or_default()
+                    .push(term.clone());
+            }
+            let mut top: Vec<TermContribution> = contributions
+                .iter()
+                .filter(|c| c.2 > 0.0)
+                .map(|c| TermContribution {
+                    term: c.0.clone(),
+                    field: c.1.name(),
+                    share: c.2 / quality_sum,
+                })
+                .collect();
+            top.sort_by(|a, b| b.share.total_cmp(&a.share));
+            top.truncate(8);
+            explanation.top_terms = top;
+            explanation.term_coverage = term_coverage;
+            explanation.bigram_coverage = bigram_coverage;
+            explanation.concept_coverage = concept_coverage;
+            let rank_score = 0.5 * (candidate.retrieval / max_retrieval) + 0.5 * (score / 100.0);
+            scored.push((rank_score, score, index, supply, explanation));
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+        let best = scored.iter().map(|s| s.1).fold(0.0, f32::max);
+        let matches: Vec<Match> = scored
+            .into_iter()
+            .filter(|s| s.1 >= options.min_score)
+            .take(options.top)
+            .enumerate()
+            .map(|(i, (_, score, _, supply, explanation))| Match {
+                rank: i + 1,
+                supply_id: supply.id,
+                score: (score * 10.0).round() / 10.0,
+                title: supply.title,
+                owner: supply.owner,
+                country: supply.country,
+                explanation,
+            })
+            .collect();
+        Ok(DemandResult {
+            demand_id: demand.id.clone(),
+            demand_title: demand.title.clone(),
+            matches,
+            unmet: best < UNMET_THRESHOLD,
+            key_terms,
+        })
+    }
+
+    fn retrieval_query(
+        &self,
+        words: &[KeyTerm],
+        pairs: &[KeyTerm],
+        expansions: &[Expansion],
+    ) -> Box<dyn Query> {
+        let schema = self.searcher.index().schema();
+        let tuning = self.searcher.tuning();
+        let fields = TextField::ALL;
+        let max_weight = words
+            .iter()
+            .chain(pairs)
+            .map(|t| t.weight)
+            .fold(f32::EPSILON, f32::max);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in words {
+            let has_marks = fold_diacritics(&term.text) != term.text;
+            let word = QueryWord {
+                position: 0,
+                exact: term.text.to_lowercase(),
+                folded: term.folded.clone(),
+                variants: Vec::new(),
+                has_marks,
+                prefix: false,
+                fuzzy: false,
+                surface: term.text.clone(),
+            };
+            let query = word_query(schema, &word, tuning, &fields);
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(query, term.weight / max_weight)),
+            ));
+        }
+        for term in pairs {
+            let has_marks = fold_diacritics(&term.text) != term.text;
+            let bigram = QueryBigram {
+                exact: term.text.to_lowercase(),
+                folded: term.folded.clone(),
+                has_marks,
+                prefix: false,
+            };
+            let query = bigram_query(schema, &bigram, tuning, &fields);
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(query, term.weight / max_weight)),
+            ));
+        }
+        for expansion in expansions {
+            clauses.push((
+                Occur::Should,
+                expansion_query(schema, expansion, tuning, &fields),
+            ));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Which key terms, pairs and concepts each candidate contains, and in which field,
+    /// read from the postings (no re-analysis of the supplies).
+    fn read_features(
+        &self,
+        searcher: &tantivy::Searcher,
+        candidates: &mut [Candidate],
+        words: &[KeyTerm],
+        pairs: &[KeyTerm],
+        expansions: &[Expansion],
+    ) -> Result<()> {
+        let schema = self.searcher.index().schema();
+        let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
+        for (i, c) in candidates.iter().enumerate() {
+            by_segment
+                .entry(c.address.segment_ord)
+                .or_default()
+                .push((c.address.doc_id, i));
+        }
+        for (segment_ord, mut docs) in by_segment {
+            docs.sort_unstable();
+            let segment = searcher.segment_reader(segment_ord);
+            let contains =
+                |field: TextField, kind: TokenStreamKind, text: &str| -> Result<Vec<bool>> {
+                    let tantivy_field = schema.text_field(field, kind);
+                    let inverted = segment.inverted_index(tantivy_field)?;
+                    let term = Term::from_field_text(tantivy_field, text);
+                    let mut found = vec![false; docs.len()];
+                    if let Some(mut postings) =
+                        inverted.read_postings(&term, IndexRecordOption::Basic)?
+                    {
+                        for (slot, (doc, _)) in docs.iter().enumerate() {
+                            if postings.doc() == TERMINATED {
+                                break;
+                            }
+                            if postings.doc() <= *doc && postings.seek(*doc) == *doc {
+                                found[slot] = true;
+                            }
+                        }
+                    }
+                    Ok(found)
+                };
+            for (t, term) in words.iter().enumerate() {
+                for field in BY_FACTOR {
+                    for (slot, hit) in contains(field, TokenStreamKind::Folded, &term.folded)?
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let entry = &mut candidates[docs[slot].1].term_hits[t];
+                        if hit && entry.is_none() {
+                            *entry = Some(field);
+                        }
+                    }
+                }
+            }
+            for (t, term) in pairs.iter().enumerate() {
+                for field in &BY_FACTOR[..4] {
+                    for (slot, hit) in
+                        contains(*field, TokenStreamKind::FoldedBigram, &term.folded)?
+                            .into_iter()
+                            .enumerate()
+                    {
+                        let entry = &mut candidates[docs[slot].1].bigram_hits[t];
+                        if hit && entry.is_none() {
+                            *entry = Some(*field);
+                        }
+                    }
+                }
+            }
+            for (e, expansion) in expansions.iter().enumerate() {
+                for phrase in &expansion.phrases {
+                    for field in &BY_FACTOR[..4] {
+                        let found = if phrase.len() == 1 {
+                            contains(*field, TokenStreamKind::Folded, &phrase[0])?
+                        } else {
+                            let mut all = vec![true; docs.len()];
+                            for pair in phrase.windows(2) {
+                                let hits = contains(
+                                    *field,
+                                    TokenStreamKind::FoldedBigram,
+                                    &format!("{} {}", pair[0], pair[1]),
+                                )?;
+                                for (a, h) in all.iter_mut().zip(hits) {
+                                    *a &= h;
+                                }
+                            }
+                            all
+                        };
+                        for (slot, hit) in found.into_iter().enumerate() {
+                            if hit {
+                                candidates[docs[slot].1].concept_hits[e] = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn count(map: &mut HashMap<String, Counted>, folded: String, exact: &str, weight: f32) {
+    let entry = map.entry(folded).or_insert_with(|| Counted {
+        tf: 0.0,
+        spellings: HashMap::new(),
+        has_marks: false,
+    });
+    entry.tf += weight;
+    *entry.spellings.entry(exact.to_string()).or_default() += 1;
+    entry.has_marks |= fold_diacritics(exact) != exact;
+}
+
+/// The constraints a demand states, checked against a supply.
+fn check_constraints(demand: &Demand, supply: &Supply) -> Vec<ConstraintCheck> {
+    let mut checks = Vec::new();
+    if let Some(sector) = &demand.sector {
+        let offered = supply.sector.clone().unwrap_or_default();
+        checks.push(ConstraintCheck {
+            constraint: "sector",
+            met: offered == *sector,
+            wanted: sector.clone(),
+            offered,
+        });
+    }
+    if let Some(min) = demand.trl_min {
+        let offered = supply.trl.map_or("unknown".to_string(), |t| t.to_string());
+        checks.push(ConstraintCheck {
+            constraint: "trl_min",
+            met: supply.trl.is_some_and(|t| t >= min),
+            wanted: format!(">= {min}"),
+            offered,
+        });
+    }
+    if !demand.transfer.is_empty() {
+        let met = supply.transfer.iter().any(|m| demand.transfer.contains(m));
+        checks.push(ConstraintCheck {
+            constraint: "transfer",
+            met,
+            wanted: demand.transfer.join(", "),
+            offered: supply.transfer.join(", "),
+        });
+    }
+    if let Some(country) = &demand.country {
+        let offered = supply.country.clone().unwrap_or_default();
+        checks.push(ConstraintCheck {
+            constraint: "country",
+            met: offered.eq_ignore_ascii_case(country),
+            wanted: country.clone(),
+            offered,
+        });
+    }
+    checks
+}
