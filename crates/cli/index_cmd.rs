@@ -97,7 +97,7 @@ fn ingest_into(index: &SupplyIndex, args: &IndexArgs) -> Result<ExitCode> {
         &options,
         index.provinces(),
         |report| {
-            if report.read % 64 == 0 {
+            if report.read.is_multiple_of(64) {
                 progress.set_position(report.read as u64);
             }
         },

@@ -127,7 +127,7 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
     let done = AtomicUsize::new(0);
     let tick = || {
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % 4 == 0 || n == demands.len() {
+        if n.is_multiple_of(4) || n == demands.len() {
             progress.set_position(n as u64);
         }
     };
