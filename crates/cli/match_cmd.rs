@@ -245,7 +245,7 @@ fn write_output(args: &MatchArgs, results: &[DemandResult]) -> Result<()> {
                     result
                         .matches
                         .iter()
-                        .map(|m| (m.supply_id.clone(), f64::from(m.score))),
+                        .map(|m| (m.supply_id.clone(), f64::from(m.relevance))),
                 );
                 write_trec(&mut out, &lines)?;
             }

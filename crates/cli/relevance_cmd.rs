@@ -35,6 +35,9 @@ pub struct RelevanceArgs {
     /// Also break nDCG@10 down by the queries' and demands' tags.
     #[arg(long)]
     by_tag: bool,
+    /// Weights to try instead of the defaults, as JSON (e.g. '{"bigram_boost": 1.0}').
+    #[arg(long, value_name = "JSON")]
+    tuning: Option<String>,
 }
 
 struct System {
@@ -126,6 +129,10 @@ pub fn run(args: RelevanceArgs) -> Result<ExitCode> {
     let qrels_queries = filtered_qrels(&qrels_text, &query_ids, "qrels (queries)")?;
     let qrels_demands = filtered_qrels(&qrels_text, &demand_ids, "qrels (demands)")?;
 
+    let tuning: techmatch_query::Tuning = match &args.tuning {
+        Some(json) => serde_json::from_str(json).context("--tuning")?,
+        None => techmatch_query::Tuning::default(),
+    };
     let top = 100;
     let options = MatchOptions {
         top,
@@ -137,7 +144,9 @@ pub fn run(args: RelevanceArgs) -> Result<ExitCode> {
         ("techmatch", Some(Glossary::bundled())),
         ("techmatch-no-glossary", None),
     ] {
-        let searcher = Searcher::new(index.clone())?.with_glossary(glossary);
+        let searcher = Searcher::new(index.clone())?
+            .with_glossary(glossary)
+            .with_tuning(tuning);
         let query_results = queries
             .iter()
             .map(|(id, text)| Ok((id.clone(), searcher.search_ids(text, top)?)))
@@ -152,7 +161,7 @@ pub fn run(args: RelevanceArgs) -> Result<ExitCode> {
                     d.id.clone(),
                     r?.matches
                         .into_iter()
-                        .map(|m| (m.supply_id, m.score))
+                        .map(|m| (m.supply_id, m.relevance))
                         .collect(),
                 ))
             })

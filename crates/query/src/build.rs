@@ -9,7 +9,8 @@
 //! compound bonus through the bigram fields.
 
 use tantivy::query::{
-    BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query,
+    TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
@@ -21,6 +22,7 @@ use crate::terms::{QueryBigram, QueryTerms, QueryWord};
 
 /// Weights of the text fields and of the kinds of match; tuned on the dev collection.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Tuning {
     /// Weight of title matches.
     pub title: f32,
@@ -42,8 +44,16 @@ pub struct Tuning {
     pub prefix_score: f32,
     /// Share of the query words a hit must match (0 = any word).
     pub min_match_ratio: f32,
-    /// Weight of a glossary expansion relative to the user's own words.
+    /// Weight of a glossary concept matched through its other terms, relative to one of the
+    /// user's own words in the same field. The user's own wording of a concept matches
+    /// each of its words plus the compound bonus, so an expansion always weighs less.
     pub glossary_boost: f32,
+    /// Constant added for each query word a record matches at all, so that records matching
+    /// more of the words rank above records repeating one common word.
+    pub coverage_bonus: f32,
+    /// Share of BM25 (normalised by the best candidate) in a demand match's rank, the rest
+    /// being the coverage-based match score.
+    pub demand_retrieval_weight: f32,
 }
 
 impl Default for Tuning {
@@ -59,7 +69,9 @@ impl Default for Tuning {
             fuzzy_score: 1.2,
             prefix_score: 1.5,
             min_match_ratio: 0.0,
-            glossary_boost: 0.5,
+            glossary_boost: 1.0,
+            coverage_bonus: 0.0,
+            demand_retrieval_weight: 0.7,
         }
     }
 }
@@ -270,6 +282,25 @@ pub fn text_query(
         words_query = Box::new(BooleanQuery::new(alternatives));
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words_query)];
+    if tuning.coverage_bonus > 0.0 {
+        for word in &terms.words {
+            let matched = word_query(schema, word, tuning, fields);
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(matched, tuning.coverage_bonus)),
+            ));
+        }
+        for expansion in &terms.expansions {
+            let matched = expansion_query(schema, expansion, tuning, fields);
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    matched,
+                    tuning.coverage_bonus * tuning.glossary_boost,
+                )),
+            ));
+        }
+    }
     for bigram in &terms.bigrams {
         clauses.push((Occur::Should, bigram_query(schema, bigram, tuning, fields)));
     }

@@ -24,6 +24,10 @@
 //! glossary concept), multiplied by 1.05 when the sectors agree and by 0.85 for each stated
 //! constraint the supply violates. Coverage counts a term fully in the title, 0.9 in
 //! keywords, 0.8 in the summary, 0.6 in the description, 0.2 in the owner name.
+//! Matches are ranked by their *relevance*: the match score blended with the BM25 score of
+//! the retrieval query relative to the best candidate (on the dev demands BM25 similarity
+//! orders the shortlist better than coverage alone, while coverage gives the absolute scale
+//! the unmet flag needs).
 //! [`QUALITY_FOR_100`] and [`UNMET_THRESHOLD`] were calibrated on the judged dev demands
 //! (see the README's "Relevance" section): a demand whose best match scores below the
 //! threshold is reported **unmet**.
@@ -160,8 +164,13 @@ pub struct Match {
     pub rank: usize,
     /// Supply id.
     pub supply_id: String,
-    /// Match score, 0–100 (see the module docs for its calibration).
+    /// Match score, 0–100: how much of the demand the supply covers (see the module docs
+    /// for its calibration). Decides "unmet".
     pub score: f32,
+    /// The ranking key, 0–100: the match score blended with the BM25 similarity relative to
+    /// the best candidate ([`crate::Tuning::demand_retrieval_weight`]). Non-increasing with
+    /// rank; run files carry it.
+    pub relevance: f32,
     /// The supply's title.
     pub title: String,
     /// Owner organisation.
@@ -510,7 +519,9 @@ impl DemandMatcher {
             explanation.term_coverage = term_coverage;
             explanation.bigram_coverage = bigram_coverage;
             explanation.concept_coverage = concept_coverage;
-            let rank_score = 0.5 * (candidate.retrieval / max_retrieval) + 0.5 * (score / 100.0);
+            let alpha = self.searcher.tuning().demand_retrieval_weight;
+            let rank_score =
+                alpha * (candidate.retrieval / max_retrieval) + (1.0 - alpha) * (score / 100.0);
             scored.push((rank_score, score, index, supply, explanation));
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
@@ -520,10 +531,11 @@ impl DemandMatcher {
             .filter(|s| s.1 >= options.min_score)
             .take(options.top)
             .enumerate()
-            .map(|(i, (_, score, _, supply, explanation))| Match {
+            .map(|(i, (rank_score, score, _, supply, explanation))| Match {
                 rank: i + 1,
                 supply_id: supply.id,
                 score: (score * 10.0).round() / 10.0,
+                relevance: rank_score * 100.0,
                 title: supply.title,
                 owner: supply.owner,
                 country: supply.country,
