@@ -109,6 +109,11 @@ pub fn word_query(
         let weight = tuning.weight(field);
         let folded_field = schema.text_field(field, TokenStreamKind::Folded);
         let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+        if word.acronym {
+            let exact_field = schema.text_field(field, TokenStreamKind::Exact);
+            per_field.push((Occur::Should, term_query(exact_field, &word.exact, weight)));
+            continue;
+        }
         if word.has_marks {
             let exact_field = schema.text_field(field, TokenStreamKind::Exact);
             disjuncts.push(term_query(

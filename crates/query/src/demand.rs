@@ -576,6 +576,7 @@ impl DemandMatcher {
                 has_marks,
                 prefix: false,
                 fuzzy: false,
+                acronym: false,
                 surface: term.text.clone(),
             };
             let query = word_query(schema, &word, tuning, &fields);

@@ -16,6 +16,7 @@ use crate::terms::QueryTerms;
 #[derive(Debug, Clone)]
 struct Target {
     forms: Vec<String>,
+    exact: Option<String>,
     prefix: bool,
     fuzzy: bool,
     label: String,
@@ -47,6 +48,7 @@ impl Highlighter {
                 forms.extend(w.variants.iter().cloned());
                 Target {
                     forms,
+                    exact: w.acronym.then(|| w.exact.clone()),
                     prefix: w.prefix,
                     fuzzy: w.fuzzy,
                     label: w.folded.clone(),
@@ -62,6 +64,7 @@ impl Highlighter {
             .into_iter()
             .map(|t| Target {
                 forms: vec![t.clone()],
+                exact: None,
                 prefix: false,
                 fuzzy: false,
                 label: t,
@@ -70,8 +73,11 @@ impl Highlighter {
         Highlighter { targets }
     }
 
-    fn matching_target(&self, folded: &str) -> Option<&Target> {
+    fn matching_target(&self, exact: &str, folded: &str) -> Option<&Target> {
         self.targets.iter().find(|t| {
+            if let Some(wanted) = &t.exact {
+                return wanted == exact;
+            }
             t.forms.iter().any(|f| f == folded)
                 || (t.prefix && folded.starts_with(t.forms[0].as_str()))
                 || (t.fuzzy
@@ -89,7 +95,7 @@ impl Highlighter {
         let mut matched = BTreeSet::new();
         for token in &analysis.exact {
             let folded = fold_token(&token.text);
-            let Some(target) = self.matching_target(&folded) else {
+            let Some(target) = self.matching_target(&token.text, &folded) else {
                 continue;
             };
             matched.insert(target.label.clone());

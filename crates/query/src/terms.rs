@@ -23,6 +23,9 @@ pub struct QueryWord {
     pub prefix: bool,
     /// Whether one-letter typos may match it.
     pub fuzzy: bool,
+    /// Typed in capitals as an acronym ("RO", "PLC"): matched exactly, never as a folded
+    /// word, a prefix or a typo, so "RO" does not find "rõ" or "rô".
+    pub acronym: bool,
     /// The word as typed.
     pub surface: String,
 }
@@ -72,6 +75,15 @@ fn is_cjk_word(word: &str) -> bool {
     word.chars().any(techmatch_analysis::segment::is_cjk)
 }
 
+/// Whether a word was typed as an acronym: 2 to 6 ASCII capitals (digits allowed).
+pub fn is_acronym(surface: &str) -> bool {
+    (2..=6).contains(&surface.len())
+        && surface
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && surface.chars().any(|c| c.is_ascii_uppercase())
+}
+
 /// Whether typo tolerance may apply to a word: long enough, letters only, not an acronym
 /// typed in capitals ("RO", "UASB"), not Chinese.
 fn fuzzy_allowed(surface: &str, folded: &str) -> bool {
@@ -110,6 +122,7 @@ impl QueryTerms {
                         position: token.position,
                         has_marks: fold_diacritics(&token.text) != token.text,
                         fuzzy: fuzzy_allowed(&surface, &folded),
+                        acronym: is_acronym(&surface),
                         exact: token.text.clone(),
                         folded,
                         variants: Vec::new(),
@@ -127,7 +140,11 @@ impl QueryTerms {
                     .exact
                     .iter()
                     .any(|t| t.position == last.position && t.end == text.len());
-                if at_end && !is_cjk_word(&last.exact) && last.folded.chars().count() >= min_len {
+                if at_end
+                    && !last.acronym
+                    && !is_cjk_word(&last.exact)
+                    && last.folded.chars().count() >= min_len
+                {
                     last.prefix = true;
                 }
             }
