@@ -2,3 +2,4 @@
 
 mod common;
 mod index_cli;
+mod run_files;

@@ -29,12 +29,15 @@ pub fn province_facet(provinces: &Provinces, province: &str) -> String {
         .map_or_else(|| province.trim().to_string(), |p| p.name.clone())
 }
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
+/// A `YYYY-MM-DD` date as a tantivy date (midnight UTC); `None` if invalid or out of range.
 pub fn date_to_datetime(date: &str) -> Option<DateTime> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(date, &format).ok()?;
     let seconds = date.midnight().assume_utc().unix_timestamp();
-    Some(DateTime::from_timestamp_secs(seconds))
+    // tantivy stores nanoseconds in an i64: years outside 1677..2262 would overflow.
+    seconds
+        .checked_mul(1_000_000_000)
+        .map(DateTime::from_timestamp_nanos)
 }
 
 /// Builds the document of a supply.

@@ -254,6 +254,13 @@ impl<'a> Fields<'a> {
         let text = self.text(name)?;
         let format = time::macros::format_description!("[year]-[month]-[day]");
         match time::Date::parse(&text, &format) {
+            Ok(date) if !(1900..=2100).contains(&date.year()) => {
+                self.error(
+                    name,
+                    format!("must be a date between 1900-01-01 and 2100-12-31, found '{text}'"),
+                );
+                None
+            }
             Ok(date) => Some(date.format(&format).unwrap_or(text)),
             Err(_) => {
                 self.error(name, format!("must be a date YYYY-MM-DD, found '{text}'"));
@@ -456,6 +463,8 @@ mod tests {
         sector: r#"{"id":"a","title":"x","sector":"space"}"# => "s.jsonl:7: field sector: unknown sector 'space'; valid codes: agriculture",
         lang: r#"{"id":"a","title":"x","lang":"fr"}"# => "s.jsonl:7: field lang: unknown language 'fr'",
         date: r#"{"id":"a","title":"x","updated":"2024-02-30"}"# => "s.jsonl:7: field updated: must be a date",
+        date_after_2262_overflows_datetime: r#"{"id":"a","title":"x","updated":"2263-01-01"}"# => "s.jsonl:7: field updated: must be a date between 1900-01-01 and 2100-12-31",
+        date_before_1677_overflows_datetime: r#"{"id":"a","title":"x","updated":"1677-09-21"}"# => "s.jsonl:7: field updated: must be a date between",
         transfer: r#"{"id":"a","title":"x","transfer":["gift"]}"# => "s.jsonl:7: field transfer: unknown transfer mode 'gift'",
         keywords_type: r#"{"id":"a","title":"x","keywords":"a;b"}"# => "s.jsonl:7: field keywords: must be an array",
         country: r#"{"id":"a","title":"x","country":"Vietnam"}"# => "s.jsonl:7: field country: must be a two-letter",

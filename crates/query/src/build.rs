@@ -54,6 +54,10 @@ pub struct Tuning {
     /// Share of BM25 (normalised by the best candidate) in a demand match's rank, the rest
     /// being the coverage-based match score.
     pub demand_retrieval_weight: f32,
+    /// Whether a demand match's BM25 is taken relative to the best candidate in the same
+    /// language (so records in other languages, reachable only through the glossary, can
+    /// compete) rather than to the best candidate overall.
+    pub per_language_retrieval: bool,
 }
 
 impl Default for Tuning {
@@ -72,6 +76,7 @@ impl Default for Tuning {
             glossary_boost: 1.0,
             coverage_bonus: 0.0,
             demand_retrieval_weight: 0.7,
+            per_language_retrieval: true,
         }
     }
 }

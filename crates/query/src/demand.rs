@@ -37,9 +37,10 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, TantivyDocument, Term, TERMINATED};
+use techmatch_analysis::segment::is_cjk;
 use techmatch_analysis::{analyze, fold_diacritics, fold_token, TokenStreamKind};
 use techmatch_indexer::document::from_document;
 use techmatch_indexer::{Demand, Supply, TextField};
@@ -336,6 +337,7 @@ impl DemandMatcher {
                     } else {
                         fold_diacritics(&text)
                     };
+                    let text = join_chinese_pair(&text);
                     Some(KeyTerm {
                         text,
                         folded,
@@ -404,7 +406,28 @@ impl DemandMatcher {
         let query = self.retrieval_query(&words, &pairs, &expansions);
         let searcher = self.searcher.reader().searcher();
         let limit = options.candidates.max(options.top);
-        let hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let mut hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        if let (Some(lang), false) = (demand.lang, expansions.is_empty()) {
+            // Records in other languages can only match through the glossary, so they rarely
+            // reach the shortlist on score alone: give them places of their own.
+            let lang_term = Term::from_field_text(self.searcher.index().schema().lang, lang.code());
+            let other_languages = BooleanQuery::new(vec![
+                (Occur::Must, query.box_clone()),
+                (
+                    Occur::MustNot,
+                    Box::new(TermQuery::new(lang_term, IndexRecordOption::Basic)),
+                ),
+            ]);
+            let quota = (limit / 4).max(options.top);
+            for hit in searcher.search(
+                &other_languages,
+                &TopDocs::with_limit(quota).order_by_score(),
+            )? {
+                if !hits.iter().any(|h| h.1 == hit.1) {
+                    hits.push(hit);
+                }
+            }
+        }
         if hits.is_empty() {
             return Ok(empty);
         }
@@ -423,7 +446,7 @@ impl DemandMatcher {
         let schema = self.searcher.index().schema();
         let total_word_weight: f32 = words.iter().map(|t| t.weight).sum();
         let total_pair_weight: f32 = pairs.iter().map(|t| t.weight).sum();
-        let max_retrieval = candidates
+        let max_retrieval_overall = candidates
             .iter()
             .map(|c| c.retrieval)
             .fold(f32::MIN, f32::max)
@@ -519,10 +542,24 @@ impl DemandMatcher {
             explanation.term_coverage = term_coverage;
             explanation.bigram_coverage = bigram_coverage;
             explanation.concept_coverage = concept_coverage;
-            let alpha = self.searcher.tuning().demand_retrieval_weight;
-            let rank_score =
-                alpha * (candidate.retrieval / max_retrieval) + (1.0 - alpha) * (score / 100.0);
-            scored.push((rank_score, score, index, supply, explanation));
+            scored.push((0.0, score, index, supply, explanation));
+        }
+        // BM25 is relative to the best candidate in the same language: a record in another
+        // language matches only through the glossary and would never compete otherwise.
+        let mut best_by_language: HashMap<Option<techmatch_analysis::Language>, f32> =
+            HashMap::new();
+        for (_, _, _, supply, explanation) in &scored {
+            let best = best_by_language.entry(supply.lang).or_insert(f32::EPSILON);
+            *best = best.max(explanation.retrieval_score);
+        }
+        let alpha = self.searcher.tuning().demand_retrieval_weight;
+        for entry in &mut scored {
+            let best = if self.searcher.tuning().per_language_retrieval {
+                best_by_language[&entry.3.lang]
+            } else {
+                max_retrieval_overall
+            };
+            entry.0 = alpha * (entry.4.retrieval_score / best) + (1.0 - alpha) * (entry.1 / 100.0);
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
         let best = scored.iter().map(|s| s.1).fold(0.0, f32::max);
@@ -705,6 +742,18 @@ impl DemandMatcher {
             }
         }
         Ok(())
+    }
+}
+
+/// Chinese is written without spaces: a pair of Chinese words is shown joined.
+fn join_chinese_pair(text: &str) -> String {
+    match text.split_once(' ') {
+        Some((a, b))
+            if a.chars().last().is_some_and(is_cjk) && b.chars().next().is_some_and(is_cjk) =>
+        {
+            format!("{a}{b}")
+        }
+        _ => text.to_string(),
     }
 }
 

@@ -1,0 +1,241 @@
+//! Demand matching on the bundled collection: explanations that hold, long and tiny
+//! demands, unmet demands, and the cross-language bridge.
+
+mod common;
+
+use std::path::Path;
+
+use common::{bundled_searcher, bundled_supplies};
+use techmatch_analysis::{analyze, fold_token};
+use techmatch_indexer::read::read_raw;
+use techmatch_indexer::validate::Validator;
+use techmatch_indexer::{Demand, Supply};
+use techmatch_query::{DemandMatcher, MatchOptions};
+
+fn matcher() -> DemandMatcher {
+    DemandMatcher::new(bundled_searcher().clone())
+}
+
+fn dev_demands() -> Vec<Demand> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../index-data/demands.jsonl");
+    let mut validator = Validator::new("demands.jsonl");
+    read_raw(&path, Default::default())
+        .unwrap()
+        .map(|row| validator.demand(&row.unwrap()).unwrap())
+        .collect()
+}
+
+fn folded_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut last = None;
+    for token in analyze(text).exact {
+        if Some(token.position) != last {
+            words.push(fold_token(&token.text));
+            last = Some(token.position);
+        }
+    }
+    words
+}
+
+fn field_text(supply: &Supply, field: &str) -> String {
+    match field {
+        "title" => supply.title.clone(),
+        "keywords" => supply.keywords.join("\n"),
+        "summary" => supply.summary.clone().unwrap_or_default(),
+        "description" => supply.description.clone().unwrap_or_default(),
+        "owner" => supply.owner.clone().unwrap_or_default(),
+        other => panic!("unknown field {other}"),
+    }
+}
+
+fn demand(id: &str, title: &str, description: &str) -> Demand {
+    Demand {
+        id: id.into(),
+        title: title.into(),
+        description: Some(description.into()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn every_match_is_explained_and_every_explained_term_occurs_in_the_supply() {
+    let matcher = matcher();
+    let options = MatchOptions {
+        top: 10,
+        ..Default::default()
+    };
+    let mut checked = 0;
+    for demand in dev_demands() {
+        let result = matcher.match_demand_full(&demand, &options).unwrap();
+        for m in &result.matches {
+            let supply = bundled_supplies()
+                .iter()
+                .find(|s| s.id == m.supply_id)
+                .unwrap();
+            let e = &m.explanation;
+            assert!(
+                !e.matched_terms.is_empty() || !e.glossary.is_empty(),
+                "{} -> {} has no explanation",
+                demand.id,
+                m.supply_id
+            );
+            for (field, terms) in &e.matched_terms {
+                let text = field_text(supply, field);
+                let haystack = folded_words(&text);
+                for term in terms {
+                    let needle = folded_words(term);
+                    let chinese = term.chars().any(techmatch_analysis::segment::is_cjk);
+                    let found = if chinese {
+                        text.contains(term.as_str())
+                    } else {
+                        haystack
+                            .windows(needle.len())
+                            .any(|w| w == needle.as_slice())
+                    };
+                    assert!(
+                        found,
+                        "{}: term {term:?} is not in the {field} of {}",
+                        demand.id, supply.id
+                    );
+                    checked += 1;
+                }
+            }
+            assert!((0.0..=100.0).contains(&m.score));
+        }
+        let relevances: Vec<f32> = result.matches.iter().map(|m| m.relevance).collect();
+        assert!(
+            relevances.windows(2).all(|w| w[0] >= w[1]),
+            "ranked by relevance"
+        );
+    }
+    assert!(checked > 1000, "checked {checked} terms");
+}
+
+#[test]
+fn a_2000_word_demand_and_a_one_word_demand_both_work() {
+    let matcher = matcher();
+    let paragraph = "Công ty chúng tôi chế biến thủy sản, cần hệ thống xử lý nước thải 50 m3/ngày đạt QCVN, hiện hệ thống cũ bị quá tải và có mùi hôi. ";
+    let long = paragraph.repeat(2000 / paragraph.split_whitespace().count() + 1);
+    assert!(long.split_whitespace().count() >= 2000);
+    let result = matcher
+        .match_demand_full(
+            &demand("LONG", "Xử lý nước thải chế biến thủy sản", &long),
+            &MatchOptions::default(),
+        )
+        .unwrap();
+    assert!(!result.matches.is_empty() && !result.unmet);
+    assert!(
+        result
+            .key_terms
+            .iter()
+            .filter(|t| t.concept.is_none())
+            .count()
+            <= 56,
+        "key terms are capped"
+    );
+
+    let one = Demand {
+        id: "ONE".into(),
+        title: "biogas".into(),
+        ..Default::default()
+    };
+    let result = matcher
+        .match_demand_full(&one, &MatchOptions::default())
+        .unwrap();
+    assert!(!result.matches.is_empty());
+    let titled = result
+        .matches
+        .iter()
+        .take(3)
+        .filter(|m| m.title.to_lowercase().contains("biogas"))
+        .count();
+    assert!(
+        titled >= 2,
+        "{:?}",
+        result
+            .matches
+            .iter()
+            .take(3)
+            .map(|m| &m.title)
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_demand_sharing_no_term_with_the_index_is_unmet() {
+    let result = matcher()
+        .match_demand_full(
+            &demand("NONE", "Zqxv wplk", "Ffrrgh kkjjyy zzqqxx"),
+            &MatchOptions::default(),
+        )
+        .unwrap();
+    assert!(result.matches.is_empty());
+    assert!(result.unmet);
+}
+
+#[test]
+fn stated_constraints_are_checked_and_reported() {
+    let mut wanted = demand(
+        "C1",
+        "Máy sấy cà phê bằng bơm nhiệt",
+        "Cần máy sấy cà phê tiết kiệm điện",
+    );
+    wanted.trl_min = Some(9);
+    wanted.transfer = vec!["joint_venture".into()];
+    let result = matcher()
+        .match_demand_full(&wanted, &MatchOptions::default())
+        .unwrap();
+    let first = &result.matches[0].explanation.constraints;
+    assert!(first.iter().any(|c| c.constraint == "trl_min"));
+    assert!(first.iter().any(|c| c.constraint == "transfer"));
+}
+
+#[test]
+fn a_vietnamese_demand_reaches_english_and_chinese_only_supplies() {
+    let demand = demand(
+        "X1",
+        "Cần hệ thống lọc nước biển thành nước ngọt bằng thẩm thấu ngược cho đảo",
+        "Xã đảo thiếu nước ngọt vào mùa khô, cần thiết bị khử mặn nước biển công suất 50 m3/ngày.",
+    );
+    let result = matcher()
+        .match_demand_full(
+            &demand,
+            &MatchOptions {
+                top: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let lang_of = |id: &str| {
+        bundled_supplies()
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.lang)
+            .map(|l| l.code())
+    };
+    let ids: Vec<(&str, Option<&str>)> = result
+        .matches
+        .iter()
+        .map(|m| (m.supply_id.as_str(), lang_of(&m.supply_id)))
+        .collect();
+    // TS-0112 is an English-only brackish-water RO plant, TS-0113 a Chinese-only seawater RO unit.
+    assert!(
+        ids.iter()
+            .any(|(id, lang)| *id == "TS-0112" && *lang == Some("en")),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter()
+            .any(|(id, lang)| *id == "TS-0113" && *lang == Some("zh")),
+        "{ids:?}"
+    );
+    let chinese = result
+        .matches
+        .iter()
+        .find(|m| m.supply_id == "TS-0113")
+        .unwrap();
+    assert!(
+        !chinese.explanation.glossary.is_empty(),
+        "the glossary link is explained"
+    );
+}

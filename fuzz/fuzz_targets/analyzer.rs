@@ -1,0 +1,9 @@
+//! Arbitrary bytes, read as lossy UTF-8, through the analyzer and the language detector.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    techmatch_fuzz::check_analysis(&text);
+});
