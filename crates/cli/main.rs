@@ -3,6 +3,7 @@
 
 mod analyze_cmd;
 mod eval_cmd;
+mod glossary_cmd;
 mod index_cmd;
 mod match_cmd;
 mod relevance_cmd;
@@ -42,6 +43,8 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Rebuild the bundled collection's index and print techmatch's and the baselines' metrics.
     Relevance(relevance_cmd::RelevanceArgs),
+    /// Work with the bridge vocabulary (vi-en-zh technology glossary).
+    Glossary(glossary_cmd::GlossaryArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Match(args) => match_cmd::run(args),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Relevance(args) => relevance_cmd::run(args),
+        Command::Glossary(args) => glossary_cmd::run(args),
     };
     match result {
         Ok(code) => code,

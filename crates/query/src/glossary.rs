@@ -51,6 +51,8 @@ pub struct GlossaryTerm {
     pub lang: TermLang,
     /// Folded tokens (empty for Chinese terms, matched by substring).
     pub tokens: Vec<String>,
+    /// Exact tokens (with diacritics), aligned with `tokens`.
+    pub exact: Vec<String>,
     /// Folded main tokens as the index holds them (Chinese included), for querying.
     pub query_tokens: Vec<String>,
 }
@@ -103,17 +105,23 @@ pub struct Glossary {
 
 const COLUMNS: [&str; 6] = ["concept", "sector", "vi", "en", "zh", "abbr"];
 
-fn folded_tokens(text: &str) -> Vec<String> {
+/// The main exact tokens of a text and their folded forms.
+fn main_tokens(text: &str) -> (Vec<String>, Vec<String>) {
     let analysis = analyze(text);
-    let mut tokens: Vec<String> = Vec::new();
+    let (mut exact, mut folded) = (Vec::new(), Vec::new());
     let mut last_position = None;
     for token in &analysis.exact {
         if Some(token.position) != last_position {
-            tokens.push(fold_token(&token.text));
+            folded.push(fold_token(&token.text));
+            exact.push(token.text.clone());
             last_position = Some(token.position);
         }
     }
-    tokens
+    (exact, folded)
+}
+
+fn folded_tokens(text: &str) -> Vec<String> {
+    main_tokens(text).1
 }
 
 impl Glossary {
@@ -122,7 +130,9 @@ impl Glossary {
         let mut issues = Vec::new();
         let mut concepts: Vec<Concept> = Vec::new();
         let mut concept_lines: HashMap<String, usize> = HashMap::new();
-        let mut term_owner: HashMap<(String, bool), (String, usize)> = HashMap::new();
+        #[allow(clippy::type_complexity)]
+        let mut term_owner: HashMap<(String, bool), Vec<(String, usize, String, bool)>> =
+            HashMap::new();
         let mut header_seen = false;
         for (i, raw_line) in text.lines().enumerate() {
             let line = i + 1;
@@ -204,7 +214,11 @@ impl Glossary {
                         continue;
                     }
                     let cjk = term.chars().any(is_cjk);
-                    let tokens = if cjk { Vec::new() } else { folded_tokens(term) };
+                    let (exact, tokens) = if cjk {
+                        (Vec::new(), Vec::new())
+                    } else {
+                        main_tokens(term)
+                    };
                     if !cjk && tokens.is_empty() {
                         issues.push(GlossaryIssue {
                             line,
@@ -213,28 +227,50 @@ impl Glossary {
                         });
                         continue;
                     }
+                    // Terms are told apart by their exact words: "lụa" (silk) is not "lúa" (rice).
                     let key = if cjk {
                         term.to_string()
                     } else {
+                        exact.join(" ")
+                    };
+                    // Two terms collide when a text could match both: same folded words,
+                    // unless both carry diacritics that tell them apart (lụa / lúa).
+                    // Acronyms are compared as written (lowercased), never stemmed: PACS is not PAC.
+                    let folded_key = if cjk || lang == TermLang::Abbr {
+                        key.clone()
+                    } else {
                         tokens.join(" ")
                     };
-                    let case_key = (key.clone(), lang == TermLang::Abbr && term.len() <= 2);
-                    match term_owner.get(&case_key) {
-                        Some((owner, owner_line)) if owner == id => {
-                            issues.push(GlossaryIssue { line, message: format!("term '{term}' is listed twice in concept '{id}' (line {owner_line})"), fatal: false });
+                    let folded_key = (folded_key, lang == TermLang::Abbr && term.len() <= 2);
+                    let marked = techmatch_analysis::fold_diacritics(&key) != key;
+                    let entries = term_owner.entry(folded_key).or_default();
+                    let mut duplicate = false;
+                    for (owner, owner_line, owner_key, owner_marked) in entries.iter() {
+                        let distinct = marked && *owner_marked && *owner_key != key;
+                        if distinct {
                             continue;
                         }
-                        Some((owner, owner_line)) => {
+                        if owner == id {
+                            if *owner_key == key {
+                                issues.push(GlossaryIssue {
+                                    line,
+                                    message: format!("term '{term}' is listed twice in concept '{id}' (line {owner_line})"),
+                                    fatal: false,
+                                });
+                                duplicate = true;
+                            }
+                        } else {
                             issues.push(GlossaryIssue {
                                 line,
                                 message: format!("term '{term}' also belongs to concept '{owner}' (line {owner_line}): conflicting entries"),
                                 fatal: false,
                             });
                         }
-                        None => {
-                            term_owner.insert(case_key, (id.to_string(), line));
-                        }
                     }
+                    if duplicate {
+                        continue;
+                    }
+                    entries.push((id.to_string(), line, key.clone(), marked));
                     let query_tokens = if cjk {
                         folded_tokens(term)
                     } else {
@@ -244,6 +280,7 @@ impl Glossary {
                         text: term.to_string(),
                         lang,
                         tokens,
+                        exact,
                         query_tokens,
                     });
                 }
@@ -320,13 +357,18 @@ impl Glossary {
     /// Concepts whose terms occur in `text` (each concept once, first term found).
     pub fn find(&self, text: &str) -> Vec<ConceptMatch> {
         let analysis = analyze(text);
-        let mut tokens: Vec<(String, String)> = Vec::new();
+        // (folded, surface, exact when it carries diacritics)
+        let mut tokens: Vec<(String, String, Option<String>, String)> = Vec::new();
         let mut last_position = None;
         for token in &analysis.exact {
             if Some(token.position) != last_position {
+                let marked = (techmatch_analysis::fold_diacritics(&token.text) != token.text)
+                    .then(|| token.text.clone());
                 tokens.push((
                     fold_token(&token.text),
                     text[token.start..token.end].to_string(),
+                    marked,
+                    token.text.clone(),
                 ));
                 last_position = Some(token.position);
             }
@@ -348,8 +390,16 @@ impl Glossary {
                     || !term
                         .tokens
                         .iter()
+                        .zip(&term.exact)
                         .zip(&tokens[start..end])
-                        .all(|(a, b)| *a == b.0)
+                        .all(|((folded, exact), token)| {
+                            if term.lang == TermLang::Abbr {
+                                token.3 == *exact
+                            } else {
+                                *folded == token.0
+                                    && token.2.as_ref().is_none_or(|marked| marked == exact)
+                            }
+                        })
                 {
                     continue;
                 }
