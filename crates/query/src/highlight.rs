@@ -26,7 +26,12 @@ struct Target {
 #[derive(Debug, Clone)]
 pub struct Highlighter {
     targets: Vec<Target>,
+    /// Glossary phrases (folded tokens) and the label of their concept.
+    phrases: Vec<(Vec<String>, String)>,
 }
+
+/// Labels of glossary concepts start with this mark in [`Highlight::matched`].
+pub const CONCEPT_MARK: char = '≈';
 
 /// A highlighted fragment.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -55,7 +60,16 @@ impl Highlighter {
                 }
             })
             .collect();
-        Highlighter { targets }
+        let phrases = terms
+            .expansions
+            .iter()
+            .flat_map(|e| {
+                e.phrases
+                    .iter()
+                    .map(move |p| (p.clone(), format!("{CONCEPT_MARK}{}", e.concept)))
+            })
+            .collect();
+        Highlighter { targets, phrases }
     }
 
     /// A highlighter for a set of folded terms (demand matching, glossary expansions).
@@ -70,7 +84,10 @@ impl Highlighter {
                 label: t,
             })
             .collect();
-        Highlighter { targets }
+        Highlighter {
+            targets,
+            phrases: Vec::new(),
+        }
     }
 
     fn matching_target(&self, exact: &str, folded: &str) -> Option<&Target> {
@@ -91,20 +108,40 @@ impl Highlighter {
     /// the labels of the query words found.
     pub fn spans(&self, text: &str) -> (Vec<(usize, usize)>, BTreeSet<String>) {
         let analysis = analyze(text);
-        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut raw: Vec<(usize, usize)> = Vec::new();
         let mut matched = BTreeSet::new();
+        let mut main: Vec<(String, usize, usize)> = Vec::new();
+        let mut last_position = None;
         for token in &analysis.exact {
             let folded = fold_token(&token.text);
-            let Some(target) = self.matching_target(&token.text, &folded) else {
-                continue;
-            };
-            matched.insert(target.label.clone());
-            match spans.last_mut() {
-                Some(last) if token.start <= last.1 => last.1 = last.1.max(token.end),
-                Some(last) if text[last.1..token.start].chars().all(char::is_whitespace) => {
-                    last.1 = token.end
+            if Some(token.position) != last_position {
+                main.push((folded.clone(), token.start, token.end));
+                last_position = Some(token.position);
+            }
+            if let Some(target) = self.matching_target(&token.text, &folded) {
+                matched.insert(target.label.clone());
+                raw.push((token.start, token.end));
+            }
+        }
+        for (phrase, label) in &self.phrases {
+            for window in main.windows(phrase.len()) {
+                if window
+                    .iter()
+                    .zip(phrase)
+                    .all(|(token, word)| token.0 == *word)
+                {
+                    matched.insert(label.clone());
+                    raw.push((window[0].1, window[window.len() - 1].2));
                 }
-                _ => spans.push((token.start, token.end)),
+            }
+        }
+        raw.sort_unstable();
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(raw.len());
+        for (start, end) in raw {
+            match spans.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                Some(last) if text[last.1..start].chars().all(char::is_whitespace) => last.1 = end,
+                _ => spans.push((start, end)),
             }
         }
         (spans, matched)

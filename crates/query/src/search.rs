@@ -103,6 +103,9 @@ pub struct Hit {
     pub snippet_html: String,
     /// Query words (folded) found, per field: why this record matched.
     pub matched: BTreeMap<&'static str, Vec<String>>,
+    /// Glossary concepts through which the record matched (synonyms, other languages).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub glossary: Vec<String>,
     /// The record, without its long description.
     pub record: Supply,
 }
@@ -442,6 +445,17 @@ fn make_hit(highlighter: &Highlighter, mut record: Supply, rank: usize, score: O
         (None, None) => String::new(),
     };
     record.description = None;
+    let mut glossary = std::collections::BTreeSet::new();
+    for terms in matched.values_mut() {
+        terms.retain(|t| match t.strip_prefix(crate::highlight::CONCEPT_MARK) {
+            Some(concept) => {
+                glossary.insert(concept.to_string());
+                false
+            }
+            None => true,
+        });
+    }
+    matched.retain(|_, terms| !terms.is_empty());
     Hit {
         id: record.id.clone(),
         rank,
@@ -449,6 +463,7 @@ fn make_hit(highlighter: &Highlighter, mut record: Supply, rank: usize, score: O
         title_html: title.html,
         snippet_html,
         matched,
+        glossary: glossary.into_iter().collect(),
         record,
     }
 }
