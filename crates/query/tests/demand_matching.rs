@@ -1,11 +1,9 @@
 //! Demand matching on the bundled collection: explanations that hold, long and tiny
 //! demands, unmet demands, and the cross-language bridge.
 
-mod common;
-
 use std::path::Path;
 
-use common::{bundled_searcher, bundled_supplies};
+use crate::common::{bundled_searcher, bundled_supplies};
 use techmatch_analysis::{analyze, fold_token};
 use techmatch_indexer::read::read_raw;
 use techmatch_indexer::validate::Validator;

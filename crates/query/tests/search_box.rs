@@ -1,11 +1,9 @@
 //! The search box on the bundled collection: diacritic variants, typing, typos, acronyms,
 //! facets against a brute-force count, and escaping.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{bundled_searcher, bundled_supplies, index_of};
+use crate::common::{bundled_searcher, bundled_supplies, index_of};
 use techmatch_indexer::document::province_facet;
 use techmatch_indexer::province::Provinces;
 use techmatch_query::{FacetDim, Filters, SearchRequest, Searcher};

@@ -1,0 +1,5 @@
+//! Integration tests of techmatch-query on the bundled collection (one test binary).
+
+mod common;
+mod demand_matching;
+mod search_box;
