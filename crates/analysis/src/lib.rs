@@ -29,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cache;
 pub mod chinese;
 pub mod detection;
 pub mod fold;
@@ -117,6 +118,10 @@ struct Unit {
 /// assert_eq!(techmatch_analysis::fold_token("dryers"), "dryer");
 /// ```
 pub fn fold_token(exact: &str) -> String {
+    cache::fold_token(exact, compute_fold_token)
+}
+
+fn compute_fold_token(exact: &str) -> String {
     if exact.is_ascii() {
         stem::stem_if_english(exact)
     } else {
@@ -163,7 +168,13 @@ pub fn analyze(text: &str) -> Analysis {
             .filter(|p| p.chain == unit.chain && p.position + 1 == unit.position)
         {
             let bigram = |first: &str, second: &str| Token {
-                text: format!("{first} {second}"),
+                text: {
+                    let mut text = String::with_capacity(first.len() + second.len() + 1);
+                    text.push_str(first);
+                    text.push(' ');
+                    text.push_str(second);
+                    text
+                },
                 start: prev.start,
                 end: unit.end,
                 position: prev.position,
@@ -226,7 +237,7 @@ fn units(text: &str) -> Vec<Unit> {
         match piece.kind {
             segment::PieceKind::Word => {
                 for part in technical::split_word(text, piece.start, piece.end) {
-                    let exact = normalize::normalize_word(&text[part.start..part.end]);
+                    let exact = cache::normalize_word(&text[part.start..part.end]);
                     let variant = technical::number_variant(&exact);
                     push(exact, part.start, part.end, !part.variant);
                     if let Some(variant) = variant {
