@@ -18,6 +18,7 @@ pub mod glossary;
 pub mod highlight;
 pub mod search;
 pub mod suggest;
+pub mod table;
 pub mod terms;
 
 pub use build::Tuning;
