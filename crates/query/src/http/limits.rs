@@ -91,12 +91,17 @@ pub async fn limit_concurrency(
     })
 }
 
-/// A response must start within `request_timeout` (streamed bulk output then continues).
+/// A response must start within `request_timeout`. The bulk endpoints are exempt: bulk
+/// matching answers at once and streams, and a timeout answer to a large batch write would
+/// be a lie, since its commit goes on in the background and lands.
 pub async fn limit_time(
     State(state): State<SharedState>,
     request: Request,
     next: Next,
 ) -> Response {
+    if is_bulk(&request) {
+        return next.run(request).await;
+    }
     let limit = state.limits.request_timeout;
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,

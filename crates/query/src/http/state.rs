@@ -87,11 +87,13 @@ impl AppState {
 /// The shared state as handlers receive it.
 pub type SharedState = Arc<AppState>;
 
-/// Runs blocking index work off the async executor.
+/// Runs blocking index work off the async executor, inside the request's span (so its
+/// logs carry the request id).
 pub async fn blocking<T, F>(work: F) -> Result<T, ApiError>
 where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    tokio::task::spawn_blocking(work).await?
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work)).await?
 }

@@ -103,7 +103,9 @@ pub async fn match_bulk(
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let input = SyncIoBridge::new(StreamReader::new(stream));
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
         let mut job = BulkJob {
             state,
             options,
