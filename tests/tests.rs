@@ -1,4 +1,5 @@
 //! End-to-end tests of the `techmatch` binary: one test binary, one module per command.
 
 mod common;
+mod http;
 mod index_cli;
