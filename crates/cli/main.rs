@@ -8,6 +8,7 @@ mod index_cmd;
 mod match_cmd;
 mod relevance_cmd;
 mod search_cmd;
+mod serve_cmd;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ use clap::{Parser, Subcommand};
 ///   techmatch index --index data/index index-data/supplies.jsonl   # build an index
 ///   techmatch search --index data/index "xu ly nuoc thai"             # search as in the portal
 ///   techmatch match --index data/index --format xlsx --out m.xlsx demands.jsonl   # for brokers
+///   techmatch serve                                   # HTTP API on 127.0.0.1:8080
 ///   techmatch analyze "Xử lý nước thải 20 m3/ngày"   # see how a text is tokenised
 #[derive(Parser)]
 #[command(name = "techmatch", version, about, long_about, verbatim_doc_comment)]
@@ -45,11 +47,16 @@ enum Command {
     Relevance(relevance_cmd::RelevanceArgs),
     /// Work with the bridge vocabulary (vi-en-zh technology glossary).
     Glossary(glossary_cmd::GlossaryArgs),
+    /// HTTP API: search, suggest, demand matching (one or bulk), supply records, metrics.
+    Serve(serve_cmd::ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // `serve` sets up its own logging once its config (log format) is known.
+    if !matches!(cli.command, Command::Serve(_)) {
+        init_logging("warn", false);
+    }
     let result = match cli.command {
         Command::Analyze(args) => analyze_cmd::run(args),
         Command::Index(args) => index_cmd::run(args),
@@ -58,6 +65,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Relevance(args) => relevance_cmd::run(args),
         Command::Glossary(args) => glossary_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
     };
     match result {
         Ok(code) => code,
@@ -68,13 +76,23 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr; `TECHMATCH_LOG` sets the filter (e.g. `info`, `techmatch_query=debug`).
-fn init_logging() {
+/// Logs go to stderr; `TECHMATCH_LOG` sets the filter (e.g. `info`, `techmatch_query=debug`),
+/// otherwise `default_level` applies. `json` writes one JSON object per line.
+pub fn init_logging(default_level: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TECHMATCH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false);
+    if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        builder.init();
+    }
 }

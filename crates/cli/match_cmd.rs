@@ -14,6 +14,7 @@ use techmatch_indexer::read::{read_raw, ReadOptions};
 use techmatch_indexer::validate::Validator;
 use techmatch_indexer::{Demand, SupplyIndex};
 use techmatch_query::demand::{DemandResult, UNMET_THRESHOLD};
+use techmatch_query::table::{table_rows, TABLE_HEADER};
 use techmatch_query::{DemandMatcher, MatchOptions, Searcher};
 
 use crate::search_cmd::load_glossary;
@@ -176,62 +177,6 @@ fn output(args: &MatchArgs) -> Result<Box<dyn Write>> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     })
-}
-
-/// The spreadsheet columns, one row per (demand, rank).
-pub const TABLE_HEADER: [&str; 10] = [
-    "demand_id",
-    "demand_title",
-    "rank",
-    "supply_id",
-    "supply_title",
-    "owner",
-    "country",
-    "score",
-    "unmet",
-    "matched_terms",
-];
-
-/// The rows of the CSV and XLSX outputs.
-pub fn table_rows(results: &[DemandResult]) -> Vec<[String; 10]> {
-    let mut rows = Vec::new();
-    for result in results {
-        if result.matches.is_empty() {
-            rows.push([
-                result.demand_id.clone(),
-                result.demand_title.clone(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                result.unmet.to_string(),
-                String::new(),
-            ]);
-        }
-        for m in &result.matches {
-            let terms: Vec<String> = m
-                .explanation
-                .matched_terms
-                .iter()
-                .map(|(field, terms)| format!("{field}: {}", terms.join(", ")))
-                .collect();
-            rows.push([
-                result.demand_id.clone(),
-                result.demand_title.clone(),
-                m.rank.to_string(),
-                m.supply_id.clone(),
-                m.title.clone(),
-                m.owner.clone().unwrap_or_default(),
-                m.country.clone().unwrap_or_default(),
-                format!("{:.1}", m.score),
-                result.unmet.to_string(),
-                terms.join("; "),
-            ]);
-        }
-    }
-    rows
 }
 
 fn write_output(args: &MatchArgs, results: &[DemandResult]) -> Result<()> {

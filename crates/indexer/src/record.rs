@@ -35,7 +35,7 @@ pub const TRANSFER_MODES: &[&str] = &[
 ];
 
 /// A technology offered for transfer. Text fields are NFC once validated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Supply {
     /// Unique, stable identifier, `[A-Za-z0-9._-]{1,64}`.
     pub id: String,
@@ -64,6 +64,7 @@ pub struct Supply {
     pub province: Option<String>,
     /// Language of the text (detected when the record does not say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "vi")]
     pub lang: Option<Language>,
     /// Technology readiness level, 1–9.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,7 +94,7 @@ impl Supply {
 }
 
 /// A technology need posted by an enterprise or a provincial department.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Demand {
     /// Unique identifier.
     pub id: String,
@@ -113,6 +114,7 @@ pub struct Demand {
     pub enterprise: Option<String>,
     /// Language of the text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "vi")]
     pub lang: Option<Language>,
     /// Minimum technology readiness level wanted (extension of the contract).
     #[serde(default, skip_serializing_if = "Option::is_none")]

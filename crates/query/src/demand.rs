@@ -96,7 +96,7 @@ impl Default for MatchOptions {
 }
 
 /// A key term of a demand.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KeyTerm {
     /// As written in the demand (most frequent spelling).
     pub text: String,
@@ -112,7 +112,7 @@ pub struct KeyTerm {
 }
 
 /// A key term found in a supply.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TermContribution {
     /// The term as written in the demand.
     pub term: String,
@@ -123,7 +123,7 @@ pub struct TermContribution {
 }
 
 /// A stated constraint and whether the supply meets it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ConstraintCheck {
     /// `trl_min`, `transfer`, `country` or `sector`.
     pub constraint: &'static str,
@@ -136,7 +136,7 @@ pub struct ConstraintCheck {
 }
 
 /// A glossary concept that linked the demand and the supply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct GlossaryLink {
     /// The concept id.
     pub concept: String,
@@ -145,7 +145,7 @@ pub struct GlossaryLink {
 }
 
 /// Why a supply matched.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default, utoipa::ToSchema)]
 pub struct Explanation {
     /// Matched key terms (as written in the demand), grouped by field.
     pub matched_terms: BTreeMap<&'static str, Vec<String>>,
@@ -167,7 +167,7 @@ pub struct Explanation {
 }
 
 /// One matched supply.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Match {
     /// Rank from 1.
     pub rank: usize,
@@ -193,7 +193,7 @@ pub struct Match {
 }
 
 /// The result of one demand.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DemandResult {
     /// Demand id.
     pub demand_id: String,

@@ -5,7 +5,9 @@
 //! terms boosted over folded ones, spelling variants, typo and prefix matches, bigram
 //! (compound) bonuses, and field weights. [`search::Searcher`] runs search-box requests with
 //! [`filters`], [`facets`] (each dimension ignoring its own filter), [`highlight`]ed
-//! snippets on the original text, and [`suggest`]ions.
+//! snippets on the original text, and [`suggest`]ions. [`demand::DemandMatcher`] matches
+//! demands to supplies; [`table`] lays matches out as spreadsheet rows; [`http`] serves all
+//! of it (`techmatch serve`).
 #![deny(missing_docs)]
 
 pub mod baseline;
@@ -16,8 +18,10 @@ pub mod facets;
 pub mod filters;
 pub mod glossary;
 pub mod highlight;
+pub mod http;
 pub mod search;
 pub mod suggest;
+pub mod table;
 pub mod terms;
 
 pub use build::Tuning;

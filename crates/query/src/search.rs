@@ -32,7 +32,7 @@ pub const MAX_QUERY_CHARS: usize = 500;
 pub const SNIPPET_CHARS: usize = 240;
 
 /// The order of the hits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Sort {
     /// Best match first (newest first for an empty query).
@@ -76,7 +76,7 @@ impl Default for SearchRequest {
 }
 
 /// One value of a facet with its count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FacetValue {
     /// The value to filter on.
     pub value: String,
@@ -88,7 +88,7 @@ pub struct FacetValue {
 }
 
 /// One hit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     /// Record id.
     pub id: String,
@@ -111,7 +111,7 @@ pub struct Hit {
 }
 
 /// The answer to a search.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     /// The query text.
     pub query: String,

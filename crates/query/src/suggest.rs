@@ -17,7 +17,7 @@ use crate::terms::QueryTerms;
 pub const MAX_SUGGESTIONS: usize = 10;
 
 /// One completion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Suggestion {
     /// Plain text to put in the search box.
     pub text: String,

@@ -1,0 +1,319 @@
+//! The supply records: `GET /api/supplies/{id}`, and the write API (`POST /api/supplies`,
+//! `PUT /api/supplies/{id}`, `DELETE /api/supplies/{id}`) behind the bearer key.
+//!
+//! A write is one commit: all of its records or none. After the commit the reader is
+//! reloaded, so the next search sees the change. The process has one writer, behind a
+//! mutex, used only from `spawn_blocking`.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use techmatch_indexer::read::RawRecord;
+use techmatch_indexer::validate::{valid_id, Validator};
+use techmatch_indexer::Supply;
+use utoipa::ToSchema;
+
+use super::json_object;
+use crate::http::auth::authorize;
+use crate::http::errors::{ApiError, ApiResult, ErrorBody};
+use crate::http::limits::read_body;
+use crate::http::state::{blocking, AppState, SharedState, Writes};
+
+fn check_id(id: &str) -> Result<(), ApiError> {
+    if valid_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "id: '{id}' must be 1 to 64 characters from A-Z a-z 0-9 . _ -"
+        )))
+    }
+}
+
+/// One supply record.
+#[utoipa::path(
+    get,
+    path = "/api/supplies/{id}",
+    tag = "supplies",
+    params(("id" = String, Path, description = "Record id")),
+    responses(
+        (status = 200, description = "The record", body = Supply),
+        (status = 400, description = "Not a valid id", body = ErrorBody),
+        (status = 404, description = "No record with this id", body = ErrorBody),
+    )
+)]
+pub async fn get_supply(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Supply>> {
+    check_id(&id)?;
+    let found = blocking(move || Ok(state.searcher.get(&id)?.ok_or(id))).await?;
+    match found {
+        Ok(supply) => Ok(Json(supply)),
+        Err(id) => Err(ApiError::not_found(format!("no supply with id '{id}'"))),
+    }
+}
+
+/// What a batch write did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WriteReport {
+    /// Records written (upserted) in the commit.
+    pub indexed: usize,
+    /// Their ids, in input order.
+    pub ids: Vec<String>,
+    /// Records in the index after the commit.
+    pub documents: u64,
+}
+
+/// Records of a request body with their line (or array item) numbers.
+type NumberedRecords = Vec<(usize, Map<String, Value>)>;
+
+/// Splits a body into records: one JSON object, a JSON array of objects, or JSON Lines.
+/// Malformed JSON is a 400 naming the line; records are validated later (422).
+fn records_of(bytes: &[u8]) -> Result<(NumberedRecords, bool), ApiError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| ApiError::malformed_json(format!("the body is not UTF-8: {e}")))?;
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() {
+        return Err(ApiError::malformed_json(
+            "the request body is empty; expected a supply record (JSON) or records (JSON Lines)",
+        ));
+    }
+    let whole = serde_json::from_str::<Value>(text);
+    let several_lines = text.trim().lines().filter(|l| !l.trim().is_empty()).count() > 1;
+    match whole {
+        Ok(Value::Object(fields)) => return Ok((vec![(1, fields)], false)),
+        Ok(Value::Array(items)) => {
+            let mut records = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                match item {
+                    Value::Object(fields) => records.push((i + 1, fields)),
+                    _ => {
+                        return Err(ApiError::malformed_json(format!(
+                            "item {}: expected a JSON object",
+                            i + 1
+                        )))
+                    }
+                }
+            }
+            return Ok((records, true));
+        }
+        Ok(_) => return Err(ApiError::malformed_json("expected a JSON object")),
+        Err(error) if !several_lines => {
+            return Err(ApiError::malformed_json(format!(
+                "the body is not valid JSON: {error}"
+            )))
+        }
+        Err(_) => {}
+    }
+    let mut records = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(Value::Object(fields)) => records.push((i + 1, fields)),
+            Ok(_) => {
+                return Err(ApiError::malformed_json(format!(
+                    "line {}: expected a JSON object",
+                    i + 1
+                )))
+            }
+            Err(error) => {
+                return Err(ApiError::malformed_json(format!(
+                    "line {}: not valid JSON: {error}",
+                    i + 1
+                )))
+            }
+        }
+    }
+    Ok((records, true))
+}
+
+/// Validates every record (ids unique within the request); any invalid record fails the
+/// whole request with every problem listed.
+fn validate(
+    records: Vec<(usize, Map<String, Value>)>,
+    several: bool,
+) -> Result<Vec<Supply>, ApiError> {
+    let mut validator = Validator::new("request");
+    let mut supplies = Vec::with_capacity(records.len());
+    let mut errors = Vec::new();
+    for (line, fields) in records {
+        let raw = RawRecord {
+            line,
+            fields,
+            from_cells: false,
+        };
+        match validator.supply(&raw) {
+            Ok(supply) => supplies.push(supply),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(supplies)
+    } else {
+        Err(ApiError::invalid_records(&errors, several))
+    }
+}
+
+/// Upserts the supplies in one commit and reloads the reader; rolls back on failure.
+fn write_all(state: &AppState, writes: &Writes, supplies: &[Supply]) -> Result<u64, ApiError> {
+    let mut guard = writes.lock()?;
+    let writer = guard.writer();
+    let written: Result<(), techmatch_indexer::IndexerError> = supplies
+        .iter()
+        .try_for_each(|supply| writer.upsert(supply))
+        .and_then(|()| writer.commit().map(|_| ()));
+    if let Err(error) = written {
+        writer.rollback().ok();
+        return Err(ApiError::internal(format!("write failed: {error}")));
+    }
+    drop(guard);
+    state.reload()?;
+    Ok(state.searcher.num_docs())
+}
+
+/// Adds or replaces records: one JSON object, or a batch as JSON Lines (or a JSON array).
+/// All or nothing: one invalid record and nothing is written.
+#[utoipa::path(
+    post,
+    path = "/api/supplies",
+    tag = "supplies",
+    request_body(content = Supply, description = "One supply (JSON), or many as JSON Lines (application/x-ndjson)", content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Committed; visible to search at once", body = WriteReport),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No API key", body = ErrorBody),
+        (status = 403, description = "Wrong API key, or writes disabled", body = ErrorBody),
+        (status = 413, description = "Body over the bulk limit", body = ErrorBody),
+        (status = 422, description = "Invalid records; every bad field is listed", body = ErrorBody),
+    )
+)]
+pub async fn create_supplies(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    authorize(&state, &headers)?;
+    let bytes = read_body(body, state.limits.max_bulk_body_bytes).await?;
+    let (records, several) = records_of(&bytes)?;
+    let supplies = validate(records, several)?;
+    tracing::info!(records = supplies.len(), "writing supplies");
+    let report = blocking(move || {
+        let writes = state.writes.as_ref().expect("authorised");
+        let documents = write_all(&state, writes, &supplies)?;
+        tracing::info!(records = supplies.len(), documents, "supplies written");
+        Ok(WriteReport {
+            indexed: supplies.len(),
+            ids: supplies.into_iter().map(|s| s.id).collect(),
+            documents,
+        })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(report)).into_response())
+}
+
+/// Adds or replaces the record with this id; the body's id, if given, must be the same.
+#[utoipa::path(
+    put,
+    path = "/api/supplies/{id}",
+    tag = "supplies",
+    params(("id" = String, Path, description = "Record id")),
+    request_body(content = Supply, description = "The record (its id may be left out)", content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = Supply),
+        (status = 201, description = "Created", body = Supply),
+        (status = 400, description = "Malformed JSON, or the body's id differs from the path's", body = ErrorBody),
+        (status = 401, description = "No API key", body = ErrorBody),
+        (status = 403, description = "Wrong API key, or writes disabled", body = ErrorBody),
+        (status = 413, description = "Body over the limit", body = ErrorBody),
+        (status = 422, description = "Invalid record; the field is named", body = ErrorBody),
+    )
+)]
+pub async fn put_supply(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    authorize(&state, &headers)?;
+    check_id(&id)?;
+    let bytes = read_body(body, state.limits.max_body_bytes).await?;
+    let mut fields = json_object(&bytes, "one supply")?;
+    match fields.get("id") {
+        None | Some(Value::Null) => {
+            fields.insert("id".into(), Value::String(id.clone()));
+        }
+        Some(Value::String(body_id)) if body_id.trim() == id => {}
+        Some(Value::String(body_id)) => {
+            return Err(ApiError::bad_request(format!(
+                "id: the body's id '{body_id}' differs from the path's '{id}'"
+            )))
+        }
+        Some(_) => {}
+    }
+    let mut supplies = validate(vec![(1, fields)], false)?;
+    let supply = supplies.pop().expect("one record");
+    let (created, supply) = blocking(move || {
+        let writes = state.writes.as_ref().expect("authorised");
+        let existed = state.searcher.get(&supply.id)?.is_some();
+        write_all(&state, writes, std::slice::from_ref(&supply))?;
+        tracing::info!(id = %supply.id, created = !existed, "supply written");
+        Ok((!existed, supply))
+    })
+    .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(supply)).into_response())
+}
+
+/// Removes the record with this id.
+#[utoipa::path(
+    delete,
+    path = "/api/supplies/{id}",
+    tag = "supplies",
+    params(("id" = String, Path, description = "Record id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No API key", body = ErrorBody),
+        (status = 403, description = "Wrong API key, or writes disabled", body = ErrorBody),
+        (status = 404, description = "No record with this id", body = ErrorBody),
+    )
+)]
+pub async fn delete_supply(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    authorize(&state, &headers)?;
+    check_id(&id)?;
+    blocking(move || {
+        let writes = state.writes.as_ref().expect("authorised");
+        let mut guard = writes.lock()?;
+        if state.searcher.get(&id)?.is_none() {
+            return Err(ApiError::not_found(format!("no supply with id '{id}'")));
+        }
+        let writer = guard.writer();
+        writer.delete(&id);
+        if let Err(error) = writer.commit() {
+            writer.rollback().ok();
+            return Err(ApiError::internal(format!("delete failed: {error}")));
+        }
+        drop(guard);
+        state.reload()?;
+        tracing::info!(id = %id, "supply deleted");
+        Ok(())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

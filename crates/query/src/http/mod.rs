@@ -1,0 +1,273 @@
+//! The HTTP service (`techmatch serve`): the search box, demand matching (one or a stream),
+//! the supply records with a key-guarded write API, health, metrics and an OpenAPI document.
+//!
+//! Layout by subsystem: [`config`] (settings: flag > env > file > default), [`router`] (routes
+//! and the middleware stack), [`handlers`] (one module per group of endpoints), [`params`]
+//! (query strings), [`errors`] (the JSON error body), [`limits`] (body size, concurrency,
+//! time), [`auth`] (bearer key, constant-time), [`metrics`] (Prometheus), [`openapi`].
+//!
+//! Tantivy calls never run on the async executor: handlers hand them to `spawn_blocking`
+//! (bulk matching then fans out on rayon). The process has one index writer behind a mutex;
+//! a write commits, then reloads the reader, so the next search sees it. On SIGTERM or
+//! Ctrl-C the server stops accepting, drains in-flight requests, rolls back anything left
+//! uncommitted and waits for merges, leaving the index at a clean commit.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), techmatch_query::http::ServeError> {
+//! use techmatch_query::http::{shutdown_signal, ServeConfig, Server};
+//!
+//! let config = ServeConfig::default();
+//! let index = techmatch_query::http::open_or_build_index(&config)?;
+//! let server = Server::new(config, techmatch_query::Searcher::new(index)?)?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! server.serve(listener, shutdown_signal()).await
+//! # }
+//! ```
+
+pub mod auth;
+pub mod config;
+pub mod errors;
+pub mod handlers;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod params;
+pub mod router;
+pub mod state;
+
+use std::future::{Future, IntoFuture};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use techmatch_indexer::{ingest, IngestOptions, SupplyIndex};
+use tokio::net::TcpListener;
+
+pub use config::{ApiKey, Limits, LogFormat, ServeConfig, Settings};
+pub use errors::{ApiError, ServeError};
+pub use state::AppState;
+
+use crate::{DemandMatcher, Searcher};
+use state::{SharedState, Writes};
+
+/// A configured service, ready to serve.
+pub struct Server {
+    state: SharedState,
+    config: ServeConfig,
+}
+
+impl Server {
+    /// Sets up the shared state; takes the index's writer lock when writes are enabled.
+    pub fn new(config: ServeConfig, searcher: Searcher) -> Result<Server, ServeError> {
+        let writes = match &config.api_key {
+            Some(key) => Some(Writes {
+                key: key.clone(),
+                writer: Mutex::new(Some(searcher.index().writer(config.writer_memory)?)),
+            }),
+            None => None,
+        };
+        let state = Arc::new(AppState {
+            matcher: DemandMatcher::new(searcher.clone()),
+            searcher,
+            writes,
+            limits: config.limits.clone(),
+            metrics: metrics::Metrics::new(),
+            shutting_down: AtomicBool::new(false),
+            openapi_json: openapi::openapi_json(),
+            permits: Arc::new(tokio::sync::Semaphore::new(config.limits.concurrency_limit)),
+        });
+        Ok(Server { state, config })
+    }
+
+    /// The router (for tests that drive it without a socket).
+    pub fn router(&self) -> axum::Router {
+        router::router(self.state.clone(), &self.config)
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests (at most
+    /// `shutdown_timeout`) and closes the writer at a clean commit.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let app = self.router();
+        let state = self.state.clone();
+        let (draining, mut drain_started) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections, draining in-flight requests");
+            state.shutting_down.store(true, Ordering::SeqCst);
+            let _ = draining.send(true);
+        };
+        let server = axum::serve(listener, app)
+            .with_graceful_shutdown(signal)
+            .into_future();
+        let timeout = self.config.shutdown_timeout;
+        let deadline = async move {
+            if drain_started.wait_for(|started| *started).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(timeout).await;
+        };
+        tokio::select! {
+            result = server => result?,
+            () = deadline => tracing::warn!(seconds = timeout.as_secs(), "drain timeout: stopping with requests still in flight"),
+        }
+        self.close_writer().await;
+        Ok(())
+    }
+
+    /// Rolls back whatever is uncommitted (a request cut short) and waits for merges, so
+    /// the index on disk is exactly its last commit.
+    async fn close_writer(&self) {
+        if self.state.writes.is_none() {
+            return;
+        }
+        let state = self.state.clone();
+        let close = tokio::task::spawn_blocking(move || {
+            let writes = state.writes.as_ref().expect("checked");
+            let taken = writes
+                .writer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            let Some(mut writer) = taken else {
+                return;
+            };
+            if writer.pending() > 0 {
+                tracing::warn!(
+                    pending = writer.pending(),
+                    "rolling back uncommitted changes"
+                );
+                if let Err(error) = writer.rollback() {
+                    tracing::error!(%error, "rollback failed; the index stays at its last commit");
+                }
+            }
+            match writer.finish() {
+                Ok(()) => tracing::info!("index closed at a clean commit"),
+                Err(error) => {
+                    tracing::error!(%error, "waiting for merges failed; the index stays at its last commit")
+                }
+            }
+        });
+        if tokio::time::timeout(self.config.shutdown_timeout, close)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the writer is still busy; exiting, the index stays at its last commit");
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C (SIGINT).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("received Ctrl-C"),
+        () = terminate => tracing::info!("received SIGTERM"),
+    }
+}
+
+/// Opens the configured index; when it does not exist yet, first builds it from the seed
+/// file (the bundled `index-data/supplies.jsonl` by default), beside the target directory,
+/// moving it into place only once committed.
+pub fn open_or_build_index(config: &ServeConfig) -> Result<SupplyIndex, ServeError> {
+    let dir = &config.index;
+    let absent = !dir.exists() || is_empty_dir(dir);
+    if !absent {
+        return Ok(SupplyIndex::open(dir)?);
+    }
+    let Some(seed) = config.seed.as_deref().filter(|s| s.is_file()) else {
+        let hint = match &config.seed {
+            Some(seed) => format!(
+                "the seed file {} was not found (run from the repository root, or give --seed FILE)",
+                seed.display()
+            ),
+            None => "no seed file is configured".to_string(),
+        };
+        return Err(ServeError::Config(format!(
+            "no index at {}: build one with 'techmatch index --index {} FILE...'; {hint}",
+            dir.display(),
+            dir.display()
+        )));
+    };
+    tracing::info!(index = %dir.display(), seed = %seed.display(), "no index yet: building it from the seed file");
+    let started = Instant::now();
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let name = dir
+        .file_name()
+        .map_or("index".into(), |n| n.to_string_lossy().to_string());
+    let building = parent.join(format!(".{name}.building-{}", std::process::id()));
+    let built = build_index(&building, seed);
+    let report = match built {
+        Ok(report) => report,
+        Err(error) => {
+            std::fs::remove_dir_all(&building).ok();
+            return Err(error);
+        }
+    };
+    if dir.exists() {
+        std::fs::remove_dir(dir)?;
+    }
+    std::fs::rename(&building, dir)?;
+    tracing::info!(
+        records = report,
+        seconds = started.elapsed().as_secs_f64(),
+        index = %dir.display(),
+        "index built"
+    );
+    Ok(SupplyIndex::open(dir)?)
+}
+
+fn build_index(dir: &Path, seed: &Path) -> Result<usize, ServeError> {
+    let index = SupplyIndex::open_or_create(dir)?;
+    let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
+    let report = ingest(
+        &mut writer,
+        &[seed.to_path_buf()],
+        &IngestOptions::default(),
+        index.provinces(),
+        |_| {},
+    )?;
+    writer.finish()?;
+    if !report.committed {
+        let problems: Vec<String> = report
+            .rejected
+            .iter()
+            .take(5)
+            .map(|e| e.to_string())
+            .collect();
+        return Err(ServeError::Config(format!(
+            "cannot build the index from {}: {} invalid records, e.g. {}",
+            seed.display(),
+            report.rejected_records,
+            problems.join("; ")
+        )));
+    }
+    Ok(report.indexed)
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
+}

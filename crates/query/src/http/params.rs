@@ -1,0 +1,365 @@
+//! Query-string parameters, parsed by hand so that list filters may be repeated or
+//! comma-separated (`sector=energy&sector=ict`, `sector=energy,ict`) and every error names
+//! its parameter. The structs double as the OpenAPI description of the parameters.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::config::Limits;
+use super::errors::ApiError;
+use crate::demand::MatchOptions;
+use crate::filters::Filters;
+use crate::search::{SearchRequest, Sort};
+use crate::suggest::MAX_SUGGESTIONS;
+
+/// Most candidates a demand may ask to be reranked.
+pub const MAX_CANDIDATES: usize = 2_000;
+
+/// The decoded `name=value` pairs of a query string.
+fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn number<T: std::str::FromStr>(name: &str, value: &str, what: &str) -> Result<T, ApiError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("{name}: must be {what}, found '{value}'")))
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value.trim() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(ApiError::bad_request(format!(
+            "{name}: must be true or false, found '{other}'"
+        ))),
+    }
+}
+
+fn unknown(name: &str, known: &[&str]) -> ApiError {
+    ApiError::bad_request(format!(
+        "unknown parameter '{name}'; known parameters: {}",
+        known.join(", ")
+    ))
+}
+
+fn push_list(list: &mut Vec<String>, value: &str) {
+    list.extend(
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
+    );
+}
+
+/// Parameters of `GET /api/search`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// The text as typed (diacritics optional, the last word may be cut short); empty
+    /// browses everything, newest first.
+    pub q: Option<String>,
+    /// Sector codes (repeat or comma-separate for alternatives).
+    #[param(style = Form, explode)]
+    pub sector: Vec<String>,
+    /// Owner country codes (ISO 3166-1 alpha-2).
+    #[param(style = Form, explode)]
+    pub country: Vec<String>,
+    /// Provinces, any spelling (former names resolve to the current unit).
+    #[param(style = Form, explode)]
+    pub province: Vec<String>,
+    /// Record languages: vi, en, zh.
+    #[param(style = Form, explode)]
+    pub lang: Vec<String>,
+    /// Transfer modes: license, sale, joint_venture, consulting, training, equipment.
+    #[param(style = Form, explode)]
+    pub transfer: Vec<String>,
+    /// Lowest technology readiness level (1-9).
+    #[param(minimum = 1, maximum = 9)]
+    pub trl_min: Option<u8>,
+    /// Highest technology readiness level (1-9).
+    #[param(minimum = 1, maximum = 9)]
+    pub trl_max: Option<u8>,
+    /// Only records updated on or after this date (YYYY-MM-DD).
+    pub updated_since: Option<String>,
+    /// Page number from 1.
+    #[param(minimum = 1)]
+    pub page: Option<usize>,
+    /// Hits per page (1-100).
+    #[param(minimum = 1, maximum = 100)]
+    pub size: Option<usize>,
+    /// `relevance` (default) or `updated` (newest first).
+    #[param(inline)]
+    pub sort: Option<Sort>,
+    /// Count facets (default true).
+    pub facets: Option<bool>,
+}
+
+impl SearchParams {
+    const KNOWN: &'static [&'static str] = &[
+        "q",
+        "sector",
+        "country",
+        "province",
+        "lang",
+        "transfer",
+        "trl_min",
+        "trl_max",
+        "updated_since",
+        "page",
+        "size",
+        "sort",
+        "facets",
+    ];
+
+    /// Parses a query string.
+    pub fn parse(raw: Option<&str>) -> Result<SearchParams, ApiError> {
+        let mut params = SearchParams::default();
+        for (name, value) in pairs(raw) {
+            match name.as_str() {
+                "q" => params.q = Some(value),
+                "sector" => push_list(&mut params.sector, &value),
+                "country" => push_list(&mut params.country, &value),
+                "province" => push_list(&mut params.province, &value),
+                "lang" => push_list(&mut params.lang, &value),
+                "transfer" => push_list(&mut params.transfer, &value),
+                "trl_min" => {
+                    params.trl_min = Some(number(&name, &value, "an integer from 1 to 9")?)
+                }
+                "trl_max" => {
+                    params.trl_max = Some(number(&name, &value, "an integer from 1 to 9")?)
+                }
+                "updated_since" => {
+                    params.updated_since = Some(value.trim().to_string()).filter(|v| !v.is_empty())
+                }
+                "page" => params.page = Some(number(&name, &value, "a page number from 1")?),
+                "size" => params.size = Some(number(&name, &value, "a positive integer")?),
+                "sort" => {
+                    params.sort = Some(match value.trim() {
+                        "relevance" => Sort::Relevance,
+                        "updated" => Sort::Updated,
+                        other => {
+                            return Err(ApiError::bad_request(format!(
+                                "sort: must be relevance or updated, found '{other}'"
+                            )))
+                        }
+                    })
+                }
+                "facets" => params.facets = Some(boolean(&name, &value)?),
+                _ => return Err(unknown(&name, Self::KNOWN)),
+            }
+        }
+        Ok(params)
+    }
+
+    /// The search request, checked against the configured limits.
+    pub fn into_request(self, limits: &Limits) -> Result<SearchRequest, ApiError> {
+        let defaults = SearchRequest::default();
+        let q = self.q.unwrap_or_default();
+        let chars = q.chars().count();
+        if chars > limits.max_query_chars {
+            return Err(ApiError::bad_request(format!(
+                "q: longer than {} characters ({chars})",
+                limits.max_query_chars
+            )));
+        }
+        let page = self.page.unwrap_or(1);
+        let size = self.size.unwrap_or(defaults.size);
+        if size == 0 || size > limits.max_page_size {
+            return Err(ApiError::bad_request(format!(
+                "size: must be between 1 and {}, found {size}",
+                limits.max_page_size
+            )));
+        }
+        if page == 0 {
+            return Err(ApiError::bad_request("page: pages start at 1"));
+        }
+        if page.saturating_mul(size) > limits.max_result_depth {
+            return Err(ApiError::bad_request(format!(
+                "page: results deeper than {} are not served; narrow the search with filters",
+                limits.max_result_depth
+            )));
+        }
+        Ok(SearchRequest {
+            q,
+            filters: Filters {
+                sector: self.sector,
+                country: self.country,
+                province: self.province,
+                lang: self.lang,
+                transfer: self.transfer,
+                trl_min: self.trl_min,
+                trl_max: self.trl_max,
+                updated_since: self.updated_since,
+            },
+            page,
+            size,
+            sort: self.sort.unwrap_or_default(),
+            prefix_last: true,
+            facets: self.facets.unwrap_or(true),
+        })
+    }
+}
+
+/// Parameters of `GET /api/suggest`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestParams {
+    /// What has been typed so far; the last word counts as a prefix.
+    pub q: Option<String>,
+    /// Most suggestions (1-10, default 8).
+    #[param(minimum = 1, maximum = 10)]
+    pub limit: Option<usize>,
+}
+
+impl SuggestParams {
+    /// Parses a query string.
+    pub fn parse(raw: Option<&str>, limits: &Limits) -> Result<SuggestParams, ApiError> {
+        let mut params = SuggestParams::default();
+        for (name, value) in pairs(raw) {
+            match name.as_str() {
+                "q" => params.q = Some(value),
+                "limit" => {
+                    let limit: usize = number(&name, &value, "a positive integer")?;
+                    if limit == 0 || limit > MAX_SUGGESTIONS {
+                        return Err(ApiError::bad_request(format!(
+                            "limit: must be between 1 and {MAX_SUGGESTIONS}, found {limit}"
+                        )));
+                    }
+                    params.limit = Some(limit);
+                }
+                _ => return Err(unknown(&name, &["q", "limit"])),
+            }
+        }
+        let chars = params.q.as_deref().unwrap_or_default().chars().count();
+        if chars > limits.max_query_chars {
+            return Err(ApiError::bad_request(format!(
+                "q: longer than {} characters ({chars})",
+                limits.max_query_chars
+            )));
+        }
+        Ok(params)
+    }
+}
+
+/// Output format of `POST /api/match/bulk`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BulkFormat {
+    /// One JSON object per demand (`application/x-ndjson`).
+    Jsonl,
+    /// The spreadsheet rows of `techmatch match --format csv` (`text/csv`).
+    Csv,
+}
+
+/// Parameters of `POST /api/match` and `POST /api/match/bulk`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MatchParams {
+    /// Matches per demand (1-1000, default 10).
+    #[param(minimum = 1, maximum = 1000)]
+    pub top: Option<usize>,
+    /// Leave out matches scoring below this (0-100).
+    #[param(minimum = 0, maximum = 100)]
+    pub min_score: Option<f32>,
+    /// Candidates reranked per demand (default 300).
+    #[param(minimum = 1, maximum = 2000)]
+    pub candidates: Option<usize>,
+    /// Bulk only: `jsonl` (default) or `csv` (same as `Accept: text/csv`).
+    #[param(inline)]
+    pub format: Option<BulkFormat>,
+}
+
+impl MatchParams {
+    /// Parses a query string; `format` is accepted only when `bulk`.
+    pub fn parse(raw: Option<&str>, bulk: bool) -> Result<MatchParams, ApiError> {
+        let mut params = MatchParams::default();
+        let known: &[&str] = if bulk {
+            &["top", "min_score", "candidates", "format"]
+        } else {
+            &["top", "min_score", "candidates"]
+        };
+        for (name, value) in pairs(raw) {
+            match name.as_str() {
+                "top" => params.top = Some(number(&name, &value, "an integer from 1 to 1000")?),
+                "min_score" => {
+                    let score: f32 = number(&name, &value, "a number from 0 to 100")?;
+                    if !(0.0..=100.0).contains(&score) {
+                        return Err(ApiError::bad_request(format!(
+                            "min_score: must be between 0 and 100, found {score}"
+                        )));
+                    }
+                    params.min_score = Some(score);
+                }
+                "candidates" => {
+                    params.candidates = Some(number(&name, &value, "a positive integer")?)
+                }
+                "format" if bulk => {
+                    params.format = Some(match value.trim() {
+                        "jsonl" | "ndjson" => BulkFormat::Jsonl,
+                        "csv" => BulkFormat::Csv,
+                        other => {
+                            return Err(ApiError::bad_request(format!(
+                                "format: must be jsonl or csv, found '{other}'"
+                            )))
+                        }
+                    })
+                }
+                _ => return Err(unknown(&name, known)),
+            }
+        }
+        Ok(params)
+    }
+
+    /// The matching options.
+    pub fn options(&self) -> Result<MatchOptions, ApiError> {
+        let defaults = MatchOptions::default();
+        let top = self.top.unwrap_or(defaults.top);
+        if top == 0 || top > 1000 {
+            return Err(ApiError::bad_request(format!(
+                "top: must be between 1 and 1000, found {top}"
+            )));
+        }
+        let candidates = self.candidates.unwrap_or(defaults.candidates);
+        if candidates == 0 || candidates > MAX_CANDIDATES {
+            return Err(ApiError::bad_request(format!(
+                "candidates: must be between 1 and {MAX_CANDIDATES}, found {candidates}"
+            )));
+        }
+        Ok(MatchOptions {
+            top,
+            candidates,
+            min_score: self.min_score.unwrap_or(defaults.min_score),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_filters_may_repeat_or_be_comma_separated() {
+        let params =
+            SearchParams::parse(Some("q=nuoc+thai&sector=energy,ict&sector=environment")).unwrap();
+        assert_eq!(params.q.as_deref(), Some("nuoc thai"));
+        assert_eq!(params.sector, ["energy", "ict", "environment"]);
+    }
+
+    #[test]
+    fn errors_name_the_parameter() {
+        let error = SearchParams::parse(Some("trl_min=high")).unwrap_err();
+        assert_eq!(error.code(), "bad_request");
+        let error = SearchParams::parse(Some("sectr=energy")).unwrap_err();
+        assert_eq!(error.status(), 400);
+        let error = SearchParams::parse(Some("size=500"))
+            .unwrap()
+            .into_request(&Limits::default())
+            .unwrap_err();
+        assert_eq!(error.status(), 400);
+    }
+}

@@ -1,0 +1,115 @@
+//! The routes and the middleware stack around them.
+//!
+//! From the outside in: panic guard, request id (taken from `x-request-id` or generated),
+//! request log, request id echoed on the response, metrics, CORS, compression, the time
+//! limit, the concurrency limit, the body limit, then the handler.
+
+use axum::body::Body;
+use axum::extract::MatchedPath;
+use axum::http::{header, HeaderName, HeaderValue, Method, Request, Response};
+use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use super::config::ServeConfig;
+use super::errors::ApiError;
+use super::handlers::{matching, ops, search, supplies};
+use super::limits::{limit_body, limit_concurrency, limit_time};
+use super::metrics::track;
+use super::state::SharedState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The service's router.
+pub fn router(state: SharedState, config: &ServeConfig) -> Router {
+    let mut router = Router::new()
+        .route("/api/search", get(search::search))
+        .route("/api/suggest", get(search::suggest))
+        .route("/api/match", post(matching::match_one))
+        .route("/api/match/bulk", post(matching::match_bulk))
+        .route("/api/supplies", post(supplies::create_supplies))
+        .route(
+            "/api/supplies/{id}",
+            get(supplies::get_supply)
+                .put(supplies::put_supply)
+                .delete(supplies::delete_supply),
+        )
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(ops::not_found)
+        .method_not_allowed_fallback(ops::method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), limit_body))
+        .layer(from_fn_with_state(state.clone(), limit_concurrency))
+        .layer(from_fn_with_state(state.clone(), limit_time));
+    if config.compression {
+        router = router.layer(CompressionLayer::new());
+    }
+    if !config.cors_origins.is_empty() {
+        router = router.layer(cors(&config.cors_origins));
+    }
+    router
+        .layer(from_fn_with_state(state.clone(), track))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_failure(()),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_panic| {
+            ApiError::internal("a request handler panicked").into_response()
+        }))
+        .with_state(state)
+}
+
+/// The browser origins of the portal that may call the API.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o).expect("checked by the config"))
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            REQUEST_ID,
+        ])
+        .expose_headers([REQUEST_ID])
+        .max_age(std::time::Duration::from_secs(3600))
+}
+
+/// The span of one request: its id, method and route template. Headers are left out on
+/// purpose (the Authorization header must never reach a log).
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    tracing::info_span!("request", id = %id, method = %request.method(), route = %route)
+}
+
+fn log_response<B>(response: &Response<B>, latency: std::time::Duration, _span: &tracing::Span) {
+    tracing::info!(
+        status = response.status().as_u16(),
+        latency_ms = (latency.as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
+        "request served"
+    );
+}

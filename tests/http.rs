@@ -1,0 +1,765 @@
+//! `techmatch serve`: every endpoint and error status, CORS, writes visible to search, and a
+//! clean index after SIGTERM in the middle of a write. Each test starts its own server on a
+//! free loopback port (`--addr 127.0.0.1:0`) and kills it on drop.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::{build_bundled_index, doc_count, repo, techmatch};
+
+const KEY: &str = "test-key-0123456789";
+
+/// Settings that must not leak into the tests from the environment.
+const ENV: [&str; 8] = [
+    "TECHMATCH_API_KEY",
+    "TECHMATCH_CONFIG",
+    "TECHMATCH_INDEX",
+    "TECHMATCH_ADDR",
+    "TECHMATCH_SEED",
+    "TECHMATCH_CORS_ORIGINS",
+    "TECHMATCH_MAX_BODY_BYTES",
+    "TECHMATCH_LOG_FORMAT",
+];
+
+/// A `techmatch serve` child process on a free loopback port; killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts a server on `index` with extra flags, in `cwd` (default: the repository).
+    fn start_in(cwd: Option<&Path>, index: Option<&Path>, flags: &[&str]) -> Server {
+        let mut command = techmatch();
+        command.arg("serve").args(["--addr", "127.0.0.1:0"]);
+        if let Some(index) = index {
+            command.arg("--index").arg(index);
+        }
+        command
+            .args(flags)
+            .env("TECHMATCH_LOG", "info")
+            .current_dir(cwd.map_or_else(repo, Path::to_path_buf))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for name in ENV {
+            command.env_remove(name);
+        }
+        let mut child = command.spawn().expect("techmatch serve starts");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+        let (sender, receiver) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("techmatch listening on ") {
+                    let _ = sender.send(addr.to_string());
+                }
+            }
+        });
+        let base = match receiver.recv_timeout(Duration::from_secs(60)) {
+            Ok(base) => base,
+            Err(_) => {
+                child.kill().ok();
+                panic!(
+                    "the server did not start: {}",
+                    stderr.lock().unwrap().as_str()
+                );
+            }
+        };
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        Server {
+            child,
+            base,
+            stderr,
+        }
+    }
+
+    fn start(index: &Path, flags: &[&str]) -> Server {
+        Server::start_in(None, Some(index), flags)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        send(ureq::get(&self.url(path)), None)
+    }
+
+    fn post(&self, path: &str, body: &str) -> Reply {
+        send(ureq::post(&self.url(path)), Some(body))
+    }
+
+    fn write(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
+        let request =
+            ureq::request(method, &self.url(path)).set("Authorization", &format!("Bearer {KEY}"));
+        send(request, body)
+    }
+
+    fn logs(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends SIGTERM and waits for the exit; panics if it takes more than `limit`.
+    fn terminate(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(started.elapsed() < limit, "no exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// A response: status, headers (names lowercase), body.
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts an error response: status, JSON error code, and a message containing `words`.
+    fn assert_error(&self, status: u16, code: &str, words: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        let body = self.json();
+        assert_eq!(body["error"]["code"], code, "{}", self.body);
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{message:?} lacks {words:?}");
+    }
+}
+
+fn send(request: ureq::Request, body: Option<&str>) -> Reply {
+    let request = request.timeout(Duration::from_secs(120));
+    let result = match body {
+        Some(body) => request.send_string(body),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("request failed: {error}"),
+    };
+    let status = response.status();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .map(|name| {
+            let value = response.header(&name).unwrap_or_default().to_string();
+            (name, value)
+        })
+        .collect();
+    let body = response.into_string().unwrap();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The bundled index, built once; tests serve copies of it.
+fn bundled_index() -> &'static Path {
+    static INDEX: OnceLock<PathBuf> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("http-bundled-index-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        build_bundled_index(&dir);
+        dir
+    })
+}
+
+/// A private copy of the bundled index (a server with writes takes the writer lock).
+fn index_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    std::fs::create_dir(&index).unwrap();
+    for entry in std::fs::read_dir(bundled_index()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() && entry.file_name() != ".tantivy-writer.lock" {
+            std::fs::copy(entry.path(), index.join(entry.file_name())).unwrap();
+        }
+    }
+    (dir, index)
+}
+
+fn supply_line(id: &str, title: &str) -> String {
+    json!({
+        "id": id,
+        "title": title,
+        "summary": "Thiết bị xử lý nước thải sinh hoạt dạng hợp khối cho khu dân cư nhỏ.",
+        "description": "Hệ thống gồm bể điều hòa, bể sinh học hiếu khí giá thể di động, bể lắng và khử trùng; công suất 20 m3/ngày; nước sau xử lý đạt QCVN 14:2008/BTNMT.",
+        "keywords": ["xử lý nước thải", "MBBR"],
+        "sector": "environment",
+        "country": "VN",
+        "trl": 7,
+        "transfer": ["sale", "training"],
+        "updated": "2024-05-01"
+    })
+    .to_string()
+}
+
+fn batch(prefix: &str, count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            supply_line(
+                &format!("{prefix}-{i:05}"),
+                &format!("Trạm xử lý nước thải mẫu số {i}"),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn serve_with_no_arguments_builds_the_index_from_the_bundled_data() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("index-data")).unwrap();
+    std::fs::copy(
+        repo().join("index-data/supplies.jsonl"),
+        dir.path().join("index-data/supplies.jsonl"),
+    )
+    .unwrap();
+    let server = Server::start_in(Some(dir.path()), None, &[]);
+    assert!(dir.path().join("data/index/meta.json").exists());
+    assert!(
+        server.logs().contains("building it from the seed file"),
+        "{}",
+        server.logs()
+    );
+    let reply = server.get("/api/search?q=nuoc+thai");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.json()["total"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn search_returns_hits_with_snippets_and_facets() {
+    let server = Server::start(bundled_index(), &[]);
+    let body = server.get("/api/search?q=nuoc+thai").json();
+    assert!(body["total"].as_u64().unwrap() >= 5, "{body}");
+    let first = &body["hits"][0];
+    assert!(
+        first["snippet_html"].as_str().unwrap().contains("<mark>"),
+        "{first}"
+    );
+    assert!(first["score"].as_f64().unwrap() > 0.0);
+    assert!(!body["facets"]["sector"].as_array().unwrap().is_empty());
+
+    let filtered = server
+        .get("/api/search?q=nuoc+thai&sector=environment,energy&trl_min=5&size=3&sort=updated")
+        .json();
+    assert!(filtered["hits"].as_array().unwrap().len() <= 3);
+    for hit in filtered["hits"].as_array().unwrap() {
+        let sector = hit["record"]["sector"].as_str().unwrap();
+        assert!(["environment", "energy"].contains(&sector), "{sector}");
+        assert!(hit["record"]["trl"].as_u64().unwrap() >= 5);
+    }
+    let repeated = server
+        .get("/api/search?q=nuoc+thai&sector=environment&sector=energy&trl_min=5&size=3&sort=updated")
+        .json();
+    assert_eq!(repeated["total"], filtered["total"]);
+    let page2 = server.get("/api/search?q=nuoc+thai&page=2&size=2").json();
+    assert_eq!(page2["hits"][0]["rank"], 3);
+}
+
+#[test]
+fn bad_search_parameters_are_400_naming_the_parameter() {
+    let server = Server::start(bundled_index(), &[]);
+    server
+        .get("/api/search?q=x&size=500")
+        .assert_error(400, "bad_request", "size");
+    server
+        .get("/api/search?q=x&trl_min=high")
+        .assert_error(400, "bad_request", "trl_min");
+    server
+        .get("/api/search?q=x&sort=price")
+        .assert_error(400, "bad_request", "sort");
+    server
+        .get("/api/search?q=x&sectr=energy")
+        .assert_error(400, "bad_request", "sectr");
+    server
+        .get("/api/search?q=x&sector=outer_space")
+        .assert_error(400, "bad_request", "sector");
+    server
+        .get("/api/search?q=x&page=0")
+        .assert_error(400, "bad_request", "page");
+    let long = "a".repeat(600);
+    server
+        .get(&format!("/api/search?q={long}"))
+        .assert_error(400, "bad_request", "q:");
+}
+
+#[test]
+fn suggest_completes_what_was_typed() {
+    let server = Server::start(bundled_index(), &[]);
+    let body = server.get("/api/suggest?q=may+say").json();
+    let suggestions = body["suggestions"].as_array().unwrap();
+    assert!(!suggestions.is_empty(), "{body}");
+    assert!(suggestions
+        .iter()
+        .all(|s| s["html"].as_str().unwrap().contains("<mark>")));
+    server
+        .get("/api/suggest?q=may&limit=0")
+        .assert_error(400, "bad_request", "limit");
+}
+
+#[test]
+fn match_explains_the_best_supplies_for_one_demand() {
+    let server = Server::start(bundled_index(), &[]);
+    let demand = json!({
+        "id": "D-1",
+        "title": "Cần hệ thống xử lý nước thải cho xưởng chế biến thủy sản",
+        "description": "Nước thải nhiều dầu mỡ và đạm, 50 m3/ngày, cần đạt QCVN 11.",
+        "sector": "environment"
+    });
+    let reply = server.post("/api/match?top=3", &demand.to_string());
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!(body["demand_id"], "D-1");
+    let matches = body["matches"].as_array().unwrap();
+    assert!(!matches.is_empty() && matches.len() <= 3);
+    assert!(matches[0]["score"].as_f64().unwrap() > 0.0);
+    assert!(matches[0]["explanation"]["matched_terms"].is_object());
+    server
+        .post("/api/match?min_score=101", &demand.to_string())
+        .assert_error(400, "bad_request", "min_score");
+
+    server
+        .post("/api/match", "{\"id\": \"D-1\", \"title\": ")
+        .assert_error(400, "malformed_json", "not valid JSON");
+    server
+        .post("/api/match", "[1, 2]")
+        .assert_error(400, "malformed_json", "JSON object");
+    let invalid = server.post("/api/match", r#"{"id": "D-2", "sector": "energy"}"#);
+    invalid.assert_error(422, "invalid_record", "field title");
+    assert_eq!(invalid.json()["error"]["field"], "title");
+    server
+        .post("/api/match?top=0", &demand.to_string())
+        .assert_error(400, "bad_request", "top");
+}
+
+#[test]
+fn bulk_match_streams_one_line_per_demand_in_input_order() {
+    let server = Server::start(bundled_index(), &[]);
+    let input = [
+        json!({"id": "B-1", "title": "Máy sấy cà phê bằng bơm nhiệt"}).to_string(),
+        json!({"id": "B-2", "description": "no title"}).to_string(),
+        "{not json".to_string(),
+        json!({"id": "B-4", "title": "Biogas cho trang trại heo"}).to_string(),
+    ]
+    .join("\n");
+    let reply = server.post("/api/match/bulk?top=2", &input);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("content-type"), Some("application/x-ndjson"));
+    let lines: Vec<Value> = reply
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{}", reply.body);
+    assert_eq!(lines[0]["demand_id"], "B-1");
+    assert!(lines[0]["matches"].as_array().unwrap().len() <= 2);
+    assert_eq!(lines[1]["error"]["code"], "invalid_demand");
+    assert_eq!(lines[1]["error"]["field"], "title");
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[2]["line"], 3);
+    assert_eq!(lines[3]["demand_id"], "B-4");
+
+    let csv = send(
+        ureq::post(&server.url("/api/match/bulk?top=2")).set("Accept", "text/csv"),
+        Some(&input),
+    );
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let rows: Vec<&str> = csv.body.lines().collect();
+    assert!(
+        rows[0].starts_with("demand_id,demand_title,rank,supply_id"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[1].starts_with("B-1,"), "{}", rows[1]);
+    assert!(csv.body.contains("B-2,") && csv.body.contains("error: line 2: field title"));
+    let by_param = server.post("/api/match/bulk?format=csv&top=2", &input);
+    assert_eq!(by_param.body, csv.body);
+    server
+        .post("/api/match/bulk?format=xml", &input)
+        .assert_error(400, "bad_request", "format");
+}
+
+#[test]
+fn supplies_are_fetched_by_id() {
+    let server = Server::start(bundled_index(), &[]);
+    let reply = server.get("/api/supplies/TS-0001");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["id"], "TS-0001");
+    server
+        .get("/api/supplies/TS-9999")
+        .assert_error(404, "not_found", "TS-9999");
+    server
+        .get("/api/supplies/bad%20id")
+        .assert_error(400, "bad_request", "id");
+}
+
+#[test]
+fn without_a_key_the_write_api_is_disabled() {
+    let server = Server::start(bundled_index(), &[]);
+    let line = supply_line("W-1", "Máy lọc nước");
+    server
+        .write("POST", "/api/supplies", Some(&line))
+        .assert_error(403, "writes_disabled", "writes are disabled");
+    server
+        .write("DELETE", "/api/supplies/TS-0001", None)
+        .assert_error(403, "writes_disabled", "writes are disabled");
+}
+
+#[test]
+fn writes_need_the_right_key_and_are_searchable_at_once() {
+    let (_dir, index) = index_copy();
+    let server = Server::start(&index, &["--api-key", KEY]);
+    let line = supply_line(
+        "W-1",
+        "Thiết bị khử mặn nước biển năng lượng mặt trời Zyxoquat",
+    );
+    server
+        .post("/api/supplies", &line)
+        .assert_error(401, "unauthorized", "Bearer");
+    let wrong = send(
+        ureq::post(&server.url("/api/supplies")).set("Authorization", "Bearer not-the-key"),
+        Some(&line),
+    );
+    wrong.assert_error(403, "forbidden", "not valid");
+
+    let written = Instant::now();
+    let reply = server.write("POST", "/api/supplies", Some(&line));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.json()["documents"], 341);
+    let found = server.get("/api/search?q=zyxoquat").json();
+    assert!(written.elapsed() < Duration::from_secs(1));
+    assert_eq!(found["hits"][0]["id"], "W-1", "{found}");
+    assert!(!server.logs().contains(KEY), "the key must never be logged");
+}
+
+#[test]
+fn invalid_records_are_422_naming_the_field_and_nothing_is_written() {
+    let (_dir, index) = index_copy();
+    let server = Server::start(&index, &["--api-key", KEY]);
+    let bad = json!({"id": "W-2", "title": "Lò hơi", "trl": 15}).to_string();
+    let reply = server.write("POST", "/api/supplies", Some(&bad));
+    reply.assert_error(422, "invalid_record", "field trl");
+    assert_eq!(reply.json()["error"]["field"], "trl");
+
+    let lines = format!(
+        "{}\n{}\n{bad}",
+        supply_line("W-3", "Một"),
+        supply_line("W-4", "Hai")
+    );
+    let reply = server.write("POST", "/api/supplies", Some(&lines));
+    reply.assert_error(422, "invalid_record", "line 3: field trl");
+    server
+        .get("/api/supplies/W-3")
+        .assert_error(404, "not_found", "W-3");
+    server
+        .write("POST", "/api/supplies", Some("{\"id\": "))
+        .assert_error(400, "malformed_json", "not valid JSON");
+    let jsonl = format!("{}\n{{oops", supply_line("W-5", "Ba"));
+    server
+        .write("POST", "/api/supplies", Some(&jsonl))
+        .assert_error(400, "malformed_json", "line 2");
+
+    let ok = format!(
+        "{}\n{}",
+        supply_line("W-3", "Một"),
+        supply_line("W-4", "Hai")
+    );
+    let reply = server.write("POST", "/api/supplies", Some(&ok));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.json()["indexed"], 2);
+    assert_eq!(reply.json()["documents"], 342);
+}
+
+#[test]
+fn put_and_delete_replace_and_remove_by_id() {
+    let (_dir, index) = index_copy();
+    let server = Server::start(&index, &["--api-key", KEY]);
+    let record = json!({"title": "Máy ép viên nén mùn cưa", "sector": "energy"}).to_string();
+    let created = server.write("PUT", "/api/supplies/P-1", Some(&record));
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["id"], "P-1");
+    let replaced = server.write(
+        "PUT",
+        "/api/supplies/P-1",
+        Some(&json!({"id": "P-1", "title": "Máy ép viên nén trấu"}).to_string()),
+    );
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    assert_eq!(
+        server.get("/api/supplies/P-1").json()["title"],
+        "Máy ép viên nén trấu"
+    );
+    server
+        .write(
+            "PUT",
+            "/api/supplies/P-1",
+            Some(&json!({"id": "P-2", "title": "x"}).to_string()),
+        )
+        .assert_error(400, "bad_request", "differs");
+    server
+        .write(
+            "PUT",
+            "/api/supplies/P-1",
+            Some(&json!({"title": ""}).to_string()),
+        )
+        .assert_error(422, "invalid_record", "field title");
+
+    let deleted = server.write("DELETE", "/api/supplies/P-1", None);
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    server
+        .get("/api/supplies/P-1")
+        .assert_error(404, "not_found", "P-1");
+    server
+        .write("DELETE", "/api/supplies/P-1", None)
+        .assert_error(404, "not_found", "P-1");
+}
+
+#[test]
+fn oversized_bodies_are_413() {
+    let (_dir, index) = index_copy();
+    let server = Server::start(
+        &index,
+        &[
+            "--api-key",
+            KEY,
+            "--max-body-bytes",
+            "2000",
+            "--max-bulk-body-bytes",
+            "4000",
+        ],
+    );
+    let big = json!({"id": "D-1", "title": "x".repeat(3000)}).to_string();
+    server
+        .post("/api/match", &big)
+        .assert_error(413, "payload_too_large", "2000 bytes");
+    server
+        .write("PUT", "/api/supplies/X-1", Some(&big))
+        .assert_error(413, "payload_too_large", "2000 bytes");
+    let lines = batch("X", 20);
+    server
+        .write("POST", "/api/supplies", Some(&lines))
+        .assert_error(413, "payload_too_large", "4000 bytes");
+    server
+        .post("/api/match/bulk", &lines)
+        .assert_error(413, "payload_too_large", "4000 bytes");
+    // The bulk limit applies to the bulk endpoints only.
+    let reply = server.post("/api/match/bulk", &big);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[test]
+fn cors_preflight_allows_only_the_configured_origins() {
+    let server = Server::start(
+        bundled_index(),
+        &["--cors-origin", "https://portal.example.vn"],
+    );
+    let preflight = |origin: &str| {
+        send(
+            ureq::request("OPTIONS", &server.url("/api/search"))
+                .set("Origin", origin)
+                .set("Access-Control-Request-Method", "GET"),
+            None,
+        )
+    };
+    let allowed = preflight("https://portal.example.vn");
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://portal.example.vn")
+    );
+    assert!(allowed
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("GET"));
+    let other = preflight("https://evil.example");
+    assert_eq!(other.header("access-control-allow-origin"), None);
+    let simple = send(
+        ureq::get(&server.url("/api/search?q=biogas")).set("Origin", "https://portal.example.vn"),
+        None,
+    );
+    assert_eq!(
+        simple.header("access-control-allow-origin"),
+        Some("https://portal.example.vn")
+    );
+}
+
+#[test]
+fn health_metrics_openapi_and_unknown_routes() {
+    let server = Server::start(bundled_index(), &[]);
+    assert_eq!(server.get("/healthz").json()["status"], "ok");
+    let ready = server.get("/readyz").json();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["documents"], 340);
+
+    server.get("/api/search?q=biogas");
+    server.get("/api/supplies/TS-0001");
+    let metrics = server.get("/metrics");
+    assert_eq!(metrics.status, 200);
+    let text = metrics.body;
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/api/search",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"route="/api/supplies/{id}""#), "{text}");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(text.contains("techmatch_documents 340"), "{text}");
+    assert!(
+        text.contains("techmatch_last_commit_timestamp_seconds 1"),
+        "{text}"
+    );
+
+    let openapi = server.get("/openapi.json").json();
+    assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/search",
+        "/api/suggest",
+        "/api/match",
+        "/api/match/bulk",
+        "/api/supplies",
+        "/api/supplies/{id}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(openapi["paths"][path].is_object(), "{path} missing");
+    }
+    assert!(openapi["components"]["schemas"]["SearchResponse"].is_object());
+
+    server
+        .get("/nowhere")
+        .assert_error(404, "not_found", "no such endpoint");
+    server
+        .get("/")
+        .assert_error(404, "not_found", "no such endpoint");
+    server
+        .post("/api/search", "{}")
+        .assert_error(405, "method_not_allowed", "not allowed");
+
+    let gz = send(
+        ureq::get(&server.url("/openapi.json")).set("Accept-Encoding", "gzip"),
+        None,
+    );
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert!(server.get("/healthz").header("x-request-id").is_some());
+}
+
+#[test]
+fn searches_never_fail_during_a_bulk_write() {
+    let (_dir, index) = index_copy();
+    let server = Server::start(&index, &["--api-key", KEY]);
+    let done = Arc::new(AtomicBool::new(false));
+    let url = server.url("/api/search?q=nuoc+thai&size=5");
+    let searcher = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut searches = 0;
+            while !done.load(Ordering::SeqCst) {
+                let reply = send(ureq::get(&url), None);
+                assert_eq!(reply.status, 200, "{}", reply.body);
+                assert!(reply.json()["total"].as_u64().unwrap() > 0);
+                searches += 1;
+            }
+            searches
+        })
+    };
+    let reply = server.write("POST", "/api/supplies", Some(&batch("BULK", 800)));
+    done.store(true, Ordering::SeqCst);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let searches = searcher.join().expect("no search failed");
+    assert!(searches > 0);
+    assert_eq!(server.get("/readyz").json()["documents"], 1140);
+}
+
+#[test]
+fn sigterm_during_a_bulk_write_leaves_a_consistent_index() {
+    let (_dir, index) = index_copy();
+    let before = doc_count(&index);
+    let mut server = Server::start(&index, &["--api-key", KEY]);
+    let url = server.url("/api/supplies");
+    let body = batch("TERM", 3000);
+    let writer = std::thread::spawn(move || {
+        // The connection may be cut by the shutdown: any outcome is fine, the index is what
+        // is checked.
+        let _ = ureq::post(&url)
+            .set("Authorization", &format!("Bearer {KEY}"))
+            .timeout(Duration::from_secs(120))
+            .send_string(&body);
+    });
+    // Wait until the write is in flight.
+    let started = Instant::now();
+    while !server.logs().contains("writing supplies") && started.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let status = server.terminate(Duration::from_secs(60));
+    assert!(status.success(), "exit {status:?}: {}", server.logs());
+    assert!(
+        server.logs().contains("index closed at a clean commit"),
+        "{}",
+        server.logs()
+    );
+    writer.join().unwrap();
+
+    let after = doc_count(&index);
+    assert!(
+        after == before || after == before + 3000,
+        "{before} -> {after}"
+    );
+    let restarted = Server::start(&index, &["--api-key", KEY]);
+    let ready = restarted.get("/readyz").json();
+    assert_eq!(ready["documents"], after);
+}
