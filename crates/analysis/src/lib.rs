@@ -47,7 +47,7 @@ pub use fold::fold_diacritics;
 pub use tokenizer::{register, TokenStreamKind, TokenizerName};
 
 /// Changes whenever any token produced for some text would change; stored with each index.
-pub const ANALYZER_VERSION: u32 = 1;
+pub const ANALYZER_VERSION: u32 = 2;
 
 /// Tokens longer than this (in bytes) are dropped: they are hashes, URLs or binary junk.
 pub const MAX_TOKEN_BYTES: usize = 64;

@@ -1,14 +1,18 @@
 //! tantivy tokenizers for the four token streams, and their registration.
 //!
 //! tantivy does not store custom tokenizers inside an index: [`register`] must run every
-//! time an index is opened, before it is searched or written. The indexer usually feeds
-//! pre-tokenised text (one analysis for all four streams); these tokenizers give the same
-//! tokens for plain text values and for tantivy's own tools (snippets, query parser).
+//! time an index is opened, before it is searched or written. tantivy asks for the four
+//! streams of a field value one after the other; the tokenizers keep the last analysis of
+//! the thread, so a text is analysed once for all four. The exact streams are filtered as
+//! [`indexed_in_exact_field`] says.
 
 use tantivy::tokenizer::{Token as TantivyToken, TokenStream, Tokenizer};
 use tantivy::Index;
 
-use crate::{analyze, Token};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::{analyze, fold_diacritics, Analysis, Token};
 
 /// Which of the four token streams a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,12 +111,71 @@ impl TokenStream for PrecomputedTokenStream {
     }
 }
 
+thread_local! {
+    /// The last text analysed on this thread: tantivy asks for the four streams of one
+    /// field value one after the other, and the text is analysed once for all four.
+    static LAST_ANALYSIS: RefCell<Option<(String, Rc<Analysis>)>> = const { RefCell::new(None) };
+}
+
+fn analysis_of(text: &str) -> Rc<Analysis> {
+    LAST_ANALYSIS.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((cached, analysis)) = last.as_ref() {
+            if cached == text {
+                return analysis.clone();
+            }
+        }
+        let analysis = Rc::new(analyze(text));
+        *last = Some((text.to_string(), analysis.clone()));
+        analysis
+    })
+}
+
+/// Whether an exact token is worth indexing in an exact field. Exact fields are only
+/// queried for words that carry diacritics and for acronyms typed in capitals, so a token
+/// that equals its folded form is indexed only when its source was written in capitals
+/// ("RO", not "ro" or "rô"): the exact fields stay small and an acronym query cannot match
+/// a lowercase syllable.
+pub fn indexed_in_exact_field(token: &Token, text: &str) -> bool {
+    if fold_diacritics(&token.text) != token.text {
+        return true;
+    }
+    let surface = &text[token.start..token.end];
+    surface.len() >= 2
+        && surface
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && surface.chars().any(|c| c.is_ascii_uppercase())
+}
+
+/// The tokens of one stream as they are indexed (see [`indexed_in_exact_field`]).
+pub fn indexed_tokens<'a>(
+    analysis: &'a Analysis,
+    kind: TokenStreamKind,
+    text: &'a str,
+) -> impl Iterator<Item = &'a Token> + 'a {
+    analysis
+        .stream(kind)
+        .iter()
+        .filter(move |token| match kind {
+            TokenStreamKind::Exact => indexed_in_exact_field(token, text),
+            TokenStreamKind::ExactBigram => fold_diacritics(&token.text) != token.text,
+            TokenStreamKind::Folded | TokenStreamKind::FoldedBigram => true,
+        })
+}
+
 impl Tokenizer for TechmatchTokenizer {
     type TokenStream<'a> = PrecomputedTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> PrecomputedTokenStream {
-        let analysis = analyze(text);
-        PrecomputedTokenStream::new(analysis.stream(self.kind))
+        let analysis = analysis_of(text);
+        let tokens: Vec<TantivyToken> = indexed_tokens(&analysis, self.kind, text)
+            .map(to_tantivy_token)
+            .collect();
+        PrecomputedTokenStream {
+            tokens: tokens.into_iter(),
+            current: TantivyToken::default(),
+        }
     }
 }
 
@@ -129,6 +192,20 @@ mod tests {
     use tantivy::schema::{Schema, TextFieldIndexing, TextOptions};
 
     use super::*;
+
+    #[test]
+    fn exact_fields_keep_marked_words_and_capital_acronyms_only() {
+        let text = "Màng RO lọc ro, rô phi 5kW";
+        let analysis = analyze(text);
+        let kept: Vec<&str> = indexed_tokens(&analysis, TokenStreamKind::Exact, text)
+            .map(|t| t.text.as_str())
+            .collect();
+        assert_eq!(kept, ["màng", "ro", "lọc", "rô"]);
+        let kept: Vec<&str> = indexed_tokens(&analysis, TokenStreamKind::ExactBigram, text)
+            .map(|t| t.text.as_str())
+            .collect();
+        assert_eq!(kept, ["màng ro", "ro lọc", "lọc ro", "rô phi"]);
+    }
 
     #[test]
     fn registered_tokenizer_matches_analyze() {

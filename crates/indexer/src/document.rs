@@ -1,11 +1,10 @@
 //! A validated [`Supply`] becomes a tantivy document: one analysis per text, four token
-//! streams fed as pre-tokenised text, facet values, and the record stored as JSON.
+//! streams (the text is handed to each field; the tokenizers analyse it once), facet values,
+//! and the record stored as JSON.
 
 use tantivy::schema::Value as _;
-use tantivy::tokenizer::PreTokenizedString;
 use tantivy::{DateTime, TantivyDocument};
-use techmatch_analysis::tokenizer::to_tantivy_token;
-use techmatch_analysis::{analyze, TokenStreamKind};
+use techmatch_analysis::TokenStreamKind;
 
 use crate::province::Provinces;
 use crate::record::Supply;
@@ -54,16 +53,10 @@ pub fn to_document(
         let Some(text) = field_text(supply, field) else {
             continue;
         };
-        let analysis = analyze(&text);
+        // Plain text: the registered tokenizers analyse it once for the four streams (on
+        // the indexing threads), which is cheaper than shipping pre-tokenised values.
         for kind in TokenStreamKind::ALL {
-            let tokens = analysis.stream(kind).iter().map(to_tantivy_token).collect();
-            doc.add_pre_tokenized_text(
-                schema.text_field(field, kind),
-                PreTokenizedString {
-                    text: String::new(),
-                    tokens,
-                },
-            );
+            doc.add_text(schema.text_field(field, kind), &text);
         }
     }
     if let Some(sector) = &supply.sector {
