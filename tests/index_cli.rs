@@ -210,3 +210,35 @@ fn sigkill_during_a_large_ingest_leaves_the_last_commit() {
         texts(&output)
     );
 }
+
+#[test]
+fn rebuild_replaces_an_index_built_by_another_analyzer_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    build_bundled_index(&index);
+    {
+        let tantivy_index = tantivy::Index::open_in_dir(&index).unwrap();
+        let mut writer: tantivy::IndexWriter<tantivy::TantivyDocument> =
+            tantivy_index.writer(30 << 20).unwrap();
+        let mut prepared = writer.prepare_commit().unwrap();
+        prepared
+            .set_payload(r#"{"analyzer_version":0,"techmatch_version":"0.0.0","committed_at":0}"#);
+        prepared.commit().unwrap();
+    }
+    let output = run(&["search", "--index", index.to_str().unwrap(), "nuoc thai"]);
+    let (_, stderr) = texts(&output);
+    assert!(!output.status.success());
+    assert!(stderr.contains("techmatch index --rebuild"), "{stderr}");
+
+    let small = dir.path().join("small.jsonl");
+    std::fs::write(&small, "{\"id\": \"R-1\", \"title\": \"Máy sấy cà phê\"}\n").unwrap();
+    let output = run(&[
+        "index",
+        "--rebuild",
+        "--index",
+        index.to_str().unwrap(),
+        small.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{:?}", texts(&output));
+    assert_eq!(doc_count(&index), 1);
+}
