@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use super::config::ServeConfig;
 use super::errors::ApiError;
-use super::handlers::{matching, ops, search, supplies};
+use super::handlers::{matching, ops, page, search, supplies};
 use super::limits::{limit_body, limit_concurrency, limit_time};
 use super::metrics::track;
 use super::state::SharedState;
@@ -29,6 +29,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The service's router.
 pub fn router(state: SharedState, config: &ServeConfig) -> Router {
     let mut router = Router::new()
+        .route("/", get(page::index))
+        .route("/assets/{file}", get(page::asset))
         .route("/api/search", get(search::search))
         .route("/api/suggest", get(search::suggest))
         .route("/api/match", post(matching::match_one))

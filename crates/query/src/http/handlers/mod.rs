@@ -1,8 +1,10 @@
-//! The endpoints, by subsystem: the search box, demand matching, the supply records, and
-//! the operational endpoints (health, readiness, metrics, the OpenAPI document).
+//! The endpoints, by subsystem: the search box, demand matching, the supply records, the
+//! operational endpoints (health, readiness, metrics, the OpenAPI document), and the portal
+//! search page that uses them.
 
 pub mod matching;
 pub mod ops;
+pub mod page;
 pub mod search;
 pub mod supplies;
 
