@@ -1,5 +1,6 @@
 //! End-to-end tests of the `techmatch` binary: one test binary, one module per command.
 
+mod browser;
 mod common;
 mod http;
 mod index_cli;
