@@ -414,7 +414,7 @@ fn write_hostile_record(server: &Server) {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]
@@ -629,6 +629,28 @@ async fn drive(client: &Client, server: &Server) {
     .await;
     assert_eq!(js(client, snapshot).await["ids"], filtered["ids"]);
 
+    // Paging, and the browser's back button restores the first page from the URL.
+    click(client, "#next").await;
+    wait_for(
+        client,
+        "the second page",
+        "const r = document.getElementById('results'); \
+         return location.search.includes('page=2') && r.getAttribute('aria-busy') === 'false' \
+           && r.querySelector('.card') && r.querySelector('.card').dataset.id !== arguments[0];",
+        vec![filtered["ids"][0].clone()],
+    )
+    .await;
+    client.back().await.unwrap();
+    wait_for(
+        client,
+        "the first page again",
+        "const r = document.getElementById('results'); \
+         return !location.search.includes('page=') && r.getAttribute('aria-busy') === 'false' \
+           && r.querySelector('.card').dataset.id === arguments[0];",
+        vec![filtered["ids"][0].clone()],
+    )
+    .await;
+
     // A demand: ranked matches with explanations.
     click(client, "#tab-match").await;
     let demand =
@@ -739,6 +761,7 @@ async fn drive(client: &Client, server: &Server) {
            summary: document.getElementById('detail-summary').textContent, \
            description: document.querySelector('#detail .description').textContent, \
            pwned: typeof window.__pwned, \
+           csp: window.__techmatchCspViolations, \
            scripts: [...document.scripts].map(s => s.src), \
            injected: document.querySelectorAll('main img, main iframe, main svg, main b, main script, #detail a').length}",
     )
@@ -761,6 +784,11 @@ async fn drive(client: &Client, server: &Server) {
     assert_eq!(
         shown["pwned"], "undefined",
         "a record's markup ran: {shown}"
+    );
+    assert_eq!(
+        shown["csp"],
+        json!([]),
+        "the page broke its own policy: {shown}"
     );
     assert_eq!(shown["scripts"].as_array().unwrap().len(), 1, "{shown}");
     assert!(shown["scripts"][0]

@@ -8,6 +8,12 @@
 'use strict';
 
 (function () {
+  // Anything the Content-Security-Policy blocked, for the browser test (should stay empty).
+  window.__techmatchCspViolations = [];
+  document.addEventListener('securitypolicyviolation', (event) => {
+    window.__techmatchCspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+  });
+
   // ---------------------------------------------------------------- UI text
   const TEXT = {
     vi: {
@@ -861,9 +867,8 @@
     const verdict = result.unmet
       ? el('p', { class: 'unmet', id: 'unmet', 'data-unmet': 'true', text: t('unmet')(best) })
       : el('p', { class: 'met', 'data-unmet': 'false', text: t('met') });
-    // Word pairs say more than single syllables: show them first, heaviest first.
     const keyTerms = (result.key_terms || []).slice()
-      .sort((a, b) => Number(b.bigram) - Number(a.bigram) || b.weight - a.weight)
+      .sort((a, b) => b.weight - a.weight)
       .slice(0, 12);
     $('match-result').replaceChildren(
       verdict,
