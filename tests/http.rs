@@ -681,9 +681,12 @@ fn health_metrics_openapi_and_unknown_routes() {
     server
         .get("/nowhere")
         .assert_error(404, "not_found", "no such endpoint");
-    server
-        .get("/")
-        .assert_error(404, "not_found", "no such endpoint");
+    let page = server.get("/");
+    assert_eq!(page.status, 200, "/ is the portal page (tests/browser.rs)");
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     server
         .post("/api/search", "{}")
         .assert_error(405, "method_not_allowed", "not allowed");
