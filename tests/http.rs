@@ -44,8 +44,15 @@ impl Server {
         }
         command
             .args(flags)
+            .current_dir(cwd.map_or_else(repo, Path::to_path_buf));
+        Server::spawn(command)
+    }
+
+    /// Runs `command` (which starts `techmatch serve`, maybe through a wrapper) and waits
+    /// for the server to say where it listens.
+    fn spawn(mut command: std::process::Command) -> Server {
+        command
             .env("TECHMATCH_LOG", "info")
-            .current_dir(cwd.map_or_else(repo, Path::to_path_buf))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for name in ENV {
@@ -763,3 +770,5 @@ fn sigterm_during_a_bulk_write_leaves_a_consistent_index() {
     let ready = restarted.get("/readyz").json();
     assert_eq!(ready["documents"], after);
 }
+
+mod hostile;

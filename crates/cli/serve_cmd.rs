@@ -78,6 +78,13 @@ pub struct ServeArgs {
     /// Requests served at once; more get 503 [default: 64].
     #[arg(long, env = "TECHMATCH_CONCURRENCY_LIMIT")]
     concurrency_limit: Option<usize>,
+    /// Open connections at once; more are answered 503 and closed [default: 1024].
+    #[arg(long, env = "TECHMATCH_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Seconds a client may take to send a request's headers, and may stay idle on a
+    /// kept-alive connection, before it is closed (slow or stuck clients) [default: 10].
+    #[arg(long, env = "TECHMATCH_HEADER_TIMEOUT_SECS")]
+    header_timeout_secs: Option<u64>,
     /// Browser origin allowed to call the API (CORS); repeat, or comma-separate in the env.
     #[arg(
         long = "cors-origin",
@@ -112,6 +119,8 @@ impl ServeArgs {
             max_result_depth: self.max_result_depth,
             request_timeout_secs: self.request_timeout_secs,
             concurrency_limit: self.concurrency_limit,
+            max_connections: self.max_connections,
+            header_timeout_secs: self.header_timeout_secs,
             cors_origins: self.cors_origins.clone(),
             compression: self.compression,
             shutdown_timeout_secs: self.shutdown_timeout_secs,

@@ -26,6 +26,7 @@
 
 pub mod auth;
 pub mod config;
+mod connections;
 pub mod errors;
 pub mod handlers;
 pub mod limits;
@@ -35,7 +36,7 @@ pub mod params;
 pub mod router;
 pub mod state;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,6 +65,7 @@ impl Server {
             Some(key) => Some(Writes {
                 key: key.clone(),
                 writer: Mutex::new(Some(searcher.index().writer(config.writer_memory)?)),
+                memory: config.writer_memory,
             }),
             None => None,
         };
@@ -101,9 +103,13 @@ impl Server {
             state.shutting_down.store(true, Ordering::SeqCst);
             let _ = draining.send(true);
         };
-        let server = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .into_future();
+        let server = connections::serve(
+            listener,
+            app,
+            self.config.limits.max_connections,
+            self.config.limits.header_timeout,
+            signal,
+        );
         let timeout = self.config.shutdown_timeout;
         let deadline = async move {
             if drain_started.wait_for(|started| *started).await.is_err() {
@@ -112,7 +118,7 @@ impl Server {
             tokio::time::sleep(timeout).await;
         };
         tokio::select! {
-            result = server => result?,
+            () = server => {},
             () = deadline => tracing::warn!(seconds = timeout.as_secs(), "drain timeout: stopping with requests still in flight"),
         }
         self.close_writer().await;
