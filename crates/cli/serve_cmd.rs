@@ -98,6 +98,10 @@ pub struct ServeArgs {
     /// Seconds to wait for in-flight requests on SIGTERM or Ctrl-C [default: 30].
     #[arg(long, env = "TECHMATCH_SHUTDOWN_TIMEOUT_SECS")]
     shutdown_timeout_secs: Option<u64>,
+    /// Search and suggestion answers kept in memory, per index generation (a commit makes
+    /// older ones unreachable); 0 turns the cache off [default: 2048].
+    #[arg(long, env = "TECHMATCH_CACHE_ENTRIES")]
+    cache_entries: Option<usize>,
 }
 
 impl ServeArgs {
@@ -124,6 +128,7 @@ impl ServeArgs {
             cors_origins: self.cors_origins.clone(),
             compression: self.compression,
             shutdown_timeout_secs: self.shutdown_timeout_secs,
+            cache_entries: self.cache_entries,
         }
     }
 }

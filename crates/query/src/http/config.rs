@@ -27,6 +27,8 @@ use crate::search::{MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_RESULT_DEPTH};
 pub const DEFAULT_INDEX: &str = "data/index";
 /// Default supplies file the index is built from when the index is absent.
 pub const DEFAULT_SEED: &str = "index-data/supplies.jsonl";
+/// Default capacity of the search and suggestion caches.
+pub const DEFAULT_CACHE_ENTRIES: usize = 2048;
 /// Default listening address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
@@ -121,6 +123,8 @@ pub struct Settings {
     pub compression: Option<bool>,
     /// Seconds to wait for in-flight requests on shutdown.
     pub shutdown_timeout_secs: Option<u64>,
+    /// Search and suggestion answers kept per index generation (0: no cache).
+    pub cache_entries: Option<usize>,
 }
 
 /// The limits the service enforces.
@@ -189,6 +193,8 @@ pub struct ServeConfig {
     pub compression: bool,
     /// Drain time on shutdown.
     pub shutdown_timeout: Duration,
+    /// Capacity of the search and of the suggestion cache (0: off).
+    pub cache_entries: usize,
 }
 
 impl Default for ServeConfig {
@@ -236,6 +242,7 @@ impl Settings {
             cors_origins: self.cors_origins.or(lower.cors_origins),
             compression: self.compression.or(lower.compression),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
+            cache_entries: self.cache_entries.or(lower.cache_entries),
         }
     }
 
@@ -358,6 +365,14 @@ impl Settings {
             cors_origins,
             compression: self.compression.unwrap_or(true),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs.unwrap_or(30)),
+            cache_entries: match self.cache_entries.unwrap_or(DEFAULT_CACHE_ENTRIES) {
+                n if n > 1_000_000 => {
+                    return bad(format!(
+                        "cache_entries: must be at most 1000000 (0 turns the cache off), found {n}"
+                    ))
+                }
+                n => n,
+            },
         })
     }
 }

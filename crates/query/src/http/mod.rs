@@ -25,6 +25,7 @@
 //! ```
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 mod connections;
 pub mod errors;
@@ -78,6 +79,8 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             openapi_json: openapi::openapi_json(),
             permits: Arc::new(tokio::sync::Semaphore::new(config.limits.concurrency_limit)),
+            search_cache: cache::ResponseCache::new(config.cache_entries),
+            suggest_cache: cache::ResponseCache::new(config.cache_entries),
         });
         Ok(Server { state, config })
     }

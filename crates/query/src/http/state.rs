@@ -6,9 +6,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use techmatch_indexer::{IndexerError, SupplyIndex, SupplyWriter};
 
+use super::cache::ResponseCache;
 use super::config::{ApiKey, Limits};
 use super::errors::ApiError;
 use super::metrics::Metrics;
+use crate::search::SearchResponse;
+use crate::suggest::Suggestion;
 use crate::{DemandMatcher, Searcher};
 
 /// The state shared by every request.
@@ -29,6 +32,10 @@ pub struct AppState {
     pub openapi_json: String,
     /// Permits of the concurrency limit.
     pub permits: Arc<tokio::sync::Semaphore>,
+    /// Search answers by request, per index generation.
+    pub search_cache: ResponseCache<String, SearchResponse>,
+    /// Suggestions by (text, limit), per index generation.
+    pub suggest_cache: ResponseCache<(String, usize), Vec<Suggestion>>,
 }
 
 /// The single writer of the process and the key that guards it.
@@ -119,7 +126,22 @@ impl AppState {
     /// Makes the last commit visible to every search at once (instead of the reader's
     /// periodic reload).
     pub fn reload(&self) -> Result<(), ApiError> {
-        self.searcher.reader().reload().map_err(ApiError::internal)
+        self.searcher
+            .reader()
+            .reload()
+            .map_err(ApiError::internal)?;
+        self.search_cache.clear();
+        self.suggest_cache.clear();
+        Ok(())
+    }
+
+    /// The generation of the index the next search will see (part of every cache key).
+    pub fn generation(&self) -> u64 {
+        self.searcher
+            .reader()
+            .searcher()
+            .generation()
+            .generation_id()
     }
 }
 
