@@ -44,8 +44,15 @@ impl Server {
         }
         command
             .args(flags)
+            .current_dir(cwd.map_or_else(repo, Path::to_path_buf));
+        Server::spawn(command)
+    }
+
+    /// Runs `command` (which starts `techmatch serve`, maybe through a wrapper) and waits
+    /// for the server to say where it listens.
+    fn spawn(mut command: std::process::Command) -> Server {
+        command
             .env("TECHMATCH_LOG", "info")
-            .current_dir(cwd.map_or_else(repo, Path::to_path_buf))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for name in ENV {
@@ -700,6 +707,49 @@ fn health_metrics_openapi_and_unknown_routes() {
 }
 
 #[test]
+fn repeated_searches_come_from_the_cache_until_a_commit() {
+    let (_dir, index) = index_copy();
+    let server = Server::start(&index, &["--api-key", KEY]);
+    let path = "/api/search?q=tr%E1%BA%A1m+x%E1%BB%AD+l%C3%BD&size=3";
+    let first = server.get(path);
+    assert_eq!(first.header("x-cache"), Some("miss"));
+    let second = server.get(path);
+    assert_eq!(second.header("x-cache"), Some("hit"));
+    assert_eq!(first.json()["hits"], second.json()["hits"]);
+    assert_eq!(first.json()["facets"], second.json()["facets"]);
+    // Another page is another answer.
+    assert_eq!(
+        server.get(&format!("{path}&page=2")).header("x-cache"),
+        Some("miss")
+    );
+    let suggest = "/api/suggest?q=xu+ly+nu";
+    assert_eq!(server.get(suggest).header("x-cache"), Some("miss"));
+    assert_eq!(server.get(suggest).header("x-cache"), Some("hit"));
+
+    // A commit makes every cached answer stale.
+    let reply = server.write("POST", "/api/supplies", Some(&batch("CACHE", 3)));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let third = server.get(path);
+    assert_eq!(third.header("x-cache"), Some("miss"));
+    assert_eq!(
+        third.json()["total"].as_u64().unwrap(),
+        first.json()["total"].as_u64().unwrap() + 3
+    );
+    assert_eq!(server.get(suggest).header("x-cache"), Some("miss"));
+    let metrics = server.get("/metrics").body;
+    assert!(
+        metrics.contains(r#"techmatch_cache_lookups_total{cache="search",result="hit"} 1"#),
+        "{metrics}"
+    );
+
+    // --cache-entries 0 turns it off.
+    drop(server);
+    let uncached = Server::start(&index, &["--cache-entries", "0"]);
+    uncached.get(path);
+    assert_eq!(uncached.get(path).header("x-cache"), Some("miss"));
+}
+
+#[test]
 fn searches_never_fail_during_a_bulk_write() {
     let (_dir, index) = index_copy();
     let server = Server::start(&index, &["--api-key", KEY]);
@@ -766,3 +816,5 @@ fn sigterm_during_a_bulk_write_leaves_a_consistent_index() {
     let ready = restarted.get("/readyz").json();
     assert_eq!(ready["documents"], after);
 }
+
+mod hostile;

@@ -101,10 +101,41 @@ fn ingest_into(index: &SupplyIndex, args: &IndexArgs) -> Result<ExitCode> {
                 progress.set_position(report.read as u64);
             }
         },
-    )?;
+    )
+    .and_then(|report| writer.finish().map(|()| report));
     progress.finish_and_clear();
-    writer.finish()?;
-    print_report(index, args, &report)
+    match report {
+        Ok(report) => print_report(index, args, &report),
+        Err(error) => Err(failed_write(index, args, error)),
+    }
+}
+
+/// A failed run: its uncommitted files are deleted (after a full disk they hold the space
+/// the next run needs), and the message says that the index still holds its last commit.
+fn failed_write(index: &SupplyIndex, args: &IndexArgs, error: IndexerError) -> anyhow::Error {
+    let disk_full = index.failed_for_space(&error);
+    if let Err(cleanup) = index.discard_uncommitted() {
+        tracing::warn!(error = %cleanup, "could not delete the files of the failed run");
+    }
+    let committed = index
+        .reader()
+        .map(|reader| reader.searcher().num_docs())
+        .map_or_else(
+            |_| "its last commit".to_string(),
+            |n| format!("its last commit, {n} records"),
+        );
+    if disk_full {
+        anyhow::anyhow!(
+            "the disk holding {} is full: nothing from this run was committed and the index \
+             still holds {committed}; free some space and run the command again",
+            args.index.display()
+        )
+    } else {
+        anyhow::Error::new(error).context(format!(
+            "nothing from this run was committed; the index at {} still holds {committed}",
+            args.index.display()
+        ))
+    }
 }
 
 /// After an analyzer or schema change the old index cannot be reused: build a new one beside

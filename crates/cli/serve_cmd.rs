@@ -78,6 +78,13 @@ pub struct ServeArgs {
     /// Requests served at once; more get 503 [default: 64].
     #[arg(long, env = "TECHMATCH_CONCURRENCY_LIMIT")]
     concurrency_limit: Option<usize>,
+    /// Open connections at once; more are answered 503 and closed [default: 1024].
+    #[arg(long, env = "TECHMATCH_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Seconds a client may take to send a request's headers, and may stay idle on a
+    /// kept-alive connection, before it is closed (slow or stuck clients) [default: 10].
+    #[arg(long, env = "TECHMATCH_HEADER_TIMEOUT_SECS")]
+    header_timeout_secs: Option<u64>,
     /// Browser origin allowed to call the API (CORS); repeat, or comma-separate in the env.
     #[arg(
         long = "cors-origin",
@@ -91,6 +98,10 @@ pub struct ServeArgs {
     /// Seconds to wait for in-flight requests on SIGTERM or Ctrl-C [default: 30].
     #[arg(long, env = "TECHMATCH_SHUTDOWN_TIMEOUT_SECS")]
     shutdown_timeout_secs: Option<u64>,
+    /// Search and suggestion answers kept in memory, per index generation (a commit makes
+    /// older ones unreachable); 0 turns the cache off [default: 2048].
+    #[arg(long, env = "TECHMATCH_CACHE_ENTRIES")]
+    cache_entries: Option<usize>,
 }
 
 impl ServeArgs {
@@ -112,9 +123,12 @@ impl ServeArgs {
             max_result_depth: self.max_result_depth,
             request_timeout_secs: self.request_timeout_secs,
             concurrency_limit: self.concurrency_limit,
+            max_connections: self.max_connections,
+            header_timeout_secs: self.header_timeout_secs,
             cors_origins: self.cors_origins.clone(),
             compression: self.compression,
             shutdown_timeout_secs: self.shutdown_timeout_secs,
+            cache_entries: self.cache_entries,
         }
     }
 }

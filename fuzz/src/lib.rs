@@ -101,3 +101,103 @@ fn check_values(label: &str, values: &MetricValues) {
         );
     }
 }
+
+/// A small index of bundled supplies, built once per process, with the bundled glossary.
+static SEARCH: LazyLock<(techmatch_query::Searcher, techmatch_query::DemandMatcher)> =
+    LazyLock::new(|| {
+        let index = techmatch_indexer::SupplyIndex::create_in_ram();
+        let mut writer = index.writer(50 << 20).expect("an in-RAM writer");
+        let rows = techmatch_indexer::read::read_jsonl(
+            "supplies.jsonl",
+            std::io::Cursor::new(BUNDLED_SUPPLIES.as_bytes()),
+            ReadOptions::default(),
+        );
+        let mut validator = Validator::new("supplies.jsonl");
+        for row in rows.take(120) {
+            let supply = validator
+                .supply(&row.expect("bundled rows read"))
+                .expect("bundled supplies are valid");
+            writer.upsert(&supply).expect("upsert");
+        }
+        writer.commit().expect("commit");
+        let searcher = techmatch_query::Searcher::new(index).expect("a searcher");
+        let matcher = techmatch_query::DemandMatcher::new(searcher.clone());
+        (searcher, matcher)
+    });
+
+const BUNDLED_SUPPLIES: &str = include_str!("../../index-data/supplies.jsonl");
+
+/// Arbitrary bytes as the requests a browser can send: the part before the first NUL is
+/// the query string of `GET /api/search` and `GET /api/suggest`, the part after it the
+/// JSON body of `POST /api/match`. Parameters are checked as the server checks them, then
+/// what passes is run against [`SEARCH`]. Besides not panicking: a page holds at most
+/// `size` hits ranked consecutively, highlighted HTML holds no markup but `<mark>`, and
+/// match scores are finite and within 0–100.
+pub fn check_search(data: &[u8]) {
+    use techmatch_query::http::params::{SearchParams, SuggestParams};
+    use techmatch_query::http::Limits;
+
+    let (query_string, body) = match data.iter().position(|&b| b == 0) {
+        Some(nul) => (&data[..nul], Some(&data[nul + 1..])),
+        None => (data, None),
+    };
+    let query_string = String::from_utf8_lossy(query_string);
+    let limits = Limits::default();
+    let (searcher, matcher) = &*SEARCH;
+
+    if let Ok(request) =
+        SearchParams::parse(Some(&query_string)).and_then(|p| p.into_request(&limits))
+    {
+        if let Ok(response) = searcher.search(&request) {
+            assert!(response.hits.len() <= request.size, "{request:?}");
+            for (i, hit) in response.hits.iter().enumerate() {
+                assert_eq!(hit.rank, (request.page - 1) * request.size + i + 1);
+                check_highlight(&hit.title_html);
+                check_highlight(&hit.snippet_html);
+                if let Some(score) = hit.score {
+                    assert!(score.is_finite(), "{request:?} scored {score}");
+                }
+            }
+        }
+    }
+    if let Ok(params) = SuggestParams::parse(Some(&query_string), &limits) {
+        let _ = searcher.suggest(params.q.as_deref().unwrap_or(""), params.limit.unwrap_or(8));
+    }
+    let Some(body) = body else { return };
+    let Ok(fields) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+    else {
+        return;
+    };
+    let raw = techmatch_indexer::read::RawRecord {
+        line: 1,
+        fields,
+        from_cells: false,
+    };
+    let Ok(demand) = Validator::new("request").demand(&raw) else {
+        return;
+    };
+    let options = techmatch_query::MatchOptions {
+        top: 5,
+        candidates: 40,
+        min_score: 0.0,
+    };
+    if let Ok(result) = matcher.match_demand_full(&demand, &options) {
+        assert!(result.matches.len() <= options.top);
+        for found in &result.matches {
+            assert!(
+                found.score.is_finite() && (0.0..=100.0).contains(&found.score),
+                "score {} for {demand:?}",
+                found.score
+            );
+        }
+    }
+}
+
+/// Highlighted HTML is the escaped text with `<mark>` and `</mark>` only.
+fn check_highlight(html: &str) {
+    let rest = html.replace("<mark>", "").replace("</mark>", "");
+    assert!(
+        !rest.contains('<') && !rest.contains('>'),
+        "markup other than <mark> in {html:?}"
+    );
+}

@@ -115,5 +115,25 @@ pub enum IndexerError {
     Io(#[from] std::io::Error),
 }
 
+impl IndexerError {
+    /// Whether the cause is a full disk (ENOSPC) or an exhausted quota (EDQUOT).
+    pub fn is_disk_full(&self) -> bool {
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(error) = current {
+            if let Some(io) = error.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::StorageFull
+                    || matches!(io.raw_os_error(), Some(28 | 122))
+                {
+                    return true;
+                }
+            }
+            current = error.source();
+        }
+        // Tantivy passes some I/O errors on as text only.
+        let text = self.to_string();
+        text.contains("No space left on device") || text.contains("os error 28")
+    }
+}
+
 /// Result with [`IndexerError`].
 pub type Result<T, E = IndexerError> = std::result::Result<T, E>;

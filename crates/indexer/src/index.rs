@@ -153,6 +153,28 @@ impl SupplyIndex {
         read_commit_meta(&self.index)
     }
 
+    /// Whether a failed write most likely ran out of disk: the error says so, or the index's
+    /// file system has less than 1 MiB left (tantivy sometimes reports only that its
+    /// indexing thread stopped). Ask before [`SupplyIndex::discard_uncommitted`] frees the
+    /// space again.
+    pub fn failed_for_space(&self, error: &IndexerError) -> bool {
+        error.is_disk_full()
+            || self
+                .dir
+                .as_deref()
+                .and_then(|dir| fs4::available_space(dir).ok())
+                .is_some_and(|free| free < 1 << 20)
+    }
+
+    /// Deletes the files a failed write left behind (segments that were never committed), so
+    /// that after a full disk the space they took is free again. Takes the writer lock for
+    /// the moment it runs: call it after dropping the failed writer.
+    pub fn discard_uncommitted(&self) -> Result<()> {
+        let writer = self.writer(15 << 20)?;
+        writer.writer.garbage_collect_files().wait()?;
+        Ok(())
+    }
+
     /// Takes the index's single writer lock; a second writer gets [`IndexerError::Locked`].
     pub fn writer(&self, memory_budget: usize) -> Result<SupplyWriter> {
         let threads = std::thread::available_parallelism()
@@ -230,6 +252,12 @@ impl SupplyWriter {
         let opstamp = prepared.commit()?;
         self.pending = 0;
         Ok(opstamp)
+    }
+
+    /// Deletes index files no commit refers to (what a failed commit wrote).
+    pub fn collect_garbage(&mut self) -> Result<()> {
+        self.writer.garbage_collect_files().wait()?;
+        Ok(())
     }
 
     /// Drops every change since the last commit.

@@ -27,6 +27,8 @@ use crate::search::{MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_RESULT_DEPTH};
 pub const DEFAULT_INDEX: &str = "data/index";
 /// Default supplies file the index is built from when the index is absent.
 pub const DEFAULT_SEED: &str = "index-data/supplies.jsonl";
+/// Default capacity of the search and suggestion caches.
+pub const DEFAULT_CACHE_ENTRIES: usize = 2048;
 /// Default listening address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
@@ -110,12 +112,19 @@ pub struct Settings {
     pub request_timeout_secs: Option<u64>,
     /// Requests served at once; more get 503.
     pub concurrency_limit: Option<usize>,
+    /// Open connections at once; more get a 503 and are closed.
+    pub max_connections: Option<usize>,
+    /// Seconds a client may take to send a request's headers (and may stay idle between
+    /// requests on a kept-alive connection) before the connection is closed.
+    pub header_timeout_secs: Option<u64>,
     /// Origins allowed to call the API from a browser (CORS).
     pub cors_origins: Option<Vec<String>>,
     /// Compress responses (gzip) when the client accepts it.
     pub compression: Option<bool>,
     /// Seconds to wait for in-flight requests on shutdown.
     pub shutdown_timeout_secs: Option<u64>,
+    /// Search and suggestion answers kept per index generation (0: no cache).
+    pub cache_entries: Option<usize>,
 }
 
 /// The limits the service enforces.
@@ -135,6 +144,10 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Requests served at once.
     pub concurrency_limit: usize,
+    /// Open connections at once.
+    pub max_connections: usize,
+    /// Time to receive a request's headers, and to wait idle for the next request.
+    pub header_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -147,6 +160,8 @@ impl Default for Limits {
             max_result_depth: MAX_RESULT_DEPTH,
             request_timeout: Duration::from_secs(30),
             concurrency_limit: 64,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -178,6 +193,8 @@ pub struct ServeConfig {
     pub compression: bool,
     /// Drain time on shutdown.
     pub shutdown_timeout: Duration,
+    /// Capacity of the search and of the suggestion cache (0: off).
+    pub cache_entries: usize,
 }
 
 impl Default for ServeConfig {
@@ -220,9 +237,12 @@ impl Settings {
             max_result_depth: self.max_result_depth.or(lower.max_result_depth),
             request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
             concurrency_limit: self.concurrency_limit.or(lower.concurrency_limit),
+            max_connections: self.max_connections.or(lower.max_connections),
+            header_timeout_secs: self.header_timeout_secs.or(lower.header_timeout_secs),
             cors_origins: self.cors_origins.or(lower.cors_origins),
             compression: self.compression.or(lower.compression),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
+            cache_entries: self.cache_entries.or(lower.cache_entries),
         }
     }
 
@@ -282,6 +302,17 @@ impl Settings {
                 self.concurrency_limit.unwrap_or(defaults.concurrency_limit),
                 100_000,
             )?,
+            max_connections: in_range(
+                "max_connections",
+                self.max_connections.unwrap_or(defaults.max_connections),
+                1_000_000,
+            )?,
+            header_timeout: Duration::from_secs(in_range(
+                "header_timeout_secs",
+                self.header_timeout_secs
+                    .map_or(defaults.header_timeout.as_secs() as usize, |s| s as usize),
+                3_600,
+            )? as u64),
         };
         let writer_memory_mb = in_range(
             "writer_memory_mb",
@@ -334,6 +365,14 @@ impl Settings {
             cors_origins,
             compression: self.compression.unwrap_or(true),
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs.unwrap_or(30)),
+            cache_entries: match self.cache_entries.unwrap_or(DEFAULT_CACHE_ENTRIES) {
+                n if n > 1_000_000 => {
+                    return bad(format!(
+                        "cache_entries: must be at most 1000000 (0 turns the cache off), found {n}"
+                    ))
+                }
+                n => n,
+            },
         })
     }
 }

@@ -39,7 +39,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable machine-readable code (`bad_request`, `malformed_json`, `unauthorized`,
     /// `forbidden`, `writes_disabled`, `not_found`, `method_not_allowed`,
-    /// `payload_too_large`, `invalid_record`, `overloaded`, `timeout`, `internal`).
+    /// `payload_too_large`, `request_timeout`, `invalid_record`, `overloaded`, `timeout`,
+    /// `disk_full`, `internal`).
     pub code: &'static str,
     /// What went wrong, naming the parameter or field at fault.
     pub message: String,
@@ -153,6 +154,21 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "this method is not allowed on this path (see /openapi.json)",
+        )
+    }
+
+    /// 408: the request body stalled.
+    pub fn request_timeout(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", message)
+    }
+
+    /// 507: the index's disk is full; the write was rolled back.
+    pub fn disk_full() -> ApiError {
+        ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "disk_full",
+            "the index's disk is full: nothing from this request was written, and every \
+             record committed before is intact; an operator must free space",
         )
     }
 

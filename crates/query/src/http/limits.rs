@@ -1,5 +1,6 @@
 //! Limits as middleware: the request body size (a larger one for the bulk endpoints), the
-//! number of requests served at once, and the time until a response starts.
+//! number of requests served at once, the time until a response starts, and how long a
+//! request body may stall.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
@@ -25,7 +26,9 @@ fn is_bulk(request: &Request) -> bool {
 }
 
 /// Rejects a declared `Content-Length` over the limit at once (413) and caps streamed
-/// bodies at the same limit, so a chunked upload cannot get around it.
+/// bodies at the same limit, so a chunked upload cannot get around it. A body that stalls
+/// (no bytes for `header_timeout`) fails with [`BodyStalled`], which [`read_body`] turns
+/// into 408, so a client cannot hold a request open by sending nothing.
 pub async fn limit_body(
     State(state): State<SharedState>,
     request: Request,
@@ -44,8 +47,41 @@ pub async fn limit_body(
     if declared.is_some_and(|length| length > limit as u64) {
         return ApiError::payload_too_large(limit).into_response();
     }
-    let request = request.map(|body| Body::new(Limited::new(body, limit)));
+    let idle = state.limits.header_timeout;
+    let request = request.map(|body| Body::new(Limited::new(stall_limited(body, idle), limit)));
     next.run(request).await
+}
+
+/// A request body that went quiet for longer than the limit.
+#[derive(Debug)]
+pub struct BodyStalled(std::time::Duration);
+
+impl std::fmt::Display for BodyStalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the client sent no data for {} s; the rest of the body was not read",
+            self.0.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for BodyStalled {}
+
+/// `body`, failing with [`BodyStalled`] when no frame arrives within `idle`.
+fn stall_limited(body: Body, idle: std::time::Duration) -> Body {
+    type Frame = hyper::body::Frame<Bytes>;
+    type BoxError = Box<dyn std::error::Error + Send + Sync>;
+    let frames = futures_util::stream::unfold(Some(body), move |body| async move {
+        let mut body = body?;
+        match tokio::time::timeout(idle, body.frame()).await {
+            Ok(Some(Ok(frame))) => Some((Ok::<Frame, BoxError>(frame), Some(body))),
+            Ok(Some(Err(error))) => Some((Err(error.into()), None)),
+            Ok(None) => None,
+            Err(_) => Some((Err(Box::new(BodyStalled(idle)) as BoxError), None)),
+        }
+    });
+    Body::new(http_body_util::StreamBody::new(frames))
 }
 
 /// Reads a whole (already limited) body; over the limit is 413.
@@ -53,6 +89,9 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => Ok(bytes),
         Err(error) if is_length_limit(&error) => Err(ApiError::payload_too_large(limit)),
+        Err(error) if find::<BodyStalled>(&error).is_some() => Err(ApiError::request_timeout(
+            find::<BodyStalled>(&error).expect("just found").to_string(),
+        )),
         Err(error) => Err(ApiError::bad_request(format!(
             "could not read the request body: {error}"
         ))),
@@ -61,14 +100,21 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
 
 /// Whether an error (or one of its causes) is a body length limit.
 pub fn is_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    find::<http_body_util::LengthLimitError>(error).is_some()
+}
+
+/// The first error of type `E` in the chain of `error`.
+pub fn find<'a, E: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    let mut current: Option<&'a (dyn std::error::Error + 'static)> = Some(error);
     while let Some(error) = current {
-        if error.is::<http_body_util::LengthLimitError>() {
-            return true;
+        if let Some(found) = error.downcast_ref::<E>() {
+            return Some(found);
         }
         current = error.source();
     }
-    false
+    None
 }
 
 /// Serves at most `concurrency_limit` requests at once; the rest get 503 at once rather

@@ -42,6 +42,14 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     documents: Gauge,
     last_commit: Gauge,
+    cache: Family<CacheLabels, Counter>,
+}
+
+/// Labels of a cache lookup.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    cache: &'static str,
+    result: &'static str,
 }
 
 impl Default for Metrics {
@@ -80,12 +88,19 @@ impl Metrics {
             "Time of the index's last commit, seconds since the Unix epoch",
             last_commit.clone(),
         );
+        let cache = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "techmatch_cache_lookups",
+            "Search and suggestion cache lookups, by cache and result (hit or miss)",
+            cache.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
             documents,
             last_commit,
+            cache,
         }
     }
 
@@ -104,6 +119,14 @@ impl Metrics {
                 route: route.to_string(),
             })
             .observe(seconds);
+    }
+
+    /// Counts a cache lookup.
+    pub fn cache_lookup(&self, cache: &'static str, hit: bool) {
+        let result = if hit { "hit" } else { "miss" };
+        self.cache
+            .get_or_create(&CacheLabels { cache, result })
+            .inc();
     }
 
     /// Renders the registry after setting the index gauges.

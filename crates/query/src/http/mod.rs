@@ -25,7 +25,9 @@
 //! ```
 
 pub mod auth;
+pub mod cache;
 pub mod config;
+mod connections;
 pub mod errors;
 pub mod handlers;
 pub mod limits;
@@ -35,7 +37,7 @@ pub mod params;
 pub mod router;
 pub mod state;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,6 +66,7 @@ impl Server {
             Some(key) => Some(Writes {
                 key: key.clone(),
                 writer: Mutex::new(Some(searcher.index().writer(config.writer_memory)?)),
+                memory: config.writer_memory,
             }),
             None => None,
         };
@@ -76,6 +79,8 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             openapi_json: openapi::openapi_json(),
             permits: Arc::new(tokio::sync::Semaphore::new(config.limits.concurrency_limit)),
+            search_cache: cache::ResponseCache::new(config.cache_entries),
+            suggest_cache: cache::ResponseCache::new(config.cache_entries),
         });
         Ok(Server { state, config })
     }
@@ -101,9 +106,13 @@ impl Server {
             state.shutting_down.store(true, Ordering::SeqCst);
             let _ = draining.send(true);
         };
-        let server = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .into_future();
+        let server = connections::serve(
+            listener,
+            app,
+            self.config.limits.max_connections,
+            self.config.limits.header_timeout,
+            signal,
+        );
         let timeout = self.config.shutdown_timeout;
         let deadline = async move {
             if drain_started.wait_for(|started| *started).await.is_err() {
@@ -112,7 +121,7 @@ impl Server {
             tokio::time::sleep(timeout).await;
         };
         tokio::select! {
-            result = server => result?,
+            () = server => {},
             () = deadline => tracing::warn!(seconds = timeout.as_secs(), "drain timeout: stopping with requests still in flight"),
         }
         self.close_writer().await;

@@ -15,10 +15,33 @@ use crate::suggest::MAX_SUGGESTIONS;
 /// Most candidates a demand may ask to be reranked.
 pub const MAX_CANDIDATES: usize = 2_000;
 
-/// The decoded `name=value` pairs of a query string.
-fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+/// The decoded `name=value` pairs of a query string (`+` is a space). A name or value
+/// whose percent-encoded bytes are not UTF-8 is a 400 naming the parameter, rather than
+/// text silently changed by replacement characters.
+fn pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let decode = |part: &str| -> Option<String> {
+        let part = part.replace('+', " ");
+        percent_encoding::percent_decode_str(&part)
+            .decode_utf8()
+            .ok()
+            .map(|text| text.into_owned())
+    };
+    raw.unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = decode(name).ok_or_else(|| {
+                ApiError::bad_request("a parameter name is not valid UTF-8 once percent-decoded")
+            })?;
+            let value = decode(value).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "{name}: the value is not valid UTF-8 once percent-decoded \
+                     (encode text as UTF-8 before percent-encoding it)"
+                ))
+            })?;
+            Ok((name, value))
+        })
         .collect()
 }
 
@@ -119,7 +142,7 @@ impl SearchParams {
     /// Parses a query string.
     pub fn parse(raw: Option<&str>) -> Result<SearchParams, ApiError> {
         let mut params = SearchParams::default();
-        for (name, value) in pairs(raw) {
+        for (name, value) in pairs(raw)? {
             match name.as_str() {
                 "q" => params.q = Some(value),
                 "sector" => push_list(&mut params.sector, &value),
@@ -220,7 +243,7 @@ impl SuggestParams {
     /// Parses a query string.
     pub fn parse(raw: Option<&str>, limits: &Limits) -> Result<SuggestParams, ApiError> {
         let mut params = SuggestParams::default();
-        for (name, value) in pairs(raw) {
+        for (name, value) in pairs(raw)? {
             match name.as_str() {
                 "q" => params.q = Some(value),
                 "limit" => {
@@ -283,7 +306,7 @@ impl MatchParams {
         } else {
             &["top", "min_score", "candidates"]
         };
-        for (name, value) in pairs(raw) {
+        for (name, value) in pairs(raw)? {
             match name.as_str() {
                 "top" => params.top = Some(number(&name, &value, "an integer from 1 to 1000")?),
                 "min_score" => {
@@ -348,6 +371,21 @@ mod tests {
             SearchParams::parse(Some("q=nuoc+thai&sector=energy,ict&sector=environment")).unwrap();
         assert_eq!(params.q.as_deref(), Some("nuoc thai"));
         assert_eq!(params.sector, ["energy", "ict", "environment"]);
+    }
+
+    #[test]
+    fn percent_encoded_text_must_be_utf8() {
+        let params = SearchParams::parse(Some("q=x%E1%BB%AD+l%C3%BD&sector=a%2Cb")).unwrap();
+        assert_eq!(params.q.as_deref(), Some("xử lý"));
+        assert_eq!(params.sector, ["a", "b"]);
+        let error = SearchParams::parse(Some("q=%FF%FE")).unwrap_err();
+        assert_eq!(error.status(), 400);
+        assert!(format!("{error:?}").contains("q: the value is not valid UTF-8"));
+        assert!(SearchParams::parse(Some("%C3=1")).is_err());
+        // A lone % is not an escape and stays as typed.
+        let params = SearchParams::parse(Some("q=100%&&page=2")).unwrap();
+        assert_eq!(params.q.as_deref(), Some("100%"));
+        assert_eq!(params.page, Some(2));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! From the outside in: panic guard, request id (taken from `x-request-id` or generated),
 //! request log, request id echoed on the response, metrics, CORS, compression, the time
-//! limit, the concurrency limit, the body limit, then the handler.
+//! limit, the concurrency limit, the body limit, then the handler. Security headers are
+//! set on every response, errors included (a handler may set a stricter or looser
+//! Content-Security-Policy of its own, as the search page does).
 
 use axum::body::Body;
 use axum::extract::MatchedPath;
@@ -15,6 +17,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use super::config::ServeConfig;
@@ -57,6 +60,12 @@ pub fn router(state: SharedState, config: &ServeConfig) -> Router {
     if !config.cors_origins.is_empty() {
         router = router.layer(cors(&config.cors_origins));
     }
+    for (name, value) in SECURITY_HEADERS {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
     router
         .layer(from_fn_with_state(state.clone(), track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -73,6 +82,20 @@ pub fn router(state: SharedState, config: &ServeConfig) -> Router {
         }))
         .with_state(state)
 }
+
+/// Headers on every response unless the handler set its own: JSON must not be sniffed as
+/// HTML, framed, or allowed to load anything, and no URL (with its query) leaks to other
+/// sites through the Referer.
+const SECURITY_HEADERS: [(&str, &str); 5] = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("cross-origin-opener-policy", "same-origin"),
+];
 
 /// The browser origins of the portal that may call the API.
 fn cors(origins: &[String]) -> CorsLayer {

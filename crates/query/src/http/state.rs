@@ -4,11 +4,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use techmatch_indexer::SupplyWriter;
+use techmatch_indexer::{IndexerError, SupplyIndex, SupplyWriter};
 
+use super::cache::ResponseCache;
 use super::config::{ApiKey, Limits};
 use super::errors::ApiError;
 use super::metrics::Metrics;
+use crate::search::SearchResponse;
+use crate::suggest::Suggestion;
 use crate::{DemandMatcher, Searcher};
 
 /// The state shared by every request.
@@ -29,6 +32,10 @@ pub struct AppState {
     pub openapi_json: String,
     /// Permits of the concurrency limit.
     pub permits: Arc<tokio::sync::Semaphore>,
+    /// Search answers by request, per index generation.
+    pub search_cache: ResponseCache<String, SearchResponse>,
+    /// Suggestions by (text, limit), per index generation.
+    pub suggest_cache: ResponseCache<(String, usize), Vec<Suggestion>>,
 }
 
 /// The single writer of the process and the key that guards it.
@@ -38,6 +45,8 @@ pub struct Writes {
     /// Taken by shutdown (then `None`); a std mutex because it is only locked inside
     /// `spawn_blocking`.
     pub writer: Mutex<Option<SupplyWriter>>,
+    /// The writer's memory budget, to open a new one when a failure broke the old one.
+    pub memory: usize,
 }
 
 impl Writes {
@@ -46,7 +55,10 @@ impl Writes {
     pub fn lock(&self) -> Result<WriterGuard<'_>, ApiError> {
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let Some(writer) = guard.as_mut() else {
-            return Err(ApiError::unavailable("the server is shutting down"));
+            return Err(ApiError::unavailable(
+                "writes are unavailable: the server is shutting down, or its index writer \
+                 could not be reopened after a failure (see the server log)",
+            ));
         };
         if writer.pending() > 0 {
             tracing::warn!(
@@ -55,19 +67,53 @@ impl Writes {
             );
             writer.rollback().map_err(ApiError::internal)?;
         }
-        Ok(WriterGuard { guard })
+        Ok(WriterGuard {
+            guard,
+            memory: self.memory,
+        })
     }
 }
 
 /// A locked writer with nothing pending.
 pub struct WriterGuard<'a> {
     guard: MutexGuard<'a, Option<SupplyWriter>>,
+    memory: usize,
 }
 
 impl WriterGuard<'_> {
     /// The writer.
     pub fn writer(&mut self) -> &mut SupplyWriter {
         self.guard.as_mut().expect("checked when locked")
+    }
+
+    /// After a failed write: drops what it left uncommitted, so the index stays at its last
+    /// commit, and answers 507 when the disk is full (the operator frees space, later
+    /// writes work again) or 500 otherwise. When even the rollback fails (tantivy stops a
+    /// writer whose indexing thread hit an I/O error), the writer is replaced by a new one
+    /// on the same index.
+    pub fn fail(&mut self, index: &SupplyIndex, what: &str, error: IndexerError) -> ApiError {
+        let disk_full = index.failed_for_space(&error);
+        tracing::error!(%error, disk_full, "{what} failed; rolling back to the last commit");
+        if let Err(rollback) = self.writer().rollback() {
+            tracing::warn!(error = %rollback, "rollback failed; opening a new index writer");
+            drop(self.guard.take());
+            match index.writer(self.memory) {
+                Ok(writer) => *self.guard = Some(writer),
+                Err(error) => {
+                    tracing::error!(%error, "cannot open a new index writer; writes are off until restart")
+                }
+            }
+        }
+        if let Some(writer) = self.guard.as_mut() {
+            if let Err(error) = writer.collect_garbage() {
+                tracing::warn!(%error, "could not delete the files of the failed write");
+            }
+        }
+        if disk_full {
+            ApiError::disk_full()
+        } else {
+            ApiError::internal(format!("{what} failed: {error}"))
+        }
     }
 }
 
@@ -80,7 +126,22 @@ impl AppState {
     /// Makes the last commit visible to every search at once (instead of the reader's
     /// periodic reload).
     pub fn reload(&self) -> Result<(), ApiError> {
-        self.searcher.reader().reload().map_err(ApiError::internal)
+        self.searcher
+            .reader()
+            .reload()
+            .map_err(ApiError::internal)?;
+        self.search_cache.clear();
+        self.suggest_cache.clear();
+        Ok(())
+    }
+
+    /// The generation of the index the next search will see (part of every cache key).
+    pub fn generation(&self) -> u64 {
+        self.searcher
+            .reader()
+            .searcher()
+            .generation()
+            .generation_id()
     }
 }
 

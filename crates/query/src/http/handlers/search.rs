@@ -1,6 +1,9 @@
 //! `GET /api/search` and `GET /api/suggest`.
 
+use std::time::Instant;
+
 use axum::extract::{RawQuery, State};
+use axum::http::{HeaderName, HeaderValue};
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -28,10 +31,34 @@ const DEFAULT_SUGGESTIONS: usize = 8;
 pub async fn search(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<SearchResponse>> {
+) -> ApiResult<(CacheHeader, Json<SearchResponse>)> {
     let request = SearchParams::parse(query.as_deref())?.into_request(&state.limits)?;
-    let response = blocking(move || Ok(state.searcher.search(&request)?)).await?;
-    Ok(Json(response))
+    let (response, hit) = blocking(move || {
+        let started = Instant::now();
+        let key = serde_json::to_string(&request).expect("a request serialises");
+        let (cached, hit) = state
+            .search_cache
+            .get_or_compute(state.generation(), key, || state.searcher.search(&request))?;
+        state.metrics.cache_lookup("search", hit);
+        let mut response = SearchResponse::clone(&cached);
+        if hit {
+            response.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        }
+        Ok((response, hit))
+    })
+    .await?;
+    Ok((cache_header(hit), Json(response)))
+}
+
+/// `x-cache: hit` or `miss`: whether the answer came from the cache.
+type CacheHeader = [(HeaderName, HeaderValue); 1];
+
+fn cache_header(hit: bool) -> CacheHeader {
+    let value = if hit { "hit" } else { "miss" };
+    [(
+        HeaderName::from_static("x-cache"),
+        HeaderValue::from_static(value),
+    )]
 }
 
 /// The completions of what has been typed.
@@ -57,17 +84,24 @@ pub struct SuggestResponse {
 pub async fn suggest(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<SuggestResponse>> {
+) -> ApiResult<(CacheHeader, Json<SuggestResponse>)> {
     let params = SuggestParams::parse(query.as_deref(), &state.limits)?;
     let q = params.q.unwrap_or_default();
     let limit = params.limit.unwrap_or(DEFAULT_SUGGESTIONS);
-    let response = blocking(move || {
-        let suggestions = state.searcher.suggest(&q, limit)?;
-        Ok(SuggestResponse {
+    let (response, hit) = blocking(move || {
+        let (suggestions, hit) =
+            state
+                .suggest_cache
+                .get_or_compute(state.generation(), (q.clone(), limit), || {
+                    state.searcher.suggest(&q, limit)
+                })?;
+        state.metrics.cache_lookup("suggest", hit);
+        let response = SuggestResponse {
             query: q,
-            suggestions,
-        })
+            suggestions: suggestions.to_vec(),
+        };
+        Ok((response, hit))
     })
     .await?;
-    Ok(Json(response))
+    Ok((cache_header(hit), Json(response)))
 }

@@ -169,8 +169,7 @@ fn write_all(state: &AppState, writes: &Writes, supplies: &[Supply]) -> Result<u
         .try_for_each(|supply| writer.upsert(supply))
         .and_then(|()| writer.commit().map(|_| ()));
     if let Err(error) = written {
-        writer.rollback().ok();
-        return Err(ApiError::internal(format!("write failed: {error}")));
+        return Err(guard.fail(state.searcher.index(), "write", error));
     }
     drop(guard);
     state.reload()?;
@@ -306,8 +305,7 @@ pub async fn delete_supply(
         let writer = guard.writer();
         writer.delete(&id);
         if let Err(error) = writer.commit() {
-            writer.rollback().ok();
-            return Err(ApiError::internal(format!("delete failed: {error}")));
+            return Err(guard.fail(state.searcher.index(), "delete", error));
         }
         drop(guard);
         state.reload()?;

@@ -1,0 +1,119 @@
+//! Answers of the search box and of suggestions, kept for the index generation they were
+//! computed on.
+//!
+//! A portal's traffic repeats itself: the same popular searches, the same prefixes typed
+//! key by key by many people, the same first page reloaded. Each key carries the
+//! generation of the index reader, so a commit (by this server or by `techmatch index`
+//! when the server runs read-only) makes every older entry unreachable at once; they then
+//! age out of the LRU. Entries are whole responses, counted (not weighed): with the
+//! default 2 048 search entries of 5–40 KB each, the cache stays under ~80 MB.
+
+use std::hash::Hash;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
+
+/// Responses by (index generation, request), least recently used first out.
+type Entries<K, V> = Mutex<LruCache<(u64, K), Arc<V>>>;
+
+/// An LRU of responses keyed by (index generation, request); `None` when disabled.
+pub struct ResponseCache<K: Hash + Eq, V> {
+    entries: Option<Entries<K, V>>,
+}
+
+impl<K: Hash + Eq, V> ResponseCache<K, V> {
+    /// A cache of at most `capacity` responses; 0 disables it.
+    pub fn new(capacity: usize) -> Self {
+        ResponseCache {
+            entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))),
+        }
+    }
+
+    /// The cached response for `key` at `generation`, or `compute`'s, which is then kept.
+    /// The flag says whether it came from the cache. Errors are not kept.
+    pub fn get_or_compute<E>(
+        &self,
+        generation: u64,
+        key: K,
+        compute: impl FnOnce() -> Result<V, E>,
+    ) -> Result<(Arc<V>, bool), E> {
+        let Some(entries) = &self.entries else {
+            return compute().map(|v| (Arc::new(v), false));
+        };
+        let key = (generation, key);
+        if let Some(found) = lock(entries).get(&key) {
+            return Ok((found.clone(), true));
+        }
+        let value = Arc::new(compute()?);
+        lock(entries).put(key, value.clone());
+        Ok((value, false))
+    }
+
+    /// Drops every entry (after a commit: they can no longer be hit, free their memory now).
+    pub fn clear(&self) {
+        if let Some(entries) = &self.entries {
+            lock(entries).clear();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hits_within_a_generation_and_misses_across() {
+        let cache: ResponseCache<&str, usize> = ResponseCache::new(2);
+        let calls = std::cell::Cell::new(0);
+        let compute = || -> Result<usize, ()> {
+            calls.set(calls.get() + 1);
+            Ok(calls.get())
+        };
+        assert_eq!(
+            cache.get_or_compute(1, "a", compute),
+            Ok((Arc::new(1), false))
+        );
+        assert_eq!(
+            cache.get_or_compute(1, "a", compute),
+            Ok((Arc::new(1), true))
+        );
+        assert_eq!(
+            cache.get_or_compute(2, "a", compute),
+            Ok((Arc::new(2), false))
+        );
+        assert_eq!(
+            cache.get_or_compute(2, "b", compute),
+            Ok((Arc::new(3), false))
+        );
+        // Capacity 2: (1, "a") was the least recently used and is gone.
+        assert_eq!(
+            cache.get_or_compute(1, "a", compute),
+            Ok((Arc::new(4), false))
+        );
+        assert!(cache
+            .get_or_compute(3, "c", || Err::<usize, _>("boom"))
+            .is_err());
+        assert_eq!(
+            cache.get_or_compute(3, "c", compute),
+            Ok((Arc::new(5), false))
+        );
+    }
+
+    #[test]
+    fn capacity_zero_computes_every_time() {
+        let cache: ResponseCache<i32, i32> = ResponseCache::new(0);
+        let first = cache.get_or_compute(1, 7, || Ok::<_, ()>(1)).unwrap();
+        let second = cache.get_or_compute(1, 7, || Ok::<_, ()>(2)).unwrap();
+        assert_eq!(
+            (*first.0, first.1, *second.0, second.1),
+            (1, false, 2, false)
+        );
+    }
+}
