@@ -11,7 +11,7 @@ use techmatch_indexer::read::{read_raw, ReadOptions};
 use techmatch_indexer::validate::Validator;
 use techmatch_indexer::{SupplyIndex, TextField};
 
-use crate::measure;
+use crate::common::measure;
 use crate::raw::RawIndex;
 
 /// Writer memory budget of both engines (techmatch's default).

@@ -13,22 +13,21 @@
 //! own, so its peak RSS is its own.
 
 mod build;
-mod measure;
+#[path = "../common/mod.rs"]
+mod common;
 mod raw;
 mod serve;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::build::Engine;
+use crate::common::data::{corpus_dir, data_dir, ensure_corpus, SEED};
+use crate::common::measure;
 use crate::serve::Mix;
-
-const SEED: u64 = 42;
-const DEMANDS_IN_CORPUS: u64 = 2_000;
 
 struct Args {
     scales: Vec<u64>,
@@ -76,45 +75,8 @@ fn parse_args() -> Result<Args> {
     Ok(args)
 }
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("TECHMATCH_BENCH_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"))
-}
-
-fn corpus_dir() -> PathBuf {
-    data_dir().join(format!("corpus-seed{SEED}"))
-}
-
 fn index_dir(engine: Engine, n: u64) -> PathBuf {
     data_dir().join(format!("index-{}-{n}", engine.name()))
-}
-
-/// Generates the corpus once, large enough for the largest scale.
-fn ensure_corpus(supplies: u64) -> Result<Value> {
-    let dir = corpus_dir();
-    let stamp = dir.join("corpus.json");
-    if let Ok(text) = std::fs::read_to_string(&stamp) {
-        let meta: Value = serde_json::from_str(&text)?;
-        if meta["supplies"].as_u64().unwrap_or(0) >= supplies {
-            return Ok(meta);
-        }
-    }
-    eprintln!("generating {supplies} supplies in {}", dir.display());
-    let started = Instant::now();
-    let generator = techmatch_corpus::Generator::new(SEED);
-    generator.write_corpus(&dir, supplies, DEMANDS_IN_CORPUS, |_| {})?;
-    let seconds = started.elapsed().as_secs_f64();
-    let meta = json!({
-        "seed": SEED,
-        "supplies": supplies,
-        "demands": DEMANDS_IN_CORPUS,
-        "seconds": seconds,
-        "supplies_mb": std::fs::metadata(dir.join("supplies.jsonl"))?.len() as f64 / 1e6,
-        "threads": rayon::current_num_threads(),
-    });
-    std::fs::write(&stamp, serde_json::to_string_pretty(&meta)?)?;
-    Ok(meta)
 }
 
 /// Runs a child of this binary and returns the JSON it prints last.

@@ -9,7 +9,7 @@ use techmatch_corpus::Generator;
 use techmatch_indexer::SupplyIndex;
 use techmatch_query::{DemandMatcher, Filters, MatchOptions, SearchRequest, Searcher};
 
-use crate::measure::{self, latency_summary};
+use crate::common::measure::{self, latency_summary};
 use crate::raw::{RawIndex, RawSearcher};
 
 /// Sizes of the query mix.

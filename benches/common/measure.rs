@@ -1,11 +1,18 @@
-//! Measurements: memory from /proc/self/status, latency percentiles, directory sizes.
+//! Measurements: memory from /proc/PID/status, CPU clocks, latency percentiles, directory
+//! sizes, the load average.
 
 use serde_json::{json, Value};
 
 /// Memory of this process, in MiB: resident now, peak resident, anonymous and file-backed
 /// (mmap'ed index files) parts of the resident set.
 pub fn memory() -> Value {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    memory_of("self")
+}
+
+/// Memory of process `pid` (a number, or `self`), in MiB, as [`memory`] gives it; fields
+/// are NaN when the process is gone.
+pub fn memory_of(pid: &str) -> Value {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| -> f64 {
         status
             .lines()
