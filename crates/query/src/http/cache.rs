@@ -50,6 +50,19 @@ impl<K: Hash + Eq, V> ResponseCache<K, V> {
         Ok((value, false))
     }
 
+    /// The cached response for `key` at `generation`, if any.
+    pub fn get(&self, generation: u64, key: K) -> Option<Arc<V>> {
+        let entries = self.entries.as_ref()?;
+        lock(entries).get(&(generation, key)).cloned()
+    }
+
+    /// Keeps `value` as the response for `key` at `generation`.
+    pub fn put(&self, generation: u64, key: K, value: Arc<V>) {
+        if let Some(entries) = &self.entries {
+            lock(entries).put((generation, key), value);
+        }
+    }
+
     /// Drops every entry (after a commit: they can no longer be hit, free their memory now).
     pub fn clear(&self) {
         if let Some(entries) = &self.entries {

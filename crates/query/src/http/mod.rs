@@ -79,6 +79,9 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             openapi_json: openapi::openapi_json(),
             permits: Arc::new(tokio::sync::Semaphore::new(config.limits.concurrency_limit)),
+            cpu: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
             search_cache: cache::ResponseCache::new(config.cache_entries),
             suggest_cache: cache::ResponseCache::new(config.cache_entries),
         });

@@ -32,6 +32,10 @@ pub struct AppState {
     pub openapi_json: String,
     /// Permits of the concurrency limit.
     pub permits: Arc<tokio::sync::Semaphore>,
+    /// Permits to run index work (searches, suggestions, matches), one per core: requests
+    /// beyond that wait their turn in order, off the async workers, instead of piling up
+    /// as threads that share the cores, each with its own analysis memo.
+    pub cpu: Arc<tokio::sync::Semaphore>,
     /// Search answers by request, per index generation.
     pub search_cache: ResponseCache<String, SearchResponse>,
     /// Suggestions by (text, limit), per index generation.
@@ -148,8 +152,23 @@ impl AppState {
 /// The shared state as handlers receive it.
 pub type SharedState = Arc<AppState>;
 
-/// Runs blocking index work off the async executor, inside the request's span (so its
-/// logs carry the request id).
+/// Runs read-side index work off the async executor once a [`AppState::cpu`] permit is
+/// free, inside the request's span (so its logs carry the request id).
+pub async fn compute<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let _permit = state
+        .cpu
+        .acquire()
+        .await
+        .map_err(|_| ApiError::unavailable("the server is shutting down"))?;
+    blocking(work).await
+}
+
+/// Runs blocking index work off the async executor (writes, which the writer's lock
+/// already serialises), inside the request's span.
 pub async fn blocking<T, F>(work: F) -> Result<T, ApiError>
 where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,

@@ -21,7 +21,7 @@ use crate::error::QueryError;
 use crate::http::errors::{error_json, ApiError, ApiResult, ErrorBody, FieldError};
 use crate::http::limits::read_body;
 use crate::http::params::{BulkFormat, MatchParams};
-use crate::http::state::{blocking, SharedState};
+use crate::http::state::{compute, SharedState};
 use crate::table::{error_row, result_rows, TABLE_HEADER};
 
 /// Demands matched together (in parallel) before their lines are sent.
@@ -59,7 +59,11 @@ pub async fn match_one(
     let demand = Validator::new("request")
         .demand(&raw)
         .map_err(|errors| ApiError::invalid_records(&errors, false))?;
-    let result = blocking(move || Ok(state.matcher.match_demand_full(&demand, &options)?)).await?;
+    let shared = state.clone();
+    let result = compute(&state, move || {
+        Ok(shared.matcher.match_demand_full(&demand, &options)?)
+    })
+    .await?;
     Ok(Json(result))
 }
 

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::http::errors::{ApiResult, ErrorBody};
 use crate::http::params::{SearchParams, SuggestParams};
-use crate::http::state::{blocking, SharedState};
+use crate::http::state::{compute, SharedState};
 use crate::search::SearchResponse;
 use crate::suggest::Suggestion;
 
@@ -33,21 +33,23 @@ pub async fn search(
     RawQuery(query): RawQuery,
 ) -> ApiResult<(CacheHeader, Json<SearchResponse>)> {
     let request = SearchParams::parse(query.as_deref())?.into_request(&state.limits)?;
-    let (response, hit) = blocking(move || {
-        let started = Instant::now();
-        let key = serde_json::to_string(&request).expect("a request serialises");
-        let (cached, hit) = state
-            .search_cache
-            .get_or_compute(state.generation(), key, || state.searcher.search(&request))?;
-        state.metrics.cache_lookup("search", hit);
+    let started = Instant::now();
+    let key = serde_json::to_string(&request).expect("a request serialises");
+    let generation = state.generation();
+    // A hit is answered on the spot, without queueing behind searches for a core.
+    if let Some(cached) = state.search_cache.get(generation, key.clone()) {
+        state.metrics.cache_lookup("search", true);
         let mut response = SearchResponse::clone(&cached);
-        if hit {
-            response.took_ms = started.elapsed().as_secs_f64() * 1000.0;
-        }
-        Ok((response, hit))
-    })
-    .await?;
-    Ok((cache_header(hit), Json(response)))
+        response.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        return Ok((cache_header(true), Json(response)));
+    }
+    state.metrics.cache_lookup("search", false);
+    let shared = state.clone();
+    let response = compute(&state, move || Ok(shared.searcher.search(&request)?)).await?;
+    state
+        .search_cache
+        .put(generation, key, std::sync::Arc::new(response.clone()));
+    Ok((cache_header(false), Json(response)))
 }
 
 /// `x-cache: hit` or `miss`: whether the answer came from the cache.
@@ -88,20 +90,24 @@ pub async fn suggest(
     let params = SuggestParams::parse(query.as_deref(), &state.limits)?;
     let q = params.q.unwrap_or_default();
     let limit = params.limit.unwrap_or(DEFAULT_SUGGESTIONS);
-    let (response, hit) = blocking(move || {
-        let (suggestions, hit) =
+    let generation = state.generation();
+    let key = (q.clone(), limit);
+    let (suggestions, hit) = match state.suggest_cache.get(generation, key.clone()) {
+        Some(cached) => (cached.to_vec(), true),
+        None => {
+            let shared = state.clone();
+            let text = q.clone();
+            let found = compute(&state, move || Ok(shared.searcher.suggest(&text, limit)?)).await?;
             state
                 .suggest_cache
-                .get_or_compute(state.generation(), (q.clone(), limit), || {
-                    state.searcher.suggest(&q, limit)
-                })?;
-        state.metrics.cache_lookup("suggest", hit);
-        let response = SuggestResponse {
-            query: q,
-            suggestions: suggestions.to_vec(),
-        };
-        Ok((response, hit))
-    })
-    .await?;
+                .put(generation, key, std::sync::Arc::new(found.clone()));
+            (found, false)
+        }
+    };
+    state.metrics.cache_lookup("suggest", hit);
+    let response = SuggestResponse {
+        query: q,
+        suggestions,
+    };
     Ok((cache_header(hit), Json(response)))
 }

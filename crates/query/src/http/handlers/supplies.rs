@@ -21,7 +21,7 @@ use super::json_object;
 use crate::http::auth::authorize;
 use crate::http::errors::{ApiError, ApiResult, ErrorBody};
 use crate::http::limits::read_body;
-use crate::http::state::{blocking, AppState, SharedState, Writes};
+use crate::http::state::{blocking, compute, AppState, SharedState, Writes};
 
 fn check_id(id: &str) -> Result<(), ApiError> {
     if valid_id(id) {
@@ -50,7 +50,8 @@ pub async fn get_supply(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Supply>> {
     check_id(&id)?;
-    let found = blocking(move || Ok(state.searcher.get(&id)?.ok_or(id))).await?;
+    let shared = state.clone();
+    let found = compute(&state, move || Ok(shared.searcher.get(&id)?.ok_or(id))).await?;
     match found {
         Ok(supply) => Ok(Json(supply)),
         Err(id) => Err(ApiError::not_found(format!("no supply with id '{id}'"))),
