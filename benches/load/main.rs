@@ -57,13 +57,16 @@ struct Args {
     server_bin: PathBuf,
     gzip: bool,
     client_threads: usize,
+    zipf: f64,
 }
 
 const USAGE: &str = "options: --supplies N (100000) --connections 16,64 --duration SECS (60) \
 --warmup SECS (10) --max-requests N (0: none) --mix search=80,suggest=12,match=6,write=2 \
 --search-only --soak SECS (one run at the largest --connections, default 64) \
 --sample-every SECS (10) --timeout SECS (30) --search-extra QUERY (e.g. facets=false) \
---server-log FILTER (warn) --server-bin PATH --no-gzip --client-threads N (1) --label NAME";
+--server-log FILTER (warn) --server-bin PATH --no-gzip --client-threads N (1) --label NAME \
+--zipf S (0: every search and prefix of the pools equally likely; 1.0: the k-th most popular \
+drawn with weight 1/k, as in search logs)";
 
 fn parse_args() -> Result<Args> {
     let mut args = Args {
@@ -82,6 +85,7 @@ fn parse_args() -> Result<Args> {
         server_bin: server::default_binary(),
         gzip: true,
         client_threads: 1,
+        zipf: 0.0,
     };
     let mut label = None;
     let mut it = std::env::args().skip(1);
@@ -112,6 +116,7 @@ fn parse_args() -> Result<Args> {
             "--server-bin" => args.server_bin = PathBuf::from(value()?),
             "--no-gzip" => args.gzip = false,
             "--client-threads" => args.client_threads = value()?.parse()?,
+            "--zipf" => args.zipf = value()?.parse()?,
             "--label" => label = Some(value()?),
             "--help" | "-h" => {
                 println!("{USAGE}");
@@ -238,6 +243,7 @@ fn run(args: &Args, connections: usize, workload: Arc<Workload>) -> Result<Value
     value["search_extra"] = json!(args.search_extra);
     value["gzip"] = json!(args.gzip);
     value["client_threads"] = json!(args.client_threads);
+    value["zipf"] = json!(args.zipf);
     value["warmup_s"] = json!(args.warmup);
     value["max_requests"] = json!(args.max_requests);
     value["started_utc"] = json!(started_utc);
@@ -267,6 +273,7 @@ fn main() -> Result<()> {
         &pools,
         args.search_extra.as_deref(),
         &prefix,
+        args.zipf,
     )?);
     let mut runs = Vec::new();
     for &connections in &args.connections {

@@ -82,6 +82,37 @@ fn parse_metrics(text: &str) -> Value {
             routes.entry(name).or_insert_with(|| json!({}))[key] = json!(value);
         }
     }
+    // Cache lookups: techmatch_cache_lookups_total{cache="search",result="hit"} N
+    let mut cache = serde_json::Map::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("techmatch_cache_lookups_total{") else {
+            continue;
+        };
+        let Some((labels, value)) = rest.split_once("} ") else {
+            continue;
+        };
+        let label = |name: &str| {
+            labels
+                .split(',')
+                .find_map(|l| l.strip_prefix(&format!("{name}=\"")))
+                .map(|v| v.trim_end_matches('"').to_string())
+                .unwrap_or_default()
+        };
+        let value: f64 = value.trim().parse().unwrap_or(0.0);
+        cache
+            .entry(label("cache"))
+            .or_insert_with(|| json!({"hit": 0.0, "miss": 0.0}))[label("result")] = json!(value);
+    }
+    for counts in cache.values_mut() {
+        let (hit, miss) = (
+            counts["hit"].as_f64().unwrap_or(0.0),
+            counts["miss"].as_f64().unwrap_or(0.0),
+        );
+        if hit + miss > 0.0 {
+            counts["hit_ratio"] = json!(hit / (hit + miss));
+        }
+    }
+    routes.insert("cache".to_string(), Value::Object(cache));
     for route in routes.values_mut() {
         let (sum, count) = (route["sum_s"].as_f64(), route["count"].as_f64());
         if let (Some(sum), Some(count)) = (sum, count) {
@@ -196,7 +227,8 @@ pub fn run_table(run: &Value) -> String {
     let mut out = format!(
         "\n{} — {} connections, {} s, mix {}: {} requests ({} /s, search {} /s), {} errors\n\
          server CPU {} cores ({} ms per request), client CPU {} cores; load average {} -> {}\n\
-         server RSS start {} MiB, after warm-up {} MiB, end {} MiB (anon {} MiB, peak VmHWM {} MiB)\n\n\
+         server RSS start {} MiB, after warm-up {} MiB, end {} MiB (anon {} MiB, peak VmHWM {} MiB)\n\
+         popularity zipf {}; cache hit ratio (warm-up included) search {}, suggest {}\n\n\
          | kind | ok | errors | /s | p50 ms | p90 ms | p99 ms | max ms | server mean ms |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         run["label"].as_str().unwrap_or(""),
@@ -217,6 +249,9 @@ pub fn run_table(run: &Value) -> String {
         f(&run["server_at_end"]["rss_mib"], 0),
         f(&run["server_at_end"]["anon_mib"], 0),
         f(&run["server_at_end"]["peak_rss_mib"], 0),
+        f(&run["zipf"], 2),
+        f(&run["server_metrics"]["cache"]["search"]["hit_ratio"], 3),
+        f(&run["server_metrics"]["cache"]["suggest"]["hit_ratio"], 3),
     );
     let routes = [
         ("search", "GET /api/search"),

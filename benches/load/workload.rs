@@ -147,6 +147,38 @@ pub struct Workload {
     writes: Vec<Bytes>,
     write_prefix: String,
     written: AtomicU64,
+    /// Cumulative popularity of the search pool's entries (empty: uniform).
+    search_popularity: Vec<f64>,
+    /// The same for the suggestion pool.
+    suggest_popularity: Vec<f64>,
+}
+
+/// Cumulative Zipf weights `1/k^s` of `n` entries, normalised to end at 1; empty when
+/// `s` is 0 (uniform).
+fn zipf_cumulative(n: usize, s: f64) -> Vec<f64> {
+    if s <= 0.0 {
+        return Vec::new();
+    }
+    let mut total = 0.0;
+    let mut cumulative: Vec<f64> = (1..=n)
+        .map(|k| {
+            total += 1.0 / (k as f64).powf(s);
+            total
+        })
+        .collect();
+    for c in &mut cumulative {
+        *c /= total;
+    }
+    cumulative
+}
+
+/// An index in `0..n` drawn from `random`: uniform, or by the cumulative weights.
+fn draw(n: usize, cumulative: &[f64], random: u64) -> usize {
+    if cumulative.is_empty() {
+        return (random % n as u64) as usize;
+    }
+    let u = (random >> 11) as f64 / (1u64 << 53) as f64;
+    cumulative.partition_point(|&c| c < u).min(n - 1)
 }
 
 fn query_string(pairs: &[(&str, &str)]) -> String {
@@ -164,7 +196,8 @@ impl Workload {
     /// summary, 40% typed without diacritics); a quarter are filtered by the source
     /// record's sector and a tenth by its province, as in the scale bench; 70% ask for page
     /// 1, 20% page 2, 10% page 3. `search_extra` (e.g. `facets=false`) is appended to
-    /// every search. Writes get ids `{write_prefix}{n}`.
+    /// every search. Writes get ids `{write_prefix}{n}`. With `zipf` > 0, searches and
+    /// prefixes are drawn by popularity (the k-th with weight `1/k^zipf`), not uniformly.
     pub fn build(
         generator: &Generator,
         supplies: u64,
@@ -172,6 +205,7 @@ impl Workload {
         pools: &Pools,
         search_extra: Option<&str>,
         write_prefix: &str,
+        zipf: f64,
     ) -> Result<Workload> {
         let searches = (0..pools.searches)
             .map(|i| {
@@ -234,7 +268,11 @@ impl Workload {
         } else {
             Vec::new()
         };
+        let search_popularity = zipf_cumulative(pools.searches as usize, zipf);
+        let suggest_popularity = zipf_cumulative(pools.suggestions as usize, zipf);
         Ok(Workload {
+            search_popularity,
+            suggest_popularity,
             mix,
             searches,
             suggestions,
@@ -263,14 +301,17 @@ impl Workload {
             Kind::Search => Request {
                 kind,
                 method: "GET",
-                path: self.searches[pick(self.searches.len(), rng.next())].clone(),
+                path: self.searches[draw(self.searches.len(), &self.search_popularity, rng.next())]
+                    .clone(),
                 body: None,
                 authorized: false,
             },
             Kind::Suggest => Request {
                 kind,
                 method: "GET",
-                path: self.suggestions[pick(self.suggestions.len(), rng.next())].clone(),
+                path: self.suggestions
+                    [draw(self.suggestions.len(), &self.suggest_popularity, rng.next())]
+                .clone(),
                 body: None,
                 authorized: false,
             },
