@@ -59,46 +59,38 @@ async fn fetch_metrics(addr: SocketAddr) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
-fn parse_metrics(text: &str) -> Value {
-    let mut routes = serde_json::Map::new();
-    for line in text.lines() {
-        for (suffix, key) in [("_sum{", "sum_s"), ("_count{", "count")] {
-            let prefix = format!("http_request_duration_seconds{suffix}");
-            let Some(rest) = line.strip_prefix(&prefix) else {
-                continue;
-            };
-            let Some((labels, value)) = rest.split_once("} ") else {
-                continue;
-            };
-            let label = |name: &str| {
-                labels
-                    .split(',')
-                    .find_map(|l| l.strip_prefix(&format!("{name}=\"")))
-                    .map(|v| v.trim_end_matches('"').to_string())
-                    .unwrap_or_default()
-            };
-            let name = format!("{} {}", label("method"), label("route"));
-            let value: f64 = value.trim().parse().unwrap_or(f64::NAN);
-            routes.entry(name).or_insert_with(|| json!({}))[key] = json!(value);
-        }
-    }
-    // Cache lookups: techmatch_cache_lookups_total{cache="search",result="hit"} N
-    let mut cache = serde_json::Map::new();
-    for line in text.lines() {
-        let Some(rest) = line.strip_prefix("techmatch_cache_lookups_total{") else {
-            continue;
-        };
-        let Some((labels, value)) = rest.split_once("} ") else {
-            continue;
-        };
-        let label = |name: &str| {
+/// `name{labels} value` lines of `metric`: the value of each label, and the value.
+fn samples<'a>(
+    text: &'a str,
+    metric: &'a str,
+) -> impl Iterator<Item = (impl Fn(&str) -> String + 'a, f64)> + 'a {
+    text.lines().filter_map(move |line| {
+        let rest = line.strip_prefix(metric)?.strip_prefix('{')?;
+        let (labels, value) = rest.split_once("} ")?;
+        let label = move |name: &str| {
             labels
                 .split(',')
                 .find_map(|l| l.strip_prefix(&format!("{name}=\"")))
                 .map(|v| v.trim_end_matches('"').to_string())
                 .unwrap_or_default()
         };
-        let value: f64 = value.trim().parse().unwrap_or(0.0);
+        Some((label, value.trim().parse().unwrap_or(f64::NAN)))
+    })
+}
+
+fn parse_metrics(text: &str) -> Value {
+    let mut routes = serde_json::Map::new();
+    for (metric, key) in [
+        ("http_request_duration_seconds_sum", "sum_s"),
+        ("http_request_duration_seconds_count", "count"),
+    ] {
+        for (label, value) in samples(text, metric) {
+            let name = format!("{} {}", label("method"), label("route"));
+            routes.entry(name).or_insert_with(|| json!({}))[key] = json!(value);
+        }
+    }
+    let mut cache = serde_json::Map::new();
+    for (label, value) in samples(text, "techmatch_cache_lookups_total") {
         cache
             .entry(label("cache"))
             .or_insert_with(|| json!({"hit": 0.0, "miss": 0.0}))[label("result")] = json!(value);
