@@ -53,6 +53,13 @@ fn addr(server: &Server) -> String {
     server.base.trim_start_matches("http://").to_string()
 }
 
+/// A connection whose reads give up after `wait`.
+fn connect(addr: &str, wait: Duration) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(wait)).unwrap();
+    stream
+}
+
 /// What came back for raw bytes: the status (None when the server closed without a
 /// response) and the whole text.
 struct RawReply {
@@ -63,8 +70,7 @@ struct RawReply {
 /// Sends `bytes` on a new connection and reads until the server closes it (or `wait`).
 /// A write error is fine: the server may answer and close before reading everything.
 fn raw(server: &Server, bytes: &[u8], wait: Duration) -> RawReply {
-    let mut stream = TcpStream::connect(addr(server)).expect("connect");
-    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut stream = connect(&addr(server), wait);
     let _ = stream.write_all(bytes);
     let mut received = Vec::new();
     let mut buffer = [0u8; 8192];
@@ -438,10 +444,7 @@ fn slow_and_idle_clients_are_cut_off_without_blocking_others() {
         let addr = addr(&server);
         std::thread::spawn(move || {
             let started = Instant::now();
-            let mut stream = TcpStream::connect(addr).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_millis(300)))
-                .unwrap();
+            let mut stream = connect(&addr, Duration::from_millis(300));
             let _ = stream.write_all(b"GET /api/search?q=a HTTP/1.1\r\nHost: x\r\n");
             let mut buffer = [0u8; 1024];
             while started.elapsed() < Duration::from_secs(20) {
@@ -463,10 +466,7 @@ fn slow_and_idle_clients_are_cut_off_without_blocking_others() {
         let addr = addr(&server);
         std::thread::spawn(move || {
             let started = Instant::now();
-            let mut stream = TcpStream::connect(addr).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(20)))
-                .unwrap();
+            let mut stream = connect(&addr, Duration::from_secs(20));
             let mut buffer = [0u8; 64];
             let _ = stream.read(&mut buffer);
             started.elapsed()
@@ -477,10 +477,7 @@ fn slow_and_idle_clients_are_cut_off_without_blocking_others() {
         let addr = addr(&server);
         std::thread::spawn(move || {
             let started = Instant::now();
-            let mut stream = TcpStream::connect(addr).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(20)))
-                .unwrap();
+            let mut stream = connect(&addr, Duration::from_secs(20));
             stream
                 .write_all(b"POST /api/match HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"id\":")
                 .unwrap();
