@@ -30,26 +30,6 @@ impl<K: Hash + Eq, V> ResponseCache<K, V> {
         }
     }
 
-    /// The cached response for `key` at `generation`, or `compute`'s, which is then kept.
-    /// The flag says whether it came from the cache. Errors are not kept.
-    pub fn get_or_compute<E>(
-        &self,
-        generation: u64,
-        key: K,
-        compute: impl FnOnce() -> Result<V, E>,
-    ) -> Result<(Arc<V>, bool), E> {
-        let Some(entries) = &self.entries else {
-            return compute().map(|v| (Arc::new(v), false));
-        };
-        let key = (generation, key);
-        if let Some(found) = lock(entries).get(&key) {
-            return Ok((found.clone(), true));
-        }
-        let value = Arc::new(compute()?);
-        lock(entries).put(key, value.clone());
-        Ok((value, false))
-    }
-
     /// The cached response for `key` at `generation`, if any.
     pub fn get(&self, generation: u64, key: K) -> Option<Arc<V>> {
         let entries = self.entries.as_ref()?;
@@ -84,49 +64,22 @@ mod tests {
     #[test]
     fn hits_within_a_generation_and_misses_across() {
         let cache: ResponseCache<&str, usize> = ResponseCache::new(2);
-        let calls = std::cell::Cell::new(0);
-        let compute = || -> Result<usize, ()> {
-            calls.set(calls.get() + 1);
-            Ok(calls.get())
-        };
-        assert_eq!(
-            cache.get_or_compute(1, "a", compute),
-            Ok((Arc::new(1), false))
-        );
-        assert_eq!(
-            cache.get_or_compute(1, "a", compute),
-            Ok((Arc::new(1), true))
-        );
-        assert_eq!(
-            cache.get_or_compute(2, "a", compute),
-            Ok((Arc::new(2), false))
-        );
-        assert_eq!(
-            cache.get_or_compute(2, "b", compute),
-            Ok((Arc::new(3), false))
-        );
+        cache.put(1, "a", Arc::new(1));
+        assert_eq!(cache.get(1, "a"), Some(Arc::new(1)));
+        assert_eq!(cache.get(2, "a"), None);
+        cache.put(2, "a", Arc::new(2));
+        cache.put(2, "b", Arc::new(3));
         // Capacity 2: (1, "a") was the least recently used and is gone.
-        assert_eq!(
-            cache.get_or_compute(1, "a", compute),
-            Ok((Arc::new(4), false))
-        );
-        assert!(cache
-            .get_or_compute(3, "c", || Err::<usize, _>("boom"))
-            .is_err());
-        assert_eq!(
-            cache.get_or_compute(3, "c", compute),
-            Ok((Arc::new(5), false))
-        );
+        assert_eq!(cache.get(1, "a"), None);
+        assert_eq!(cache.get(2, "b"), Some(Arc::new(3)));
+        cache.clear();
+        assert_eq!(cache.get(2, "b"), None);
     }
 
     #[test]
-    fn capacity_zero_computes_every_time() {
+    fn capacity_zero_keeps_nothing() {
         let cache: ResponseCache<i32, i32> = ResponseCache::new(0);
-        let first = cache.get_or_compute(1, 7, || Ok::<_, ()>(1)).unwrap();
-        let second = cache.get_or_compute(1, 7, || Ok::<_, ()>(2)).unwrap();
-        assert_eq!(
-            (*first.0, first.1, *second.0, second.1),
-            (1, false, 2, false)
-        );
+        cache.put(1, 7, Arc::new(1));
+        assert_eq!(cache.get(1, 7), None);
     }
 }

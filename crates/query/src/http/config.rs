@@ -264,6 +264,10 @@ impl Settings {
             }
             Ok(value)
         };
+        let seconds = |name: &str, value: Option<u64>, default: Duration, max: usize| {
+            let secs = value.map_or(default.as_secs() as usize, |s| s as usize);
+            in_range(name, secs, max).map(|s| Duration::from_secs(s as u64))
+        };
         let limits = Limits {
             max_body_bytes: in_range(
                 "max_body_bytes",
@@ -291,12 +295,12 @@ impl Settings {
                 self.max_result_depth.unwrap_or(defaults.max_result_depth),
                 MAX_RESULT_DEPTH,
             )?,
-            request_timeout: Duration::from_secs(in_range(
+            request_timeout: seconds(
                 "request_timeout_secs",
-                self.request_timeout_secs
-                    .map_or(defaults.request_timeout.as_secs() as usize, |s| s as usize),
+                self.request_timeout_secs,
+                defaults.request_timeout,
                 86_400,
-            )? as u64),
+            )?,
             concurrency_limit: in_range(
                 "concurrency_limit",
                 self.concurrency_limit.unwrap_or(defaults.concurrency_limit),
@@ -307,12 +311,12 @@ impl Settings {
                 self.max_connections.unwrap_or(defaults.max_connections),
                 1_000_000,
             )?,
-            header_timeout: Duration::from_secs(in_range(
+            header_timeout: seconds(
                 "header_timeout_secs",
-                self.header_timeout_secs
-                    .map_or(defaults.header_timeout.as_secs() as usize, |s| s as usize),
+                self.header_timeout_secs,
+                defaults.header_timeout,
                 3_600,
-            )? as u64),
+            )?,
         };
         let writer_memory_mb = in_range(
             "writer_memory_mb",
