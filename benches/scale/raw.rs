@@ -6,14 +6,14 @@
 use std::path::Path;
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
 };
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, TantivyDocument};
 use techmatch_indexer::document::field_text;
 use techmatch_indexer::{Supply, TextField};
+use techmatch_query::baseline::{any_token_query, token_texts};
 
 /// Handles of the raw index.
 pub struct RawIndex {
@@ -93,31 +93,13 @@ impl RawSearcher {
 
     /// OR of the tokens over the five fields; the total and the top 10 documents fetched.
     pub fn search(&mut self, text: &str) -> tantivy::Result<usize> {
-        let mut tokens = Vec::new();
-        let mut stream = self.analyzer.token_stream(text);
-        while let Some(token) = stream.next() {
-            tokens.push(token.text.clone());
-        }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for token in &tokens {
-            for field in &self.raw.fields {
-                clauses.push((
-                    Occur::Should,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(*field, token),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                ));
-            }
-        }
-        if clauses.is_empty() {
+        let tokens = token_texts(&mut self.analyzer, text);
+        let Some(query) = any_token_query(&self.raw.fields, &tokens) else {
             return Ok(0);
-        }
+        };
         let searcher = self.reader.searcher();
-        let (hits, total) = searcher.search(
-            &BooleanQuery::new(clauses),
-            &(TopDocs::with_limit(10).order_by_score(), Count),
-        )?;
+        let (hits, total) =
+            searcher.search(&query, &(TopDocs::with_limit(10).order_by_score(), Count))?;
         for (_, address) in hits {
             let _doc: TantivyDocument = searcher.doc(address)?;
         }

@@ -59,6 +59,33 @@ pub struct Baseline {
     analyzer: std::sync::Mutex<TextAnalyzer>,
 }
 
+/// The texts of the tokens `analyzer` makes of `text`.
+pub fn token_texts(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(token) = stream.next() {
+        tokens.push(token.text.clone());
+    }
+    tokens
+}
+
+/// The baselines' query: any of `tokens` in any of `fields`, scored by BM25 (term
+/// frequencies, no positions); `None` when there is no token.
+pub fn any_token_query(fields: &[Field], tokens: &[String]) -> Option<BooleanQuery> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = tokens
+        .iter()
+        .flat_map(|token| {
+            fields.iter().map(move |field| {
+                let term = Term::from_field_text(*field, token);
+                let query: Box<dyn Query> =
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+                (Occur::Should, query)
+            })
+        })
+        .collect();
+    (!clauses.is_empty()).then(|| BooleanQuery::new(clauses))
+}
+
 impl Baseline {
     /// Indexes the records.
     pub fn build(kind: BaselineKind, supplies: &[Supply]) -> Result<Baseline> {
@@ -102,34 +129,15 @@ impl Baseline {
 
     /// The best `top` records for a text: OR of its tokens over all fields.
     pub fn search(&self, text: &str, top: usize) -> Result<Vec<(String, f32)>> {
-        let mut tokens = Vec::new();
-        {
+        let tokens = {
             let mut analyzer = self.analyzer.lock().expect("analyzer lock");
-            let mut stream = analyzer.token_stream(text);
-            while let Some(token) = stream.next() {
-                tokens.push(token.text.clone());
-            }
-        }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for token in &tokens {
-            for field in &self.fields {
-                clauses.push((
-                    Occur::Should,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(*field, token),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                ));
-            }
-        }
-        if clauses.is_empty() {
+            token_texts(&mut analyzer, text)
+        };
+        let Some(query) = any_token_query(&self.fields, &tokens) else {
             return Ok(Vec::new());
-        }
+        };
         let searcher = self.reader.searcher();
-        let hits = searcher.search(
-            &BooleanQuery::new(clauses),
-            &TopDocs::with_limit(top.max(1)).order_by_score(),
-        )?;
+        let hits = searcher.search(&query, &TopDocs::with_limit(top.max(1)).order_by_score())?;
         let mut out = Vec::with_capacity(hits.len());
         for (score, address) in hits {
             let doc: TantivyDocument = searcher.doc(address)?;
