@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// kept-alive connection, before it is closed (slow or stuck clients) [default: 10].
     #[arg(long, env = "TECHMATCH_HEADER_TIMEOUT_SECS")]
     header_timeout_secs: Option<u64>,
+    /// Seconds a response may wait for the client to read any of it before the
+    /// connection is closed (clients that stop reading) [default: 30].
+    #[arg(long, env = "TECHMATCH_SEND_TIMEOUT_SECS")]
+    send_timeout_secs: Option<u64>,
     /// Browser origin allowed to call the API (CORS); repeat, or comma-separate in the env.
     #[arg(
         long = "cors-origin",
@@ -125,6 +129,7 @@ impl ServeArgs {
             concurrency_limit: self.concurrency_limit,
             max_connections: self.max_connections,
             header_timeout_secs: self.header_timeout_secs,
+            send_timeout_secs: self.send_timeout_secs,
             cors_origins: self.cors_origins.clone(),
             compression: self.compression,
             shutdown_timeout_secs: self.shutdown_timeout_secs,

@@ -1,6 +1,6 @@
 //! Hostile and broken input against a running `techmatch serve` (issue 10): invalid UTF-8
 //! and over-long query strings, nested and huge JSON, absurd paging, path traversal,
-//! header floods, slow and idle clients, thousands of connections, a crash in the middle
+//! header floods, slow and idle clients, clients that stop reading, thousands of connections, a crash in the middle
 //! of API writes, a second writer, a full disk. Every case must get a 4xx (or a clean
 //! close), never a panic, never a stack trace or a file path, and the server must go on
 //! serving. The servers run with short timeouts and a small connection limit so the
@@ -20,9 +20,17 @@ use crate::common::{bundled_supplies, doc_count, techmatch};
 const FLAGS: [&str; 4] = ["--max-connections", "48", "--api-key", KEY];
 
 /// With short deadlines, for the slow-client cases: 1 s for headers (and idle
-/// keep-alive), 3 s per request. (Not for the others: a client's pooled connection would
-/// be closed under a POST that waits longer than 1 s to reuse it.)
-const STRICT: [&str; 4] = ["--header-timeout-secs", "1", "--request-timeout-secs", "3"];
+/// keep-alive), 3 s per request, 1 s for a client to take any of a response. (Not for
+/// the others: a client's pooled connection would be closed under a POST that waits
+/// longer than 1 s to reuse it.)
+const STRICT: [&str; 6] = [
+    "--header-timeout-secs",
+    "1",
+    "--request-timeout-secs",
+    "3",
+    "--send-timeout-secs",
+    "1",
+];
 
 /// Words that must never reach a client: internals of the process.
 const LEAKS: [&str; 8] = [
@@ -509,6 +517,55 @@ fn slow_and_idle_clients_are_cut_off_without_blocking_others() {
     );
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("request_timeout"), "{text}");
+    assert_alive(&server);
+}
+
+/// Requests pipelined by the client that stops reading: their answers (about 40 KB
+/// each) are far more than the socket buffers hold.
+const UNREAD_REQUESTS: usize = 400;
+
+#[test]
+fn a_client_that_stops_reading_is_cut_off() {
+    let (_dir, server) = start_strict();
+    let address: std::net::SocketAddr = addr(&server).parse().unwrap();
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(address),
+        socket2::Type::STREAM,
+        None,
+    )
+    .unwrap();
+    // A small fixed receive buffer: the kernel cannot grow it to swallow the answers.
+    socket.set_recv_buffer_size(16 << 10).unwrap();
+    socket.connect(&address.into()).unwrap();
+    let mut stream: TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let request = "GET /api/search?q=cong+nghe+xu+ly&size=100 HTTP/1.1\r\nHost: x\r\n\r\n";
+    stream
+        .write_all(request.repeat(UNREAD_REQUESTS).as_bytes())
+        .unwrap();
+    // The server fills the buffers, then waits 1 s for the client to take a byte; this
+    // one takes none for 4 s.
+    std::thread::sleep(Duration::from_secs(4));
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 64 << 10];
+    let started = Instant::now();
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received.extend_from_slice(&buffer[..n]),
+        }
+    }
+    let answered = String::from_utf8_lossy(&received)
+        .matches("HTTP/1.1 200")
+        .count();
+    assert!(
+        answered < UNREAD_REQUESTS,
+        "the server kept the connection of a client that read nothing for 4 s and sent \
+         all {answered} answers once it read"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
     assert_alive(&server);
 }
 

@@ -117,6 +117,9 @@ pub struct Settings {
     /// Seconds a client may take to send a request's headers (and may stay idle between
     /// requests on a kept-alive connection) before the connection is closed.
     pub header_timeout_secs: Option<u64>,
+    /// Seconds a response may wait for the client to read any of it before the connection
+    /// is closed.
+    pub send_timeout_secs: Option<u64>,
     /// Origins allowed to call the API from a browser (CORS).
     pub cors_origins: Option<Vec<String>>,
     /// Compress responses (gzip) when the client accepts it.
@@ -148,6 +151,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// Time to receive a request's headers, and to wait idle for the next request.
     pub header_timeout: Duration,
+    /// Time a response may wait for the client to take any of its bytes.
+    pub send_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -162,6 +167,7 @@ impl Default for Limits {
             concurrency_limit: 64,
             max_connections: 1024,
             header_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -239,6 +245,7 @@ impl Settings {
             concurrency_limit: self.concurrency_limit.or(lower.concurrency_limit),
             max_connections: self.max_connections.or(lower.max_connections),
             header_timeout_secs: self.header_timeout_secs.or(lower.header_timeout_secs),
+            send_timeout_secs: self.send_timeout_secs.or(lower.send_timeout_secs),
             cors_origins: self.cors_origins.or(lower.cors_origins),
             compression: self.compression.or(lower.compression),
             shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
@@ -315,6 +322,12 @@ impl Settings {
                 "header_timeout_secs",
                 self.header_timeout_secs,
                 defaults.header_timeout,
+                3_600,
+            )?,
+            send_timeout: seconds(
+                "send_timeout_secs",
+                self.send_timeout_secs,
+                defaults.send_timeout,
                 3_600,
             )?,
         };

@@ -8,6 +8,9 @@
 //! request headers do not arrive within [`Limits::header_timeout`](super::Limits), and the
 //! same deadline bounds how long a kept-alive connection may sit idle between requests.
 //! Too many headers (over hyper's 100) or a head over 64 KiB get `431` from hyper.
+//! A client that stops reading its response (a full socket buffer that does not drain
+//! for [`Limits::send_timeout`](super::Limits)) has its connection closed, so it cannot
+//! hold a permit and a half-written response for ever.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,6 +24,9 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
+
+use super::Limits;
 
 /// Largest request head (request line and headers) read before answering 431.
 const MAX_HEAD_BYTES: usize = 64 << 10;
@@ -42,16 +48,16 @@ fn refusal() -> String {
 pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
-    max_connections: usize,
-    header_timeout: Duration,
+    limits: &Limits,
     shutdown: impl Future<Output = ()>,
 ) {
+    let max_connections = limits.max_connections;
     let permits = Arc::new(Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
+        .header_read_timeout(limits.header_timeout)
         .max_header_size(MAX_HEAD_BYTES)
         .keep_alive(true);
     tokio::pin!(shutdown);
@@ -74,8 +80,10 @@ pub(super) async fn serve(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%peer, %error, "could not set TCP_NODELAY");
         }
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.send_timeout));
         let service = TowerToHyperService::new(app.clone());
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let connection = builder.serve_connection(TokioIo::new(Box::pin(stream)), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {

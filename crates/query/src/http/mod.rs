@@ -109,13 +109,7 @@ impl Server {
             state.shutting_down.store(true, Ordering::SeqCst);
             let _ = draining.send(true);
         };
-        let server = connections::serve(
-            listener,
-            app,
-            self.config.limits.max_connections,
-            self.config.limits.header_timeout,
-            signal,
-        );
+        let server = connections::serve(listener, app, &self.config.limits, signal);
         let timeout = self.config.shutdown_timeout;
         let deadline = async move {
             if drain_started.wait_for(|started| *started).await.is_err() {
