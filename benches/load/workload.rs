@@ -172,10 +172,15 @@ fn zipf_cumulative(n: usize, s: f64) -> Vec<f64> {
     cumulative
 }
 
+/// An index in `0..n` drawn uniformly from `random`.
+fn uniform(n: usize, random: u64) -> usize {
+    (random % n as u64) as usize
+}
+
 /// An index in `0..n` drawn from `random`: uniform, or by the cumulative weights.
 fn draw(n: usize, cumulative: &[f64], random: u64) -> usize {
     if cumulative.is_empty() {
-        return (random % n as u64) as usize;
+        return uniform(n, random);
     }
     let u = (random >> 11) as f64 / (1u64 << 53) as f64;
     cumulative.partition_point(|&c| c < u).min(n - 1)
@@ -296,7 +301,6 @@ impl Workload {
     /// The next request of a client, drawn with its random stream.
     pub fn next(&self, rng: &mut SplitMix) -> Request {
         let kind = self.mix.pick(rng.next());
-        let pick = |n: usize, r: u64| (r % n as u64) as usize;
         match kind {
             Kind::Search => Request {
                 kind,
@@ -319,7 +323,7 @@ impl Workload {
                 kind,
                 method: "POST",
                 path: "/api/match".to_string(),
-                body: Some(self.demands[pick(self.demands.len(), rng.next())].clone()),
+                body: Some(self.demands[uniform(self.demands.len(), rng.next())].clone()),
                 authorized: false,
             },
             Kind::Write => {
@@ -328,7 +332,7 @@ impl Workload {
                     kind,
                     method: "PUT",
                     path: format!("/api/supplies/{}{n}", self.write_prefix),
-                    body: Some(self.writes[pick(self.writes.len(), n)].clone()),
+                    body: Some(self.writes[uniform(self.writes.len(), n)].clone()),
                     authorized: true,
                 }
             }

@@ -12,13 +12,13 @@ mod serve_cmd;
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
 /// mimalloc instead of glibc's malloc: the server allocates from many threads (async
 /// workers, blocking pool, rayon), where glibc's per-thread arenas kept growing RSS over a
 /// long load run (see benches/README.md, "Memory and the allocator").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-use clap::{Parser, Subcommand};
 
 /// Search engine for Vietnam's technology supply–demand exchange.
 ///

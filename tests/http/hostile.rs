@@ -1,7 +1,7 @@
 //! Hostile and broken input against a running `techmatch serve` (issue 10): invalid UTF-8
 //! and over-long query strings, nested and huge JSON, absurd paging, path traversal,
-//! header floods, slow and idle clients, clients that stop reading, thousands of connections, a crash in the middle
-//! of API writes, a second writer, a full disk. Every case must get a 4xx (or a clean
+//! header floods, slow and idle clients, clients that stop reading, thousands of
+//! connections, a crash in the middle of API writes, a second writer, a full disk. Every case must get a 4xx (or a clean
 //! close), never a panic, never a stack trace or a file path, and the server must go on
 //! serving. The servers run with short timeouts and a small connection limit so the
 //! slow-client cases take seconds, not minutes.
@@ -80,21 +80,26 @@ struct RawReply {
 fn raw(server: &Server, bytes: &[u8], wait: Duration) -> RawReply {
     let mut stream = connect(&addr(server), wait);
     let _ = stream.write_all(bytes);
-    let mut received = Vec::new();
-    let mut buffer = [0u8; 8192];
-    loop {
-        match stream.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => received.extend_from_slice(&buffer[..n]),
-            Err(_) => break,
-        }
-    }
-    let text = String::from_utf8_lossy(&received).into_owned();
+    let text = String::from_utf8_lossy(&read_until_closed(&mut stream)).into_owned();
     let status = text
         .strip_prefix("HTTP/1.1 ")
         .and_then(|rest| rest.get(..3))
         .and_then(|code| code.parse().ok());
     RawReply { status, text }
+}
+
+/// Everything the server sends until it closes the connection (or a read fails or times
+/// out).
+fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 64 << 10];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received.extend_from_slice(&buffer[..n]),
+        }
+    }
+    received
 }
 
 /// `GET path` over a raw connection, the path sent exactly as given (no client-side
@@ -548,15 +553,8 @@ fn a_client_that_stops_reading_is_cut_off() {
     // The server fills the buffers, then waits 1 s for the client to take a byte; this
     // one takes none for 4 s.
     std::thread::sleep(Duration::from_secs(4));
-    let mut received = Vec::new();
-    let mut buffer = [0u8; 64 << 10];
     let started = Instant::now();
-    loop {
-        match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => received.extend_from_slice(&buffer[..n]),
-        }
-    }
+    let received = read_until_closed(&mut stream);
     let answered = String::from_utf8_lossy(&received)
         .matches("HTTP/1.1 200")
         .count();

@@ -152,11 +152,11 @@ impl AppState {
 /// The shared state as handlers receive it.
 pub type SharedState = Arc<AppState>;
 
-/// Runs read-side index work off the async executor once a [`AppState::cpu`] permit is
-/// free, inside the request's span (so its logs carry the request id).
-pub async fn compute<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+/// Runs read-side index work on `state` off the async executor once a [`AppState::cpu`]
+/// permit is free, inside the request's span (so its logs carry the request id).
+pub async fn compute<T, F>(state: &SharedState, work: F) -> Result<T, ApiError>
 where
-    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     let _permit = state
@@ -164,7 +164,8 @@ where
         .acquire()
         .await
         .map_err(|_| ApiError::unavailable("the server is shutting down"))?;
-    blocking(work).await
+    let state = state.clone();
+    blocking(move || work(&state)).await
 }
 
 /// Runs blocking index work off the async executor (writes, which the writer's lock

@@ -59,9 +59,8 @@ pub async fn match_one(
     let demand = Validator::new("request")
         .demand(&raw)
         .map_err(|errors| ApiError::invalid_records(&errors, false))?;
-    let shared = state.clone();
-    let result = compute(&state, move || {
-        Ok(shared.matcher.match_demand_full(&demand, &options)?)
+    let result = compute(&state, move |state| {
+        Ok(state.matcher.match_demand_full(&demand, &options)?)
     })
     .await?;
     Ok(Json(result))

@@ -1,5 +1,6 @@
 //! `GET /api/search` and `GET /api/suggest`.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{RawQuery, State};
@@ -31,7 +32,7 @@ const DEFAULT_SUGGESTIONS: usize = 8;
 pub async fn search(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
-) -> ApiResult<(CacheHeader, Json<SearchResponse>)> {
+) -> ApiResult<(CacheHeader, Json<Arc<SearchResponse>>)> {
     let request = SearchParams::parse(query.as_deref())?.into_request(&state.limits)?;
     let started = Instant::now();
     let key = serde_json::to_string(&request).expect("a request serialises");
@@ -41,14 +42,13 @@ pub async fn search(
         state.metrics.cache_lookup("search", true);
         let mut response = SearchResponse::clone(&cached);
         response.took_ms = started.elapsed().as_secs_f64() * 1000.0;
-        return Ok((cache_header(true), Json(response)));
+        return Ok((cache_header(true), Json(Arc::new(response))));
     }
     state.metrics.cache_lookup("search", false);
-    let shared = state.clone();
-    let response = compute(&state, move || Ok(shared.searcher.search(&request)?)).await?;
-    state
-        .search_cache
-        .put(generation, key, std::sync::Arc::new(response.clone()));
+    // The cache and this response share one copy.
+    let response =
+        Arc::new(compute(&state, move |state| Ok(state.searcher.search(&request)?)).await?);
+    state.search_cache.put(generation, key, response.clone());
     Ok((cache_header(false), Json(response)))
 }
 
@@ -95,12 +95,14 @@ pub async fn suggest(
     let (suggestions, hit) = match state.suggest_cache.get(generation, key.clone()) {
         Some(cached) => (cached.to_vec(), true),
         None => {
-            let shared = state.clone();
             let text = q.clone();
-            let found = compute(&state, move || Ok(shared.searcher.suggest(&text, limit)?)).await?;
+            let found = compute(&state, move |state| {
+                Ok(state.searcher.suggest(&text, limit)?)
+            })
+            .await?;
             state
                 .suggest_cache
-                .put(generation, key, std::sync::Arc::new(found.clone()));
+                .put(generation, key, Arc::new(found.clone()));
             (found, false)
         }
     };

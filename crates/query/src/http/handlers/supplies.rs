@@ -50,8 +50,7 @@ pub async fn get_supply(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Supply>> {
     check_id(&id)?;
-    let shared = state.clone();
-    let found = compute(&state, move || Ok(shared.searcher.get(&id)?.ok_or(id))).await?;
+    let found = compute(&state, move |state| Ok(state.searcher.get(&id)?.ok_or(id))).await?;
     match found {
         Ok(supply) => Ok(Json(supply)),
         Err(id) => Err(ApiError::not_found(format!("no supply with id '{id}'"))),
