@@ -818,3 +818,67 @@ fn sigterm_during_a_bulk_write_leaves_a_consistent_index() {
 }
 
 mod hostile;
+
+#[test]
+fn settings_come_from_flags_then_environment_then_file_then_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("techmatch.toml");
+    std::fs::write(
+        &file,
+        "addr = \"127.0.0.1:9001\"\nmax_page_size = 40\ncache_entries = 11\nconcurrency_limit = 9\n",
+    )
+    .unwrap();
+    let output = crate::common::techmatch()
+        .args(["serve", "--print-config", "--config"])
+        .arg(&file)
+        .args(["--addr", "127.0.0.1:9003"])
+        .env("TECHMATCH_ADDR", "127.0.0.1:9002")
+        .env("TECHMATCH_MAX_PAGE_SIZE", "30")
+        .env("TECHMATCH_API_KEY", "s3cret-from-env")
+        .env_remove("TECHMATCH_CACHE_ENTRIES")
+        .env_remove("TECHMATCH_CONCURRENCY_LIMIT")
+        .env_remove("TECHMATCH_MAX_CONNECTIONS")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = crate::common::texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    let printed: toml::Table = toml::from_str(&stdout).unwrap();
+    assert_eq!(
+        printed["addr"].as_str(),
+        Some("127.0.0.1:9003"),
+        "flag over env and file"
+    );
+    assert_eq!(
+        printed["max_page_size"].as_integer(),
+        Some(30),
+        "env over file"
+    );
+    assert_eq!(
+        printed["cache_entries"].as_integer(),
+        Some(11),
+        "file over default"
+    );
+    assert_eq!(
+        printed["concurrency_limit"].as_integer(),
+        Some(9),
+        "file over default"
+    );
+    assert_eq!(
+        printed["max_connections"].as_integer(),
+        Some(1024),
+        "default"
+    );
+    assert!(!stdout.contains("s3cret"), "the key is printed: {stdout}");
+    assert_eq!(printed["api_key"].as_str(), Some("<redacted>"));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "max_page_sise = 40\n").unwrap();
+    let output =
+        crate::common::run(&["serve", "--print-config", "--config", bad.to_str().unwrap()]);
+    let (_, stderr) = crate::common::texts(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("unknown setting 'max_page_sise'"),
+        "{stderr}"
+    );
+}

@@ -141,25 +141,12 @@ fn failed_write(index: &SupplyIndex, args: &IndexArgs, error: IndexerError) -> a
 /// After an analyzer or schema change the old index cannot be reused: build a new one beside
 /// it and swap directories, so the old one stays intact until the new one is committed.
 fn rebuild_from_scratch(args: &IndexArgs) -> Result<ExitCode> {
-    let parent = args.index.parent().unwrap_or(Path::new("."));
-    let name = args
-        .index
-        .file_name()
-        .map_or("index".into(), |n| n.to_string_lossy().to_string());
-    let fresh = parent.join(format!(".{name}.rebuild-{}", std::process::id()));
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     tracing::info!(dir = %args.index.display(), "index built by another techmatch version: rebuilding beside it");
-    let index = SupplyIndex::open_or_create(&fresh)?;
-    let code = ingest_into(&index, args)?;
-    if code != ExitCode::SUCCESS {
-        std::fs::remove_dir_all(&fresh).ok();
-        return Ok(code);
-    }
-    drop(index);
-    std::fs::rename(&args.index, &old).context("moving the old index aside")?;
-    std::fs::rename(&fresh, &args.index).context("moving the new index in place")?;
-    std::fs::remove_dir_all(&old).ok();
-    Ok(code)
+    techmatch_indexer::build_beside(
+        &args.index,
+        |index| ingest_into(index, args),
+        |code| *code == ExitCode::SUCCESS,
+    )
 }
 
 fn print_report(index: &SupplyIndex, args: &IndexArgs, report: &IngestReport) -> Result<ExitCode> {

@@ -8,11 +8,12 @@ mod index_cmd;
 mod match_cmd;
 mod relevance_cmd;
 mod search_cmd;
+#[cfg(feature = "http")]
 mod serve_cmd;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// mimalloc instead of glibc's malloc: the server allocates from many threads (async
 /// workers, blocking pool, rayon), where glibc's per-thread arenas kept growing RSS over a
@@ -54,13 +55,22 @@ enum Command {
     /// Work with the bridge vocabulary (vi-en-zh technology glossary).
     Glossary(glossary_cmd::GlossaryArgs),
     /// HTTP API: search, suggest, demand matching (one or bulk), supply records, metrics.
+    #[cfg(feature = "http")]
     Serve(serve_cmd::ServeArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     // `serve` sets up its own logging once its config (log format) is known.
-    if !matches!(cli.command, Command::Serve(_)) {
+    #[cfg(feature = "http")]
+    let serving = matches!(cli.command, Command::Serve(_));
+    #[cfg(not(feature = "http"))]
+    let serving = false;
+    if !serving {
         init_logging("warn", false);
     }
     let result = match cli.command {
@@ -71,7 +81,13 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Relevance(args) => relevance_cmd::run(args),
         Command::Glossary(args) => glossary_cmd::run(args),
-        Command::Serve(args) => serve_cmd::run(args),
+        #[cfg(feature = "http")]
+        Command::Serve(args) => serve_cmd::run(
+            args,
+            matches
+                .subcommand_matches("serve")
+                .expect("the serve subcommand was parsed"),
+        ),
     };
     match result {
         Ok(code) => code,

@@ -10,8 +10,6 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use techmatch_eval::{write_trec, RunLine};
-use techmatch_indexer::read::{read_raw, ReadOptions};
-use techmatch_indexer::validate::Validator;
 use techmatch_indexer::{Demand, SupplyIndex};
 use techmatch_query::demand::{DemandResult, UNMET_THRESHOLD};
 use techmatch_query::table::{table_rows, TABLE_HEADER};
@@ -81,26 +79,13 @@ pub struct MatchArgs {
 
 /// Reads demands, reporting invalid ones on stderr; returns the valid ones and the count of
 /// invalid ones.
-pub fn read_demands(path: &Path) -> Result<(Vec<Demand>, usize)> {
-    let name = path.display().to_string();
-    let mut validator = Validator::new(&name);
-    let mut demands = Vec::new();
-    let mut invalid = 0;
-    for row in read_raw(path, ReadOptions::default())? {
-        match row
-            .map_err(|e| vec![e])
-            .and_then(|raw| validator.demand(&raw))
-        {
-            Ok(demand) => demands.push(demand),
-            Err(errors) => {
-                invalid += 1;
-                for error in errors {
-                    eprintln!("{error}");
-                }
-            }
-        }
+fn read_demands(path: &Path) -> Result<(Vec<Demand>, usize)> {
+    let (demands, errors) = techmatch_relevance::read_demands(path)?;
+    let invalid: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.line).collect();
+    for error in &errors {
+        eprintln!("{error}");
     }
-    Ok((demands, invalid))
+    Ok((demands, invalid.len()))
 }
 
 /// Runs the command.
@@ -118,6 +103,7 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
         candidates: args.candidates,
         min_score: args.min_score,
     };
+    options.check()?;
 
     let progress = ProgressBar::new(demands.len() as u64);
     progress.set_style(

@@ -1,10 +1,10 @@
 //! `techmatch search`: one search-box query, or a file of queries as a TREC run.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use techmatch_eval::{write_trec, RunLine};
 use techmatch_indexer::SupplyIndex;
@@ -187,58 +187,12 @@ fn html_escape_decode(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// One line of a queries file.
-#[derive(serde::Deserialize)]
-struct QueryLine {
-    id: String,
-    text: String,
-}
-
-/// Reads a queries file strictly: every line an object with string `id` and `text`.
-pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line =
-            line.with_context(|| format!("{}:{}: not valid UTF-8", path.display(), i + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let query: QueryLine = serde_json::from_str(&line).with_context(|| {
-            format!(
-                "{}:{}: expected {{\"id\": \"...\", \"text\": \"...\"}}",
-                path.display(),
-                i + 1
-            )
-        })?;
-        if query.id.is_empty() || query.id.contains(char::is_whitespace) {
-            bail!(
-                "{}:{}: field id: must be non-empty without spaces",
-                path.display(),
-                i + 1
-            );
-        }
-        if !seen.insert(query.id.clone()) {
-            bail!(
-                "{}:{}: field id: duplicate query id '{}'",
-                path.display(),
-                i + 1,
-                query.id
-            );
-        }
-        out.push((query.id, query.text));
-    }
-    Ok(out)
-}
-
 fn run_queries(searcher: &Searcher, path: &Path, args: &SearchArgs) -> Result<ExitCode> {
-    let queries = read_queries(path)?;
+    let queries = techmatch_relevance::read_queries(path)?;
     let top = usize::try_from(args.top)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut empty = 0;
-    for (id, text) in &queries {
+    for techmatch_relevance::Query { id, text, .. } in &queries {
         let hits = searcher.search_ids(text, top)?;
         if hits.is_empty() {
             empty += 1;

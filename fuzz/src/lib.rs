@@ -134,15 +134,15 @@ const BUNDLED_SUPPLIES: &str = include_str!("../../index-data/supplies.jsonl");
 /// `size` hits ranked consecutively, highlighted HTML holds no markup but `<mark>`, and
 /// match scores are finite and within 0–100.
 pub fn check_search(data: &[u8]) {
-    use techmatch_query::http::params::{SearchParams, SuggestParams};
-    use techmatch_query::http::Limits;
+    use techmatch_query::params::{SearchParams, SuggestParams};
+    use techmatch_query::RequestLimits;
 
     let (query_string, body) = match data.iter().position(|&b| b == 0) {
         Some(nul) => (&data[..nul], Some(&data[nul + 1..])),
         None => (data, None),
     };
     let query_string = String::from_utf8_lossy(query_string);
-    let limits = Limits::default();
+    let limits = RequestLimits::default();
     let (searcher, matcher) = &*SEARCH;
 
     if let Ok(request) =

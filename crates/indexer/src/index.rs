@@ -197,6 +197,77 @@ impl SupplyIndex {
     }
 }
 
+/// Builds a new index beside `dir` (in a hidden sibling directory) and moves it into
+/// place only when `build` succeeded and `keep` accepts its result; until then the index
+/// at `dir`, if any, is untouched and keeps serving. On failure the half-built directory
+/// is deleted. Used by `techmatch index --rebuild` after an analyzer change and by
+/// `techmatch serve` to build a missing index from its seed file.
+///
+/// `build` must commit and release its writer before it returns.
+pub fn build_beside<T, E>(
+    dir: &Path,
+    build: impl FnOnce(&SupplyIndex) -> std::result::Result<T, E>,
+    keep: impl FnOnce(&T) -> bool,
+) -> std::result::Result<T, E>
+where
+    E: From<IndexerError>,
+{
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = dir
+        .file_name()
+        .map_or("index".into(), |n| n.to_string_lossy().to_string());
+    let pid = std::process::id();
+    let fresh = parent.join(format!(".{name}.building-{pid}"));
+    let old = parent.join(format!(".{name}.old-{pid}"));
+    let discard = |error: IndexerError| {
+        std::fs::remove_dir_all(&fresh).ok();
+        E::from(error)
+    };
+    std::fs::create_dir_all(parent).map_err(|e| E::from(e.into()))?;
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).map_err(|e| E::from(e.into()))?;
+    }
+    let index = SupplyIndex::open_or_create(&fresh).map_err(discard)?;
+    let built = match build(&index) {
+        Ok(built) => built,
+        Err(error) => {
+            drop(index);
+            std::fs::remove_dir_all(&fresh).ok();
+            return Err(error);
+        }
+    };
+    drop(index);
+    if !keep(&built) {
+        std::fs::remove_dir_all(&fresh).ok();
+        return Ok(built);
+    }
+    let swap = || -> std::io::Result<()> {
+        let had_old = match std::fs::read_dir(dir) {
+            Ok(mut entries) => {
+                if entries.next().is_none() {
+                    std::fs::remove_dir(dir)?;
+                    false
+                } else {
+                    std::fs::rename(dir, &old)?;
+                    true
+                }
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => false,
+            Err(error) => return Err(error),
+        };
+        std::fs::rename(&fresh, dir)?;
+        if had_old {
+            std::fs::remove_dir_all(&old).ok();
+        }
+        Ok(())
+    };
+    swap().map_err(|e| discard(e.into()))?;
+    Ok(built)
+}
+
 fn read_commit_meta(index: &Index) -> Result<Option<CommitMeta>> {
     let metas = index.load_metas()?;
     Ok(metas

@@ -37,7 +37,7 @@ pub mod schema;
 pub mod validate;
 
 pub use error::{IndexerError, RecordError, Result};
-pub use index::{CommitMeta, SupplyIndex, SupplyWriter, DEFAULT_WRITER_MEMORY};
+pub use index::{build_beside, CommitMeta, SupplyIndex, SupplyWriter, DEFAULT_WRITER_MEMORY};
 pub use ingest::{ingest, IngestOptions, IngestReport};
 pub use record::{Demand, Supply};
 pub use schema::{SupplySchema, TextField};

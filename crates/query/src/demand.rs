@@ -85,6 +85,36 @@ pub struct MatchOptions {
     pub min_score: f32,
 }
 
+/// Most matches a demand may ask for.
+pub const MAX_TOP: usize = 1_000;
+/// Most candidates a demand may ask to be reranked.
+pub const MAX_CANDIDATES: usize = 2_000;
+
+impl MatchOptions {
+    /// Checks `top` and `candidates`; errors name the parameter.
+    pub fn check(&self) -> Result<()> {
+        if self.top == 0 || self.top > MAX_TOP {
+            return Err(QueryError::Invalid(format!(
+                "top: must be between 1 and {MAX_TOP}, found {}",
+                self.top
+            )));
+        }
+        if self.candidates == 0 || self.candidates > MAX_CANDIDATES {
+            return Err(QueryError::Invalid(format!(
+                "candidates: must be between 1 and {MAX_CANDIDATES}, found {}",
+                self.candidates
+            )));
+        }
+        if !(0.0..=100.0).contains(&self.min_score) {
+            return Err(QueryError::Invalid(format!(
+                "min_score: must be between 0 and 100, found {}",
+                self.min_score
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for MatchOptions {
     fn default() -> Self {
         MatchOptions {
@@ -379,17 +409,12 @@ impl DemandMatcher {
         options: &MatchOptions,
     ) -> Result<DemandResult> {
         if demand.full_text().len() > MAX_DEMAND_BYTES {
-            return Err(QueryError::BadRequest(format!(
+            return Err(QueryError::Invalid(format!(
                 "demand {}: text longer than {MAX_DEMAND_BYTES} bytes",
                 demand.id
             )));
         }
-        if options.top == 0 || options.top > 1000 {
-            return Err(QueryError::BadRequest(format!(
-                "top: must be between 1 and 1000, found {}",
-                options.top
-            )));
-        }
+        options.check()?;
         let (words, pairs, expansions) = self.key_terms(demand);
         let mut key_terms: Vec<KeyTerm> = words.iter().chain(&pairs).cloned().collect();
         for expansion in &expansions {

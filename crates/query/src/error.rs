@@ -3,9 +3,11 @@
 /// What can go wrong while searching or matching.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
-    /// A request parameter is invalid; the message names it.
+    /// The request itself is invalid (a parameter out of range, a text too long, an unknown
+    /// value); the message names the parameter at fault. Retrying the same request fails
+    /// the same way.
     #[error("{0}")]
-    BadRequest(String),
+    Invalid(String),
     /// The index could not be opened or read.
     #[error(transparent)]
     Indexer(#[from] techmatch_indexer::IndexerError),
@@ -15,6 +17,9 @@ pub enum QueryError {
     /// An error from tantivy.
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    /// The index lacks something this version needs (built by another version).
+    #[error("the index is not usable: {0}")]
+    Corrupt(String),
 }
 
 /// Result with [`QueryError`].

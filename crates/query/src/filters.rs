@@ -115,7 +115,7 @@ fn any_of(field: Field, values: &[String]) -> Box<dyn Query> {
 impl Filters {
     /// Checks every value and brings it to its indexed form; errors name the parameter.
     pub fn normalized(&self, provinces: &Provinces) -> Result<Filters> {
-        let bad = |message: String| Err(QueryError::BadRequest(message));
+        let bad = |message: String| Err(QueryError::Invalid(message));
         let mut out = Filters::default();
         for sector in &self.sector {
             let sector = sector.trim().to_lowercase();

@@ -6,8 +6,10 @@
 //! (compound) bonuses, and field weights. [`search::Searcher`] runs search-box requests with
 //! [`filters`], [`facets`] (each dimension ignoring its own filter), [`highlight`]ed
 //! snippets on the original text, and [`suggest`]ions. [`demand::DemandMatcher`] matches
-//! demands to supplies; [`table`] lays matches out as spreadsheet rows; [`http`] serves all
-//! of it (`techmatch serve`).
+//! demands to supplies; [`table`] lays matches out as spreadsheet rows; [`params`] reads
+//! and checks requests as they arrive from outside. With the `http` feature, the `http`
+//! module serves all of it (`techmatch serve`); without it, the engine builds, benches and
+//! fuzzes without the server's dependencies.
 #![deny(missing_docs)]
 
 pub mod baseline;
@@ -18,7 +20,9 @@ pub mod facets;
 pub mod filters;
 pub mod glossary;
 pub mod highlight;
+#[cfg(feature = "http")]
 pub mod http;
+pub mod params;
 pub mod search;
 pub mod suggest;
 pub mod table;
@@ -28,4 +32,5 @@ pub use build::Tuning;
 pub use demand::{DemandMatcher, DemandResult, Match, MatchOptions};
 pub use error::{QueryError, Result};
 pub use filters::{FacetDim, Filters};
+pub use params::RequestLimits;
 pub use search::{Hit, SearchRequest, SearchResponse, Searcher, Sort};

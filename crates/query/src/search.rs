@@ -19,6 +19,7 @@ use crate::facets::{FacetCollector, FacetCounts};
 use crate::filters::{FacetDim, Filters};
 use crate::glossary::Glossary;
 use crate::highlight::{Highlight, Highlighter};
+use crate::params::RequestLimits;
 use crate::suggest::did_you_mean;
 use crate::terms::QueryTerms;
 
@@ -259,7 +260,7 @@ impl Searcher {
     /// Runs a search-box request.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         let started = Instant::now();
-        validate_request(request)?;
+        request.check(&RequestLimits::default())?;
         let filters = request.filters.normalized(self.index.provinces())?;
         let terms = self.parse_query(&request.q, request.prefix_last);
         let searcher = self.reader.searcher();
@@ -386,7 +387,7 @@ pub fn stored_id(
     let column = segment
         .fast_fields()
         .str("id")?
-        .ok_or_else(|| QueryError::BadRequest("index has no id column".into()))?;
+        .ok_or_else(|| QueryError::Corrupt("the index has no id column".into()))?;
     let mut id = String::new();
     if let Some(ord) = column.term_ords(address.doc_id).next() {
         column.ord_to_str(ord, &mut id)?;
@@ -394,25 +395,40 @@ pub fn stored_id(
     Ok(id)
 }
 
-fn validate_request(request: &SearchRequest) -> Result<()> {
-    if request.q.chars().count() > MAX_QUERY_CHARS {
-        return Err(QueryError::BadRequest(format!(
-            "q: longer than {MAX_QUERY_CHARS} characters"
+/// Checks the length of a query text against the limits (the error names `q`).
+pub fn check_query_length(q: &str, limits: &RequestLimits) -> Result<()> {
+    let chars = q.chars().count();
+    if chars > limits.max_query_chars {
+        return Err(QueryError::Invalid(format!(
+            "q: longer than {} characters ({chars})",
+            limits.max_query_chars
         )));
-    }
-    if request.size == 0 || request.size > MAX_PAGE_SIZE {
-        return Err(QueryError::BadRequest(format!(
-            "size: must be between 1 and {MAX_PAGE_SIZE}, found {}",
-            request.size
-        )));
-    }
-    if request.page == 0 {
-        return Err(QueryError::BadRequest("page: pages start at 1".into()));
-    }
-    if request.page.saturating_mul(request.size) > MAX_RESULT_DEPTH {
-        return Err(QueryError::BadRequest(format!("page: results deeper than {MAX_RESULT_DEPTH} are not served; narrow the search with filters")));
     }
     Ok(())
+}
+
+impl SearchRequest {
+    /// Checks the text length and the paging against the limits; errors name the
+    /// parameter.
+    pub fn check(&self, limits: &RequestLimits) -> Result<()> {
+        check_query_length(&self.q, limits)?;
+        if self.size == 0 || self.size > limits.max_page_size {
+            return Err(QueryError::Invalid(format!(
+                "size: must be between 1 and {}, found {}",
+                limits.max_page_size, self.size
+            )));
+        }
+        if self.page == 0 {
+            return Err(QueryError::Invalid("page: pages start at 1".into()));
+        }
+        if self.page.saturating_mul(self.size) > limits.max_result_depth {
+            return Err(QueryError::Invalid(format!(
+                "page: results deeper than {} are not served; narrow the search with filters",
+                limits.max_result_depth
+            )));
+        }
+        Ok(())
+    }
 }
 
 fn make_hit(highlighter: &Highlighter, mut record: Supply, rank: usize, score: Option<f32>) -> Hit {

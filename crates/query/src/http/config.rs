@@ -1,8 +1,8 @@
-//! Settings of `techmatch serve`. Every setting is a command-line flag, a `TECHMATCH_…`
-//! environment variable and a key of the optional TOML file (`--config FILE`); the CLI turns
-//! flags and variables into one [`Settings`], the file gives another, and
-//! [`Settings::overlay`] + [`Settings::resolve`] apply the precedence
-//! flag > env > file > default.
+//! Settings of `techmatch serve`, defined once: each field of [`Settings`] is a command-line
+//! flag, a `TECHMATCH_…` environment variable (both through clap, which also shows its
+//! default in `--help`) and a key of the optional TOML file (`--config FILE`).
+//! [`Settings::layered`] applies the precedence flag > env > file > default, and
+//! [`Settings::resolve`] checks every value into a [`ServeConfig`].
 //!
 //! ```toml
 //! # techmatch.toml: every key is optional
@@ -18,22 +18,16 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use clap::parser::ValueSource;
+use clap::{ArgAction, ArgMatches, Args, FromArgMatches};
+use serde::{Deserialize, Serialize};
 
 use super::errors::ServeError;
+use crate::params::RequestLimits;
 use crate::search::{MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_RESULT_DEPTH};
 
-/// Default index directory.
-pub const DEFAULT_INDEX: &str = "data/index";
-/// Default supplies file the index is built from when the index is absent.
-pub const DEFAULT_SEED: &str = "index-data/supplies.jsonl";
-/// Default capacity of the search and suggestion caches.
-pub const DEFAULT_CACHE_ENTRIES: usize = 2048;
-/// Default listening address.
-pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
-
 /// How request logs are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -43,20 +37,8 @@ pub enum LogFormat {
     Json,
 }
 
-impl std::str::FromStr for LogFormat {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "text" => Ok(LogFormat::Text),
-            "json" => Ok(LogFormat::Json),
-            other => Err(format!("'{other}' is not a log format (text or json)")),
-        }
-    }
-}
-
 /// The secret that authorises writes; never printed (its `Debug` is redacted).
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ApiKey(String);
 
@@ -72,62 +54,110 @@ impl ApiKey {
     }
 }
 
+impl std::str::FromStr for ApiKey {
+    type Err = std::convert::Infallible;
+
+    fn from_str(key: &str) -> Result<Self, Self::Err> {
+        Ok(ApiKey::new(key))
+    }
+}
+
 impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ApiKey(<redacted>)")
     }
 }
 
-/// Settings as given by one source; `None` means "not set here".
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Every setting of the service. A field's doc comment is its `--help` text; its `arg`
+/// attribute names the flag, the environment variable and the default; its name is the
+/// key in the TOML file.
+#[derive(Debug, Clone, Args, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// Index directory.
-    pub index: Option<PathBuf>,
-    /// Supplies file to build the index from when it is absent (empty: never build).
-    pub seed: Option<PathBuf>,
-    /// Listening address.
-    pub addr: Option<String>,
-    /// Bearer key of the write API; without one, writes are disabled.
+    /// Index directory; built from --seed when it is absent.
+    #[arg(long, env = "TECHMATCH_INDEX", default_value = "data/index")]
+    pub index: PathBuf,
+    /// Supplies file the index is built from when it is absent ("" never builds).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "TECHMATCH_SEED",
+        default_value = "index-data/supplies.jsonl"
+    )]
+    pub seed: PathBuf,
+    /// Listening address; port 0 picks a free port (the chosen address is printed).
+    #[arg(long, env = "TECHMATCH_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Bearer key that enables the write API (at least 8 characters). Prefer the
+    /// environment or the file: a flag shows in the process list.
+    #[arg(long, env = "TECHMATCH_API_KEY", hide_env_values = true)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<ApiKey>,
-    /// `text` or `json`.
-    pub log_format: Option<LogFormat>,
-    /// Glossary file (default: the bundled one).
+    /// Log format (filter with TECHMATCH_LOG, default info).
+    #[arg(long, env = "TECHMATCH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Glossary file for query expansion (default: the bundled one).
+    #[arg(long, value_name = "FILE", env = "TECHMATCH_GLOSSARY")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glossary: Option<PathBuf>,
-    /// Turn glossary expansion off.
-    pub no_glossary: Option<bool>,
-    /// Writer memory budget in MiB.
-    pub writer_memory_mb: Option<usize>,
+    /// Do not expand queries and demands with the glossary.
+    #[arg(long, env = "TECHMATCH_NO_GLOSSARY", action = ArgAction::Set, num_args = 0..=1,
+          default_value_t = false, default_missing_value = "true")]
+    pub no_glossary: bool,
+    /// Writer memory budget in MiB (16-8192).
+    #[arg(long, env = "TECHMATCH_WRITER_MEMORY_MB", default_value_t = 64)]
+    pub writer_memory_mb: usize,
     /// Largest request body in bytes.
-    pub max_body_bytes: Option<usize>,
-    /// Largest body of the bulk endpoints (`POST /api/match/bulk`, `POST /api/supplies`).
-    pub max_bulk_body_bytes: Option<usize>,
+    #[arg(long, env = "TECHMATCH_MAX_BODY_BYTES", default_value_t = 10 << 20)]
+    pub max_body_bytes: usize,
+    /// Largest body of POST /api/match/bulk and POST /api/supplies, in bytes.
+    #[arg(long, env = "TECHMATCH_MAX_BULK_BODY_BYTES", default_value_t = 100 << 20)]
+    pub max_bulk_body_bytes: usize,
     /// Longest search text in characters.
-    pub max_query_chars: Option<usize>,
+    #[arg(long, env = "TECHMATCH_MAX_QUERY_CHARS", default_value_t = MAX_QUERY_CHARS)]
+    pub max_query_chars: usize,
     /// Largest page size.
-    pub max_page_size: Option<usize>,
-    /// Deepest result reachable by paging (page × size).
-    pub max_result_depth: Option<usize>,
-    /// Seconds a request may take until its response starts.
-    pub request_timeout_secs: Option<u64>,
+    #[arg(long, env = "TECHMATCH_MAX_PAGE_SIZE", default_value_t = MAX_PAGE_SIZE)]
+    pub max_page_size: usize,
+    /// Deepest result reachable by paging, page x size.
+    #[arg(long, env = "TECHMATCH_MAX_RESULT_DEPTH", default_value_t = MAX_RESULT_DEPTH)]
+    pub max_result_depth: usize,
+    /// Seconds a request may take until its response starts (bulk endpoints exempt).
+    #[arg(long, env = "TECHMATCH_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
     /// Requests served at once; more get 503.
-    pub concurrency_limit: Option<usize>,
-    /// Open connections at once; more get a 503 and are closed.
-    pub max_connections: Option<usize>,
-    /// Seconds a client may take to send a request's headers (and may stay idle between
-    /// requests on a kept-alive connection) before the connection is closed.
-    pub header_timeout_secs: Option<u64>,
-    /// Seconds a response may wait for the client to read any of it before the connection
-    /// is closed.
-    pub send_timeout_secs: Option<u64>,
-    /// Origins allowed to call the API from a browser (CORS).
-    pub cors_origins: Option<Vec<String>>,
-    /// Compress responses (gzip) when the client accepts it.
-    pub compression: Option<bool>,
-    /// Seconds to wait for in-flight requests on shutdown.
-    pub shutdown_timeout_secs: Option<u64>,
-    /// Search and suggestion answers kept per index generation (0: no cache).
-    pub cache_entries: Option<usize>,
+    #[arg(long, env = "TECHMATCH_CONCURRENCY_LIMIT", default_value_t = 64)]
+    pub concurrency_limit: usize,
+    /// Open connections at once; more are answered 503 and closed.
+    #[arg(long, env = "TECHMATCH_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers, and may stay idle on a
+    /// kept-alive connection, before it is closed (slow or stuck clients: 408).
+    #[arg(long, env = "TECHMATCH_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a response may wait for the client to read any of it before the
+    /// connection is closed (clients that stop reading).
+    #[arg(long, env = "TECHMATCH_SEND_TIMEOUT_SECS", default_value_t = 30)]
+    pub send_timeout_secs: u64,
+    /// Browser origin allowed to call the API (CORS); repeat, or comma-separate in the env.
+    #[arg(
+        long = "cors-origin",
+        env = "TECHMATCH_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+    /// Gzip responses when the client accepts it.
+    #[arg(long, env = "TECHMATCH_COMPRESSION", action = ArgAction::Set, num_args = 0..=1,
+          default_value_t = true, default_missing_value = "true")]
+    pub compression: bool,
+    /// Seconds to wait for in-flight requests on SIGTERM or Ctrl-C.
+    #[arg(long, env = "TECHMATCH_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+    /// Search and suggestion answers kept in memory per index generation (a commit makes
+    /// older ones unreachable); 0 turns the cache off.
+    #[arg(long, env = "TECHMATCH_CACHE_ENTRIES", default_value_t = 2048)]
+    pub cache_entries: usize,
 }
 
 /// The limits the service enforces.
@@ -137,12 +167,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Largest body of the bulk endpoints.
     pub max_bulk_body_bytes: usize,
-    /// Longest search text in characters.
-    pub max_query_chars: usize,
-    /// Largest page size.
-    pub max_page_size: usize,
-    /// Deepest result reachable by paging.
-    pub max_result_depth: usize,
+    /// Text length and paging limits of one search.
+    pub request: RequestLimits,
     /// Time until a response starts.
     pub request_timeout: Duration,
     /// Requests served at once.
@@ -157,18 +183,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_body_bytes: 10 << 20,
-            max_bulk_body_bytes: 100 << 20,
-            max_query_chars: MAX_QUERY_CHARS,
-            max_page_size: MAX_PAGE_SIZE,
-            max_result_depth: MAX_RESULT_DEPTH,
-            request_timeout: Duration::from_secs(30),
-            concurrency_limit: 64,
-            max_connections: 1024,
-            header_timeout: Duration::from_secs(10),
-            send_timeout: Duration::from_secs(30),
-        }
+        ServeConfig::default().limits
     }
 }
 
@@ -205,142 +220,135 @@ pub struct ServeConfig {
 
 impl Default for ServeConfig {
     fn default() -> Self {
-        Settings::default()
+        Settings::defaults()
             .resolve()
             .expect("the defaults are valid")
     }
 }
 
 impl Settings {
-    /// Reads a TOML file; unknown keys are errors (a typo must not be silently ignored).
-    pub fn from_toml_file(path: &Path) -> Result<Settings, ServeError> {
+    /// The defaults, as `--help` shows them (the environment is not read).
+    pub fn defaults() -> Settings {
+        let command = Settings::augment_args(clap::Command::new("defaults").no_binary_name(true))
+            .mut_args(|arg| arg.env(None));
+        let matches = command
+            .try_get_matches_from(std::iter::empty::<&str>())
+            .expect("every setting has a default or is optional");
+        Settings::from_arg_matches(&matches).expect("defaults parse")
+    }
+
+    /// The names of the settings: the keys of the TOML file.
+    pub fn keys() -> Vec<String> {
+        Settings::augment_args(clap::Command::new("keys"))
+            .get_arguments()
+            .map(|arg| arg.get_id().to_string())
+            .collect()
+    }
+
+    /// The settings of `matches` (flags and environment, parsed by clap from a command
+    /// that includes [`Settings`]), with the TOML `file` filling in every setting that
+    /// neither a flag nor the environment gave: flag > env > file > default. Unknown keys
+    /// and ill-typed values in the file are errors naming the file and the key.
+    pub fn layered(matches: &ArgMatches, file: Option<&Path>) -> Result<Settings, ServeError> {
+        let mut settings =
+            Settings::from_arg_matches(matches).map_err(|e| ServeError::Config(e.to_string()))?;
+        let Some(path) = file else {
+            return Ok(settings);
+        };
         let text = std::fs::read_to_string(path)
             .map_err(|e| ServeError::Config(format!("cannot read {}: {e}", path.display())))?;
-        Settings::from_toml(&text)
-            .map_err(|e| ServeError::Config(format!("{}: {e}", path.display())))
-    }
-
-    /// Parses TOML text.
-    pub fn from_toml(text: &str) -> Result<Settings, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
-    }
-
-    /// These settings, with the unset ones taken from `lower` (a lower-precedence source).
-    pub fn overlay(self, lower: Settings) -> Settings {
-        Settings {
-            index: self.index.or(lower.index),
-            seed: self.seed.or(lower.seed),
-            addr: self.addr.or(lower.addr),
-            api_key: self.api_key.or(lower.api_key),
-            log_format: self.log_format.or(lower.log_format),
-            glossary: self.glossary.or(lower.glossary),
-            no_glossary: self.no_glossary.or(lower.no_glossary),
-            writer_memory_mb: self.writer_memory_mb.or(lower.writer_memory_mb),
-            max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
-            max_bulk_body_bytes: self.max_bulk_body_bytes.or(lower.max_bulk_body_bytes),
-            max_query_chars: self.max_query_chars.or(lower.max_query_chars),
-            max_page_size: self.max_page_size.or(lower.max_page_size),
-            max_result_depth: self.max_result_depth.or(lower.max_result_depth),
-            request_timeout_secs: self.request_timeout_secs.or(lower.request_timeout_secs),
-            concurrency_limit: self.concurrency_limit.or(lower.concurrency_limit),
-            max_connections: self.max_connections.or(lower.max_connections),
-            header_timeout_secs: self.header_timeout_secs.or(lower.header_timeout_secs),
-            send_timeout_secs: self.send_timeout_secs.or(lower.send_timeout_secs),
-            cors_origins: self.cors_origins.or(lower.cors_origins),
-            compression: self.compression.or(lower.compression),
-            shutdown_timeout_secs: self.shutdown_timeout_secs.or(lower.shutdown_timeout_secs),
-            cache_entries: self.cache_entries.or(lower.cache_entries),
+        let table: toml::Table = toml::from_str(&text)
+            .map_err(|e| ServeError::Config(format!("{}: {e}", path.display())))?;
+        let keys = Settings::keys();
+        for (key, value) in table {
+            if !keys.contains(&key) {
+                return Err(ServeError::Config(format!(
+                    "{}: unknown setting '{key}'; the settings are: {}",
+                    path.display(),
+                    keys.join(", ")
+                )));
+            }
+            let given = matches!(
+                matches.value_source(&key),
+                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+            );
+            if !given {
+                settings = settings
+                    .with(&key, value)
+                    .map_err(|e| ServeError::Config(format!("{}: {key}: {e}", path.display())))?;
+            }
         }
+        Ok(settings)
     }
 
-    /// Fills in the defaults and checks every value; errors name the setting.
+    /// These settings with one key replaced by a TOML value.
+    fn with(&self, key: &str, value: toml::Value) -> Result<Settings, String> {
+        let mut table = toml::Table::try_from(self).map_err(|e| e.to_string())?;
+        table.insert(key.to_string(), value);
+        table
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_string())
+    }
+
+    /// The settings as TOML, the API key redacted (`techmatch serve --print-config`).
+    pub fn to_toml(&self) -> String {
+        let mut shown = self.clone();
+        if shown.api_key.is_some() {
+            shown.api_key = Some(ApiKey::new("<redacted>"));
+        }
+        toml::to_string(&shown).expect("settings serialise to TOML")
+    }
+
+    /// Checks every value and fills in what derives from them; errors name the setting.
     pub fn resolve(self) -> Result<ServeConfig, ServeError> {
         let bad = |message: String| Err(ServeError::Config(message));
-        let defaults = Limits::default();
-        let addr_text = self.addr.unwrap_or_else(|| DEFAULT_ADDR.to_string());
-        let Ok(addr) = addr_text.parse::<SocketAddr>() else {
+        let Ok(addr) = self.addr.parse::<SocketAddr>() else {
             return bad(format!(
-                "addr: '{addr_text}' is not an address such as 127.0.0.1:8080"
+                "addr: '{}' is not an address such as 127.0.0.1:8080",
+                self.addr
             ));
         };
-        let in_range = |name: &str, value: usize, max: usize| -> Result<usize, ServeError> {
-            if value == 0 || value > max {
+        let in_range = |name: &str, value: usize, min: usize, max: usize| {
+            if value < min || value > max {
                 return Err(ServeError::Config(format!(
-                    "{name}: must be between 1 and {max}, found {value}"
+                    "{name}: must be between {min} and {max}, found {value}"
                 )));
             }
             Ok(value)
         };
-        let seconds = |name: &str, value: Option<u64>, default: Duration, max: usize| {
-            let secs = value.map_or(default.as_secs() as usize, |s| s as usize);
-            in_range(name, secs, max).map(|s| Duration::from_secs(s as u64))
+        let seconds = |name: &str, value: u64, max: u64| {
+            in_range(name, value as usize, 1, max as usize).map(|_| Duration::from_secs(value))
         };
         let limits = Limits {
-            max_body_bytes: in_range(
-                "max_body_bytes",
-                self.max_body_bytes.unwrap_or(defaults.max_body_bytes),
-                usize::MAX,
-            )?,
+            max_body_bytes: in_range("max_body_bytes", self.max_body_bytes, 1, usize::MAX)?,
             max_bulk_body_bytes: in_range(
                 "max_bulk_body_bytes",
-                self.max_bulk_body_bytes
-                    .unwrap_or(defaults.max_bulk_body_bytes),
+                self.max_bulk_body_bytes,
+                1,
                 usize::MAX,
             )?,
-            max_query_chars: in_range(
-                "max_query_chars",
-                self.max_query_chars.unwrap_or(defaults.max_query_chars),
-                MAX_QUERY_CHARS,
-            )?,
-            max_page_size: in_range(
-                "max_page_size",
-                self.max_page_size.unwrap_or(defaults.max_page_size),
-                MAX_PAGE_SIZE,
-            )?,
-            max_result_depth: in_range(
-                "max_result_depth",
-                self.max_result_depth.unwrap_or(defaults.max_result_depth),
-                MAX_RESULT_DEPTH,
-            )?,
-            request_timeout: seconds(
-                "request_timeout_secs",
-                self.request_timeout_secs,
-                defaults.request_timeout,
-                86_400,
-            )?,
-            concurrency_limit: in_range(
-                "concurrency_limit",
-                self.concurrency_limit.unwrap_or(defaults.concurrency_limit),
-                100_000,
-            )?,
-            max_connections: in_range(
-                "max_connections",
-                self.max_connections.unwrap_or(defaults.max_connections),
-                1_000_000,
-            )?,
-            header_timeout: seconds(
-                "header_timeout_secs",
-                self.header_timeout_secs,
-                defaults.header_timeout,
-                3_600,
-            )?,
-            send_timeout: seconds(
-                "send_timeout_secs",
-                self.send_timeout_secs,
-                defaults.send_timeout,
-                3_600,
-            )?,
+            request: RequestLimits {
+                max_query_chars: in_range(
+                    "max_query_chars",
+                    self.max_query_chars,
+                    1,
+                    MAX_QUERY_CHARS,
+                )?,
+                max_page_size: in_range("max_page_size", self.max_page_size, 1, MAX_PAGE_SIZE)?,
+                max_result_depth: in_range(
+                    "max_result_depth",
+                    self.max_result_depth,
+                    1,
+                    MAX_RESULT_DEPTH,
+                )?,
+            },
+            request_timeout: seconds("request_timeout_secs", self.request_timeout_secs, 86_400)?,
+            concurrency_limit: in_range("concurrency_limit", self.concurrency_limit, 1, 100_000)?,
+            max_connections: in_range("max_connections", self.max_connections, 1, 1_000_000)?,
+            header_timeout: seconds("header_timeout_secs", self.header_timeout_secs, 3_600)?,
+            send_timeout: seconds("send_timeout_secs", self.send_timeout_secs, 3_600)?,
         };
-        let writer_memory_mb = in_range(
-            "writer_memory_mb",
-            self.writer_memory_mb.unwrap_or(64),
-            8192,
-        )?;
-        if writer_memory_mb < 16 {
-            return bad(format!(
-                "writer_memory_mb: must be at least 16, found {writer_memory_mb}"
-            ));
-        }
+        let writer_memory_mb = in_range("writer_memory_mb", self.writer_memory_mb, 16, 8192)?;
         let api_key = match self.api_key {
             Some(key) if key.0.trim().is_empty() => None,
             Some(key) if key.0.len() < 8 => {
@@ -350,7 +358,6 @@ impl Settings {
         };
         let cors_origins: Vec<String> = self
             .cors_origins
-            .unwrap_or_default()
             .iter()
             .flat_map(|o| o.split(','))
             .map(|o| o.trim().trim_end_matches('/').to_string())
@@ -364,39 +371,50 @@ impl Settings {
                 ));
             }
         }
-        let seed = match self.seed {
-            Some(path) if path.as_os_str().is_empty() => None,
-            Some(path) => Some(path),
-            None => Some(PathBuf::from(DEFAULT_SEED)),
-        };
+        if self.cache_entries > 1_000_000 {
+            return bad(format!(
+                "cache_entries: must be at most 1000000 (0 turns the cache off), found {}",
+                self.cache_entries
+            ));
+        }
         Ok(ServeConfig {
-            index: self.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX)),
-            seed,
+            index: self.index,
+            seed: Some(self.seed).filter(|path| !path.as_os_str().is_empty()),
             addr,
             api_key,
-            log_format: self.log_format.unwrap_or_default(),
+            log_format: self.log_format,
             glossary: self.glossary,
-            no_glossary: self.no_glossary.unwrap_or(false),
+            no_glossary: self.no_glossary,
             writer_memory: writer_memory_mb << 20,
             limits,
             cors_origins,
-            compression: self.compression.unwrap_or(true),
-            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs.unwrap_or(30)),
-            cache_entries: match self.cache_entries.unwrap_or(DEFAULT_CACHE_ENTRIES) {
-                n if n > 1_000_000 => {
-                    return bad(format!(
-                        "cache_entries: must be at most 1000000 (0 turns the cache off), found {n}"
-                    ))
-                }
-                n => n,
-            },
+            compression: self.compression,
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
+            cache_entries: self.cache_entries,
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
+
+    /// Parses flags as `techmatch serve` would, without reading the environment (the
+    /// binary's tests check the environment in a child process).
+    fn flags(args: &[&str]) -> ArgMatches {
+        Settings::augment_args(clap::Command::new("serve"))
+            .mut_args(|arg| arg.env(None))
+            .try_get_matches_from(std::iter::once("serve").chain(args.iter().copied()))
+            .unwrap()
+    }
+
+    fn toml_file(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
 
     #[test]
     fn defaults_listen_on_loopback_8080_with_writes_off() {
@@ -406,31 +424,42 @@ mod tests {
         assert!(config.api_key.is_none());
         assert_eq!(config.limits.max_body_bytes, 10 << 20);
         assert_eq!(config.limits.max_bulk_body_bytes, 100 << 20);
+        assert_eq!(config.limits.request, RequestLimits::default());
     }
 
     #[test]
-    fn a_higher_source_wins_and_unset_keys_fall_through() {
-        let file = Settings::from_toml("addr = \"127.0.0.1:9000\"\nmax_page_size = 50\n").unwrap();
-        let flags = Settings {
-            addr: Some("127.0.0.1:9100".into()),
-            ..Default::default()
-        };
-        let config = flags.overlay(file).resolve().unwrap();
-        assert_eq!(config.addr.port(), 9100);
-        assert_eq!(config.limits.max_page_size, 50);
+    fn a_flag_beats_the_file_which_beats_the_default() {
+        let file =
+            toml_file("addr = \"127.0.0.1:9000\"\nmax_page_size = 50\ncompression = false\n");
+        let matches = flags(&["--addr", "127.0.0.1:9100", "--cache-entries", "7"]);
+        let config = Settings::layered(&matches, Some(file.path()))
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert_eq!(config.addr.port(), 9100, "flag over file");
+        assert_eq!(config.limits.request.max_page_size, 50, "file over default");
+        assert!(!config.compression, "file over default");
+        assert_eq!(config.cache_entries, 7, "flag over default");
+        assert_eq!(config.limits.concurrency_limit, 64, "default");
     }
 
     #[test]
     fn unknown_keys_and_bad_values_name_the_setting() {
-        let error = Settings::from_toml("adr = \"x\"").unwrap_err();
-        assert!(error.contains("adr"), "{error}");
-        let error = Settings {
-            max_page_size: Some(500),
-            ..Default::default()
-        }
-        .resolve()
-        .unwrap_err()
-        .to_string();
+        let file = toml_file("adr = \"x\"");
+        let error = Settings::layered(&flags(&[]), Some(file.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown setting 'adr'"), "{error}");
+        let file = toml_file("max_page_size = \"fifty\"");
+        let error = Settings::layered(&flags(&[]), Some(file.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("max_page_size: "), "{error}");
+        let error = Settings::layered(&flags(&["--max-page-size", "500"]), None)
+            .unwrap()
+            .resolve()
+            .unwrap_err()
+            .to_string();
         assert!(
             error.starts_with("max_page_size: must be between 1 and 100"),
             "{error}"
@@ -439,10 +468,19 @@ mod tests {
 
     #[test]
     fn the_api_key_is_never_printed() {
-        let settings = Settings {
-            api_key: Some(ApiKey::new("s3cret-key-value")),
-            ..Default::default()
-        };
+        let file = toml_file("api_key = \"s3cret-key-value\"");
+        let settings = Settings::layered(&flags(&[]), Some(file.path())).unwrap();
         assert!(!format!("{settings:?}").contains("s3cret"));
+        assert!(!settings.to_toml().contains("s3cret"));
+        assert!(settings.resolve().unwrap().api_key.is_some());
+    }
+
+    #[test]
+    fn every_setting_is_a_key_of_the_printed_config() {
+        let printed: toml::Table = toml::from_str(&Settings::defaults().to_toml()).unwrap();
+        for key in Settings::keys() {
+            let optional = ["api_key", "glossary"].contains(&key.as_str());
+            assert!(printed.contains_key(&key) || optional, "{key} missing");
+        }
     }
 }

@@ -242,7 +242,7 @@ impl ApiError {
 impl From<QueryError> for ApiError {
     fn from(error: QueryError) -> Self {
         match error {
-            QueryError::BadRequest(message) => ApiError::bad_request(message),
+            QueryError::Invalid(message) => ApiError::bad_request(message),
             other => ApiError::internal(other),
         }
     }

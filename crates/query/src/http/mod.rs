@@ -2,7 +2,7 @@
 //! the supply records with a key-guarded write API, health, metrics and an OpenAPI document.
 //!
 //! Layout by subsystem: [`config`] (settings: flag > env > file > default), [`router`] (routes
-//! and the middleware stack), [`handlers`] (one module per group of endpoints), [`params`]
+//! and the middleware stack), [`handlers`] (one module per group of endpoints), [`crate::params`]
 //! (query strings), [`errors`] (the JSON error body), [`limits`] (body size, concurrency,
 //! time), [`auth`] (bearer key, constant-time), [`metrics`] (Prometheus), [`openapi`].
 //!
@@ -33,7 +33,6 @@ pub mod handlers;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
-pub mod params;
 pub mod router;
 pub mod state;
 
@@ -216,29 +215,9 @@ pub fn open_or_build_index(config: &ServeConfig) -> Result<SupplyIndex, ServeErr
     };
     tracing::info!(index = %dir.display(), seed = %seed.display(), "no index yet: building it from the seed file");
     let started = Instant::now();
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let name = dir
-        .file_name()
-        .map_or("index".into(), |n| n.to_string_lossy().to_string());
-    let building = parent.join(format!(".{name}.building-{}", std::process::id()));
-    let built = build_index(&building, seed);
-    let report = match built {
-        Ok(report) => report,
-        Err(error) => {
-            std::fs::remove_dir_all(&building).ok();
-            return Err(error);
-        }
-    };
-    if dir.exists() {
-        std::fs::remove_dir(dir)?;
-    }
-    std::fs::rename(&building, dir)?;
+    let records = techmatch_indexer::build_beside(dir, |index| build_index(index, seed), |_| true)?;
     tracing::info!(
-        records = report,
+        records,
         seconds = started.elapsed().as_secs_f64(),
         index = %dir.display(),
         "index built"
@@ -246,8 +225,7 @@ pub fn open_or_build_index(config: &ServeConfig) -> Result<SupplyIndex, ServeErr
     Ok(SupplyIndex::open(dir)?)
 }
 
-fn build_index(dir: &Path, seed: &Path) -> Result<usize, ServeError> {
-    let index = SupplyIndex::open_or_create(dir)?;
+fn build_index(index: &SupplyIndex, seed: &Path) -> Result<usize, ServeError> {
     let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
     let report = ingest(
         &mut writer,

@@ -1,8 +1,9 @@
 //! The routes and the middleware stack around them.
 //!
-//! From the outside in: panic guard, request id (taken from `x-request-id` or generated),
-//! request log, request id echoed on the response, metrics, CORS, compression, the time
-//! limit, the concurrency limit, the body limit, then the handler. Security headers are
+//! From the outside in: request id (taken from `x-request-id` or generated), request log,
+//! request id echoed on the response, metrics, panic guard (a panicking handler answers 500
+//! and is counted), CORS, compression, the time limit, the concurrency limit, the body
+//! limit, then the handler. Security headers are
 //! set on every response, errors included (a handler may set a stricter or looser
 //! Content-Security-Policy of its own, as the search page does).
 
@@ -29,9 +30,14 @@ use super::state::SharedState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The service's router.
+/// The service's router: its routes inside the middleware stack.
 pub fn router(state: SharedState, config: &ServeConfig) -> Router {
-    let mut router = Router::new()
+    with_middleware(routes(), state, config)
+}
+
+/// The routes and their handlers.
+pub fn routes() -> Router<SharedState> {
+    Router::new()
         .route("/", get(page::index))
         .route("/assets/{file}", get(page::asset))
         .route("/api/search", get(search::search))
@@ -51,6 +57,15 @@ pub fn router(state: SharedState, config: &ServeConfig) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
+}
+
+/// Wraps routes in the middleware stack (the tests wrap routes of their own).
+pub fn with_middleware(
+    routes: Router<SharedState>,
+    state: SharedState,
+    config: &ServeConfig,
+) -> Router {
+    let mut router = routes
         .layer(from_fn_with_state(state.clone(), limit_body))
         .layer(from_fn_with_state(state.clone(), limit_concurrency))
         .layer(from_fn_with_state(state.clone(), limit_time));
@@ -66,7 +81,13 @@ pub fn router(state: SharedState, config: &ServeConfig) -> Router {
             HeaderValue::from_static(value),
         ));
     }
+    let metrics = state.clone();
     router
+        .layer(CatchPanicLayer::custom(move |_panic| {
+            metrics.metrics.panicked();
+            tracing::error!("a request handler panicked");
+            ApiError::internal("a request handler panicked").into_response()
+        }))
         .layer(from_fn_with_state(state.clone(), track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -77,9 +98,6 @@ pub fn router(state: SharedState, config: &ServeConfig) -> Router {
                 .on_failure(()),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(CatchPanicLayer::custom(|_panic| {
-            ApiError::internal("a request handler panicked").into_response()
-        }))
         .with_state(state)
 }
 

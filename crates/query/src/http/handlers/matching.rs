@@ -20,8 +20,8 @@ use crate::demand::{DemandResult, MatchOptions};
 use crate::error::QueryError;
 use crate::http::errors::{error_json, ApiError, ApiResult, ErrorBody, FieldError};
 use crate::http::limits::read_body;
-use crate::http::params::{BulkFormat, MatchParams};
 use crate::http::state::{compute, SharedState};
+use crate::params::{BulkFormat, MatchParams};
 use crate::table::{error_row, result_rows, TABLE_HEADER};
 
 /// Demands matched together (in parallel) before their lines are sent.
@@ -211,7 +211,7 @@ impl BulkJob {
                     Err(error) => {
                         let demand = &demands[i];
                         let (code, message) = match error {
-                            QueryError::BadRequest(message) => ("bad_request", message.clone()),
+                            QueryError::Invalid(message) => ("bad_request", message.clone()),
                             other => {
                                 tracing::error!(error = %other, demand = %demand.id, "bulk match failed");
                                 (

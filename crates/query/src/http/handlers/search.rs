@@ -10,8 +10,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::http::errors::{ApiResult, ErrorBody};
-use crate::http::params::{SearchParams, SuggestParams};
 use crate::http::state::{compute, SharedState};
+use crate::params::{SearchParams, SuggestParams};
 use crate::search::SearchResponse;
 use crate::suggest::Suggestion;
 
@@ -33,7 +33,7 @@ pub async fn search(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<(CacheHeader, Json<Arc<SearchResponse>>)> {
-    let request = SearchParams::parse(query.as_deref())?.into_request(&state.limits)?;
+    let request = SearchParams::parse(query.as_deref())?.into_request(&state.limits.request)?;
     let started = Instant::now();
     let key = serde_json::to_string(&request).expect("a request serialises");
     let generation = state.generation();
@@ -87,7 +87,7 @@ pub async fn suggest(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<(CacheHeader, Json<SuggestResponse>)> {
-    let params = SuggestParams::parse(query.as_deref(), &state.limits)?;
+    let params = SuggestParams::parse(query.as_deref(), &state.limits.request)?;
     let q = params.q.unwrap_or_default();
     let limit = params.limit.unwrap_or(DEFAULT_SUGGESTIONS);
     let generation = state.generation();

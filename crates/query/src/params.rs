@@ -1,24 +1,49 @@
-//! Query-string parameters, parsed by hand so that list filters may be repeated or
-//! comma-separated (`sector=energy&sector=ict`, `sector=energy,ict`) and every error names
-//! its parameter. The structs double as the OpenAPI description of the parameters.
+//! Requests as they arrive from outside (the server's query strings, the fuzz targets):
+//! parsed by hand so that list filters may be repeated or comma-separated
+//! (`sector=energy&sector=ict`, `sector=energy,ict`), checked against [`RequestLimits`],
+//! and every error names its parameter. The structs double as the OpenAPI description of
+//! the parameters. Nothing here knows HTTP beyond the `name=value&…` syntax.
 
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::config::Limits;
-use super::errors::ApiError;
 use crate::demand::MatchOptions;
+pub use crate::demand::MAX_CANDIDATES;
+use crate::error::{QueryError, Result};
 use crate::filters::Filters;
 use crate::search::{SearchRequest, Sort};
 use crate::suggest::MAX_SUGGESTIONS;
 
-/// Most candidates a demand may ask to be reranked.
-pub const MAX_CANDIDATES: usize = 2_000;
+/// The size limits of one search or suggestion request; a deployment may lower them (never
+/// above the defaults, which are the engine's ceilings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// Longest query text in characters.
+    pub max_query_chars: usize,
+    /// Largest page size.
+    pub max_page_size: usize,
+    /// Deepest result reachable by paging (page × size).
+    pub max_result_depth: usize,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            max_query_chars: crate::search::MAX_QUERY_CHARS,
+            max_page_size: crate::search::MAX_PAGE_SIZE,
+            max_result_depth: crate::search::MAX_RESULT_DEPTH,
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> QueryError {
+    QueryError::Invalid(message.into())
+}
 
 /// The decoded `name=value` pairs of a query string (`+` is a space). A name or value
 /// whose percent-encoded bytes are not UTF-8 is a 400 naming the parameter, rather than
 /// text silently changed by replacement characters.
-fn pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+fn pairs(raw: Option<&str>) -> Result<Vec<(String, String)>> {
     let decode = |part: &str| -> Option<String> {
         let part = part.replace('+', " ");
         percent_encoding::percent_decode_str(&part)
@@ -32,10 +57,10 @@ fn pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             let name = decode(name).ok_or_else(|| {
-                ApiError::bad_request("a parameter name is not valid UTF-8 once percent-decoded")
+                invalid("a parameter name is not valid UTF-8 once percent-decoded")
             })?;
             let value = decode(value).ok_or_else(|| {
-                ApiError::bad_request(format!(
+                invalid(format!(
                     "{name}: the value is not valid UTF-8 once percent-decoded \
                      (encode text as UTF-8 before percent-encoding it)"
                 ))
@@ -45,25 +70,25 @@ fn pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
         .collect()
 }
 
-fn number<T: std::str::FromStr>(name: &str, value: &str, what: &str) -> Result<T, ApiError> {
+fn number<T: std::str::FromStr>(name: &str, value: &str, what: &str) -> Result<T> {
     value
         .trim()
         .parse()
-        .map_err(|_| ApiError::bad_request(format!("{name}: must be {what}, found '{value}'")))
+        .map_err(|_| invalid(format!("{name}: must be {what}, found '{value}'")))
 }
 
-fn boolean(name: &str, value: &str) -> Result<bool, ApiError> {
+fn boolean(name: &str, value: &str) -> Result<bool> {
     match value.trim() {
         "true" | "1" | "yes" => Ok(true),
         "false" | "0" | "no" => Ok(false),
-        other => Err(ApiError::bad_request(format!(
+        other => Err(invalid(format!(
             "{name}: must be true or false, found '{other}'"
         ))),
     }
 }
 
-fn unknown(name: &str, known: &[&str]) -> ApiError {
-    ApiError::bad_request(format!(
+fn unknown(name: &str, known: &[&str]) -> QueryError {
+    invalid(format!(
         "unknown parameter '{name}'; known parameters: {}",
         known.join(", ")
     ))
@@ -140,7 +165,7 @@ impl SearchParams {
     ];
 
     /// Parses a query string.
-    pub fn parse(raw: Option<&str>) -> Result<SearchParams, ApiError> {
+    pub fn parse(raw: Option<&str>) -> Result<SearchParams> {
         let mut params = SearchParams::default();
         for (name, value) in pairs(raw)? {
             match name.as_str() {
@@ -166,7 +191,7 @@ impl SearchParams {
                         "relevance" => Sort::Relevance,
                         "updated" => Sort::Updated,
                         other => {
-                            return Err(ApiError::bad_request(format!(
+                            return Err(invalid(format!(
                                 "sort: must be relevance or updated, found '{other}'"
                             )))
                         }
@@ -180,35 +205,10 @@ impl SearchParams {
     }
 
     /// The search request, checked against the configured limits.
-    pub fn into_request(self, limits: &Limits) -> Result<SearchRequest, ApiError> {
+    pub fn into_request(self, limits: &RequestLimits) -> Result<SearchRequest> {
         let defaults = SearchRequest::default();
-        let q = self.q.unwrap_or_default();
-        let chars = q.chars().count();
-        if chars > limits.max_query_chars {
-            return Err(ApiError::bad_request(format!(
-                "q: longer than {} characters ({chars})",
-                limits.max_query_chars
-            )));
-        }
-        let page = self.page.unwrap_or(1);
-        let size = self.size.unwrap_or(defaults.size);
-        if size == 0 || size > limits.max_page_size {
-            return Err(ApiError::bad_request(format!(
-                "size: must be between 1 and {}, found {size}",
-                limits.max_page_size
-            )));
-        }
-        if page == 0 {
-            return Err(ApiError::bad_request("page: pages start at 1"));
-        }
-        if page.saturating_mul(size) > limits.max_result_depth {
-            return Err(ApiError::bad_request(format!(
-                "page: results deeper than {} are not served; narrow the search with filters",
-                limits.max_result_depth
-            )));
-        }
-        Ok(SearchRequest {
-            q,
+        let request = SearchRequest {
+            q: self.q.unwrap_or_default(),
             filters: Filters {
                 sector: self.sector,
                 country: self.country,
@@ -219,12 +219,14 @@ impl SearchParams {
                 trl_max: self.trl_max,
                 updated_since: self.updated_since,
             },
-            page,
-            size,
+            page: self.page.unwrap_or(1),
+            size: self.size.unwrap_or(defaults.size),
             sort: self.sort.unwrap_or_default(),
             prefix_last: true,
             facets: self.facets.unwrap_or(true),
-        })
+        };
+        request.check(limits)?;
+        Ok(request)
     }
 }
 
@@ -241,7 +243,7 @@ pub struct SuggestParams {
 
 impl SuggestParams {
     /// Parses a query string.
-    pub fn parse(raw: Option<&str>, limits: &Limits) -> Result<SuggestParams, ApiError> {
+    pub fn parse(raw: Option<&str>, limits: &RequestLimits) -> Result<SuggestParams> {
         let mut params = SuggestParams::default();
         for (name, value) in pairs(raw)? {
             match name.as_str() {
@@ -249,7 +251,7 @@ impl SuggestParams {
                 "limit" => {
                     let limit: usize = number(&name, &value, "a positive integer")?;
                     if limit == 0 || limit > MAX_SUGGESTIONS {
-                        return Err(ApiError::bad_request(format!(
+                        return Err(invalid(format!(
                             "limit: must be between 1 and {MAX_SUGGESTIONS}, found {limit}"
                         )));
                     }
@@ -258,13 +260,7 @@ impl SuggestParams {
                 _ => return Err(unknown(&name, &["q", "limit"])),
             }
         }
-        let chars = params.q.as_deref().unwrap_or_default().chars().count();
-        if chars > limits.max_query_chars {
-            return Err(ApiError::bad_request(format!(
-                "q: longer than {} characters ({chars})",
-                limits.max_query_chars
-            )));
-        }
+        crate::search::check_query_length(params.q.as_deref().unwrap_or_default(), limits)?;
         Ok(params)
     }
 }
@@ -299,7 +295,7 @@ pub struct MatchParams {
 
 impl MatchParams {
     /// Parses a query string; `format` is accepted only when `bulk`.
-    pub fn parse(raw: Option<&str>, bulk: bool) -> Result<MatchParams, ApiError> {
+    pub fn parse(raw: Option<&str>, bulk: bool) -> Result<MatchParams> {
         let mut params = MatchParams::default();
         let known: &[&str] = if bulk {
             &["top", "min_score", "candidates", "format"]
@@ -312,7 +308,7 @@ impl MatchParams {
                 "min_score" => {
                     let score: f32 = number(&name, &value, "a number from 0 to 100")?;
                     if !(0.0..=100.0).contains(&score) {
-                        return Err(ApiError::bad_request(format!(
+                        return Err(invalid(format!(
                             "min_score: must be between 0 and 100, found {score}"
                         )));
                     }
@@ -326,7 +322,7 @@ impl MatchParams {
                         "jsonl" | "ndjson" => BulkFormat::Jsonl,
                         "csv" => BulkFormat::Csv,
                         other => {
-                            return Err(ApiError::bad_request(format!(
+                            return Err(invalid(format!(
                                 "format: must be jsonl or csv, found '{other}'"
                             )))
                         }
@@ -338,26 +334,16 @@ impl MatchParams {
         Ok(params)
     }
 
-    /// The matching options.
-    pub fn options(&self) -> Result<MatchOptions, ApiError> {
+    /// The matching options, checked.
+    pub fn options(&self) -> Result<MatchOptions> {
         let defaults = MatchOptions::default();
-        let top = self.top.unwrap_or(defaults.top);
-        if top == 0 || top > 1000 {
-            return Err(ApiError::bad_request(format!(
-                "top: must be between 1 and 1000, found {top}"
-            )));
-        }
-        let candidates = self.candidates.unwrap_or(defaults.candidates);
-        if candidates == 0 || candidates > MAX_CANDIDATES {
-            return Err(ApiError::bad_request(format!(
-                "candidates: must be between 1 and {MAX_CANDIDATES}, found {candidates}"
-            )));
-        }
-        Ok(MatchOptions {
-            top,
-            candidates,
+        let options = MatchOptions {
+            top: self.top.unwrap_or(defaults.top),
+            candidates: self.candidates.unwrap_or(defaults.candidates),
             min_score: self.min_score.unwrap_or(defaults.min_score),
-        })
+        };
+        options.check()?;
+        Ok(options)
     }
 }
 
@@ -379,8 +365,12 @@ mod tests {
         assert_eq!(params.q.as_deref(), Some("xử lý"));
         assert_eq!(params.sector, ["a", "b"]);
         let error = SearchParams::parse(Some("q=%FF%FE")).unwrap_err();
-        assert_eq!(error.status(), 400);
-        assert!(format!("{error:?}").contains("q: the value is not valid UTF-8"));
+        assert!(
+            error
+                .to_string()
+                .contains("q: the value is not valid UTF-8"),
+            "{error}"
+        );
         assert!(SearchParams::parse(Some("%C3=1")).is_err());
         // A lone % is not an escape and stays as typed.
         let params = SearchParams::parse(Some("q=100%&&page=2")).unwrap();
@@ -391,13 +381,18 @@ mod tests {
     #[test]
     fn errors_name_the_parameter() {
         let error = SearchParams::parse(Some("trl_min=high")).unwrap_err();
-        assert_eq!(error.code(), "bad_request");
+        assert!(error.to_string().starts_with("trl_min: "), "{error}");
         let error = SearchParams::parse(Some("sectr=energy")).unwrap_err();
-        assert_eq!(error.status(), 400);
+        assert!(error.to_string().contains("'sectr'"), "{error}");
         let error = SearchParams::parse(Some("size=500"))
             .unwrap()
-            .into_request(&Limits::default())
+            .into_request(&RequestLimits::default())
             .unwrap_err();
-        assert_eq!(error.status(), 400);
+        assert!(error.to_string().starts_with("size: "), "{error}");
+        let error = MatchParams::parse(Some("candidates=0"), false)
+            .unwrap()
+            .options()
+            .unwrap_err();
+        assert!(error.to_string().starts_with("candidates: "), "{error}");
     }
 }

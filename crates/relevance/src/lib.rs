@@ -1,0 +1,695 @@
+//! Relevance benchmarking for techmatch: one judged collection in, one report out.
+//!
+//! A collection is a directory in the layout of `index-data/`: `supplies.jsonl` (the
+//! documents), `qrels.txt` (graded judgments), and `queries.jsonl` (search-box queries)
+//! and/or `demands.jsonl` (demands); either side may be absent. [`Report::compute`] builds a
+//! fresh techmatch index of the supplies in a temporary directory, runs every [`System`]
+//! (techmatch with and without the glossary, and the two in-process tantivy baselines of
+//! `techmatch_query::baseline`) on both sides, and evaluates each run with trec_eval's
+//! definitions (`techmatch_eval`). The report renders as the README's markdown table
+//! ([`Report::table`]), per-tag tables ([`Report::by_tag_tables`]) and JSON
+//! ([`Report::summary`]).
+//!
+//! ```no_run
+//! use techmatch_relevance::{Collection, Report};
+//! let collection = Collection::load("index-data".as_ref())?;
+//! let report = Report::compute(&collection, &Default::default())?;
+//! print!("{}", report.table());
+//! # Ok::<(), techmatch_relevance::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt::Write as _;
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use techmatch_eval::{evaluate, Evaluation, Metric, Qrels, Run, RunLine};
+use techmatch_indexer::read::{read_raw, ReadOptions};
+use techmatch_indexer::validate::Validator;
+use techmatch_indexer::{ingest, Demand, IngestOptions, RecordError, Supply, SupplyIndex};
+use techmatch_query::baseline::{Baseline, BaselineKind};
+use techmatch_query::glossary::Glossary;
+use techmatch_query::{DemandMatcher, MatchOptions, Searcher, Tuning};
+
+/// What can go wrong while loading a collection or running it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line of a queries file is not a query.
+    #[error("{path}:{line}: {reason}")]
+    QueryLine {
+        /// The file.
+        path: PathBuf,
+        /// Line number from 1.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Records of the collection are invalid (the first ones are listed).
+    #[error("invalid records in the collection: {}", .0.iter().take(3).map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Records(Vec<RecordError>),
+    /// The collection has nothing to evaluate.
+    #[error("{0}")]
+    Empty(String),
+    /// Qrels or runs could not be read or built.
+    #[error(transparent)]
+    Eval(#[from] techmatch_eval::Error),
+    /// The index could not be built.
+    #[error(transparent)]
+    Indexer(#[from] techmatch_indexer::IndexerError),
+    /// A search or match failed.
+    #[error(transparent)]
+    Search(#[from] techmatch_query::QueryError),
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One search-box query of a collection.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Query {
+    /// Unique id, without spaces.
+    pub id: String,
+    /// The text as typed.
+    pub text: String,
+    /// Difficulty tags (`no_diacritics`, `typo`, …).
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// Reads a JSON Lines file of queries (`{"id": "Q1", "text": "...", "tags": [...]}`);
+/// errors name the file, the line and the field.
+pub fn read_queries(path: &Path) -> Result<Vec<Query>> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |line: usize, reason: String| Error::QueryLine {
+        path: path.to_path_buf(),
+        line,
+        reason,
+    };
+    let mut queries = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|_| bad(i + 1, "not valid UTF-8".into()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let query: Query = serde_json::from_str(&line).map_err(|e| {
+            bad(
+                i + 1,
+                format!("expected {{\"id\": \"...\", \"text\": \"...\"}} ({e})"),
+            )
+        })?;
+        if query.id.is_empty() || query.id.contains(char::is_whitespace) {
+            return Err(bad(
+                i + 1,
+                "field id: must be non-empty without spaces".into(),
+            ));
+        }
+        if !seen.insert(query.id.clone()) {
+            return Err(bad(
+                i + 1,
+                format!("field id: duplicate query id '{}'", query.id),
+            ));
+        }
+        queries.push(query);
+    }
+    Ok(queries)
+}
+
+/// Reads and validates demands; returns the valid ones and one error per problem of the
+/// invalid ones.
+pub fn read_demands(path: &Path) -> Result<(Vec<Demand>, Vec<RecordError>)> {
+    let mut validator = Validator::new(&path.display().to_string());
+    let mut demands = Vec::new();
+    let mut errors = Vec::new();
+    for row in read_raw(path, ReadOptions::default())? {
+        match row
+            .map_err(|e| vec![e])
+            .and_then(|raw| validator.demand(&raw))
+        {
+            Ok(demand) => demands.push(demand),
+            Err(problems) => errors.extend(problems),
+        }
+    }
+    Ok((demands, errors))
+}
+
+fn read_supplies(path: &Path) -> Result<Vec<Supply>> {
+    let mut validator = Validator::new(&path.display().to_string());
+    let mut supplies = Vec::new();
+    let mut errors = Vec::new();
+    for row in read_raw(path, ReadOptions::default())? {
+        match row
+            .map_err(|e| vec![e])
+            .and_then(|raw| validator.supply(&raw))
+        {
+            Ok(supply) => supplies.push(supply),
+            Err(problems) => errors.extend(problems),
+        }
+    }
+    if errors.is_empty() {
+        Ok(supplies)
+    } else {
+        Err(Error::Records(errors))
+    }
+}
+
+/// A judged collection.
+pub struct Collection {
+    /// The directory it was read from.
+    pub dir: PathBuf,
+    /// The documents.
+    pub supplies: Vec<Supply>,
+    /// Search-box queries (empty when the collection has none).
+    pub queries: Vec<Query>,
+    /// Demands (empty when the collection has none).
+    pub demands: Vec<Demand>,
+    /// The judgments of the queries, `None` when none is judged.
+    pub query_qrels: Option<Qrels>,
+    /// The judgments of the demands, `None` when none is judged.
+    pub demand_qrels: Option<Qrels>,
+}
+
+/// The judgments of `ids` only, `None` when there are none.
+fn qrels_of(text: &str, ids: &HashSet<&str>, name: &str) -> Result<Option<Qrels>> {
+    let kept: String = text
+        .lines()
+        .filter(|l| l.split_whitespace().next().is_some_and(|q| ids.contains(q)))
+        .fold(String::new(), |mut acc, l| {
+            acc.push_str(l);
+            acc.push('\n');
+            acc
+        });
+    if kept.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Qrels::parse(name, &kept)?))
+}
+
+impl Collection {
+    /// Reads `dir/supplies.jsonl`, `dir/qrels.txt` and whichever of `dir/queries.jsonl`
+    /// and `dir/demands.jsonl` exist.
+    pub fn load(dir: &Path) -> Result<Collection> {
+        let supplies = read_supplies(&dir.join("supplies.jsonl"))?;
+        let queries_path = dir.join("queries.jsonl");
+        let queries = if queries_path.exists() {
+            read_queries(&queries_path)?
+        } else {
+            Vec::new()
+        };
+        let demands_path = dir.join("demands.jsonl");
+        let demands = if demands_path.exists() {
+            let (demands, errors) = read_demands(&demands_path)?;
+            if !errors.is_empty() {
+                return Err(Error::Records(errors));
+            }
+            demands
+        } else {
+            Vec::new()
+        };
+        let qrels_path = dir.join("qrels.txt");
+        let qrels_text = std::fs::read_to_string(&qrels_path).map_err(|source| Error::Io {
+            path: qrels_path.clone(),
+            source,
+        })?;
+        let name = qrels_path.display().to_string();
+        let query_ids: HashSet<&str> = queries.iter().map(|q| q.id.as_str()).collect();
+        let demand_ids: HashSet<&str> = demands.iter().map(|d| d.id.as_str()).collect();
+        let query_qrels = qrels_of(&qrels_text, &query_ids, &name)?;
+        let demand_qrels = qrels_of(&qrels_text, &demand_ids, &name)?;
+        if query_qrels.is_none() && demand_qrels.is_none() {
+            return Err(Error::Empty(format!(
+                "{}: no judged query or demand (the qrels judge none of the ids of queries.jsonl or demands.jsonl)",
+                dir.display()
+            )));
+        }
+        Ok(Collection {
+            dir: dir.to_path_buf(),
+            supplies,
+            queries,
+            demands,
+            query_qrels,
+            demand_qrels,
+        })
+    }
+
+    /// The tags of every query and demand, by id.
+    pub fn tags(&self) -> BTreeMap<&str, &[String]> {
+        self.queries
+            .iter()
+            .map(|q| (q.id.as_str(), q.tags.as_slice()))
+            .chain(
+                self.demands
+                    .iter()
+                    .map(|d| (d.id.as_str(), d.tags.as_slice())),
+            )
+            .collect()
+    }
+}
+
+/// The systems of a report, in the order of its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum System {
+    /// techmatch with the bundled glossary.
+    #[serde(rename = "techmatch")]
+    Techmatch,
+    /// techmatch without glossary expansion.
+    #[serde(rename = "techmatch-no-glossary")]
+    TechmatchNoGlossary,
+    /// tantivy's default tokenizer plus ASCII folding.
+    #[serde(rename = "tantivy-folded")]
+    TantivyFolded,
+    /// tantivy's default tokenizer.
+    #[serde(rename = "tantivy-default")]
+    TantivyDefault,
+}
+
+impl System {
+    /// Every system, in report order.
+    pub const ALL: [System; 4] = [
+        System::Techmatch,
+        System::TechmatchNoGlossary,
+        System::TantivyFolded,
+        System::TantivyDefault,
+    ];
+
+    /// The run name.
+    pub fn name(self) -> &'static str {
+        match self {
+            System::Techmatch => "techmatch",
+            System::TechmatchNoGlossary => "techmatch-no-glossary",
+            System::TantivyFolded => BaselineKind::Folded.name(),
+            System::TantivyDefault => BaselineKind::Raw.name(),
+        }
+    }
+}
+
+/// The runs of one system and their evaluations.
+pub struct SystemResult {
+    /// Which system.
+    pub system: System,
+    /// The run of the queries and its evaluations at 10 and 50 (when judged).
+    pub queries: Option<Side>,
+    /// The run of the demands and its evaluations at 10 and 50 (when judged).
+    pub demands: Option<Side>,
+}
+
+impl SystemResult {
+    /// The side called `label` (`queries` or `demands`), when evaluated.
+    pub fn side(&self, label: &str) -> Option<&Side> {
+        match label {
+            "queries" => self.queries.as_ref(),
+            "demands" => self.demands.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// One run and its evaluations.
+pub struct Side {
+    /// The run.
+    pub run: Run,
+    /// Cut-off 10.
+    pub at10: Evaluation,
+    /// Cut-off 50.
+    pub at50: Evaluation,
+}
+
+impl Side {
+    fn new(run: Run, qrels: &Qrels) -> Side {
+        Side {
+            at10: evaluate(qrels, &run, 10),
+            at50: evaluate(qrels, &run, 50),
+            run,
+        }
+    }
+
+    fn summary(&self, tags: &BTreeMap<&str, &[String]>) -> SideSummary {
+        let mut by_tag: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+        for query in &self.at10.queries {
+            for tag in tags.get(query.query.as_str()).copied().unwrap_or_default() {
+                let entry = by_tag.entry(tag.clone()).or_default();
+                entry.0 += query.values.get(Metric::Ndcg);
+                entry.1 += 1;
+            }
+        }
+        SideSummary {
+            evaluated: self.at10.num_queries,
+            ndcg_at_10: self.at10.mean(Metric::Ndcg),
+            recall_at_50: self.at50.mean(Metric::Recall),
+            mrr_at_10: self.at10.mean(Metric::Mrr),
+            map: self.at10.mean(Metric::Map),
+            ndcg_at_10_by_tag: by_tag
+                .into_iter()
+                .map(|(tag, (sum, n))| {
+                    (
+                        tag,
+                        TagValue {
+                            n,
+                            ndcg_at_10: sum / n as f64,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The metrics of one side of one system, as the JSON output has them.
+#[derive(Debug, Clone, Serialize)]
+pub struct SideSummary {
+    /// Queries (or demands) evaluated: judged with at least one relevant document.
+    pub evaluated: usize,
+    /// Mean nDCG@10.
+    pub ndcg_at_10: f64,
+    /// Mean Recall@50.
+    pub recall_at_50: f64,
+    /// Mean MRR@10.
+    pub mrr_at_10: f64,
+    /// MAP over the whole ranking (100 results).
+    pub map: f64,
+    /// Mean nDCG@10 per tag of the queries.
+    pub ndcg_at_10_by_tag: BTreeMap<String, TagValue>,
+}
+
+/// nDCG@10 over the queries carrying one tag.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagValue {
+    /// How many evaluated queries carry the tag.
+    pub n: usize,
+    /// Their mean nDCG@10.
+    pub ndcg_at_10: f64,
+}
+
+/// One system's line of the JSON output.
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemSummary {
+    /// The system.
+    pub system: System,
+    /// Its queries, when the collection has judged queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queries: Option<SideSummary>,
+    /// Its demands, when the collection has judged demands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demands: Option<SideSummary>,
+}
+
+/// The JSON output of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The collection directory.
+    pub collection: String,
+    /// Documents indexed.
+    pub supplies: usize,
+    /// Queries in the collection.
+    pub queries: usize,
+    /// Demands in the collection.
+    pub demands: usize,
+    /// Every system's metrics.
+    pub systems: Vec<SystemSummary>,
+}
+
+/// Results returned per query or demand (the depth of the runs).
+pub const RUN_DEPTH: usize = 100;
+
+/// A relevance report of one collection.
+pub struct Report<'a> {
+    collection: &'a Collection,
+    /// One entry per system, in [`System::ALL`] order.
+    pub systems: Vec<SystemResult>,
+}
+
+fn run_of(name: &str, results: Vec<(String, Vec<(String, f32)>)>) -> Result<Run> {
+    let mut lines = Vec::new();
+    for (query, hits) in results {
+        lines.extend(RunLine::ranked(
+            &query,
+            name,
+            hits.into_iter().map(|(d, s)| (d, f64::from(s))),
+        ));
+    }
+    Ok(Run::from_lines(name, lines)?)
+}
+
+impl<'a> Report<'a> {
+    /// Builds the index, runs every system on both sides and evaluates them.
+    pub fn compute(collection: &'a Collection, tuning: &Tuning) -> Result<Report<'a>> {
+        let temp = tempfile::tempdir().map_err(|source| Error::Io {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+        let index = SupplyIndex::open_or_create(&temp.path().join("index"))?;
+        let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
+        let report = ingest(
+            &mut writer,
+            &[collection.dir.join("supplies.jsonl")],
+            &IngestOptions::default(),
+            index.provinces(),
+            |_| {},
+        )?;
+        if !report.committed {
+            return Err(Error::Records(report.rejected));
+        }
+        writer.finish()?;
+
+        let options = MatchOptions {
+            top: RUN_DEPTH,
+            ..MatchOptions::default()
+        };
+        let side = |results: Vec<(String, Vec<(String, f32)>)>,
+                    name: &str,
+                    qrels: &Option<Qrels>|
+         -> Result<Option<Side>> {
+            match qrels {
+                Some(qrels) => Ok(Some(Side::new(run_of(name, results)?, qrels))),
+                None => Ok(None),
+            }
+        };
+        let mut systems = Vec::new();
+        for system in System::ALL {
+            let name = system.name();
+            let (query_results, demand_results) = match system {
+                System::Techmatch | System::TechmatchNoGlossary => {
+                    let glossary = (system == System::Techmatch).then(Glossary::bundled);
+                    let searcher = Searcher::new(index.clone())?
+                        .with_glossary(glossary)
+                        .with_tuning(*tuning);
+                    let queries = match collection.query_qrels {
+                        Some(_) => collection
+                            .queries
+                            .iter()
+                            .map(|q| Ok((q.id.clone(), searcher.search_ids(&q.text, RUN_DEPTH)?)))
+                            .collect::<Result<Vec<_>>>()?,
+                        None => Vec::new(),
+                    };
+                    let demands = match collection.demand_qrels {
+                        Some(_) => {
+                            let matcher = DemandMatcher::new(searcher);
+                            matcher
+                                .match_all(&collection.demands, &options, &|| {})
+                                .into_iter()
+                                .zip(&collection.demands)
+                                .map(|(result, demand)| {
+                                    let matches = result?
+                                        .matches
+                                        .into_iter()
+                                        .map(|m| (m.supply_id, m.relevance))
+                                        .collect();
+                                    Ok((demand.id.clone(), matches))
+                                })
+                                .collect::<Result<Vec<_>>>()?
+                        }
+                        None => Vec::new(),
+                    };
+                    (queries, demands)
+                }
+                System::TantivyFolded | System::TantivyDefault => {
+                    let kind = if system == System::TantivyFolded {
+                        BaselineKind::Folded
+                    } else {
+                        BaselineKind::Raw
+                    };
+                    let baseline = Baseline::build(kind, &collection.supplies)?;
+                    let queries = collection
+                        .queries
+                        .iter()
+                        .filter(|_| collection.query_qrels.is_some())
+                        .map(|q| Ok((q.id.clone(), baseline.search(&q.text, RUN_DEPTH)?)))
+                        .collect::<Result<Vec<_>>>()?;
+                    let demands = collection
+                        .demands
+                        .iter()
+                        .filter(|_| collection.demand_qrels.is_some())
+                        .map(|d| Ok((d.id.clone(), baseline.search(&d.full_text(), RUN_DEPTH)?)))
+                        .collect::<Result<Vec<_>>>()?;
+                    (queries, demands)
+                }
+            };
+            systems.push(SystemResult {
+                system,
+                queries: side(query_results, name, &collection.query_qrels)?,
+                demands: side(demand_results, name, &collection.demand_qrels)?,
+            });
+        }
+        Ok(Report {
+            collection,
+            systems,
+        })
+    }
+
+    /// The collection this report is about.
+    pub fn collection(&self) -> &Collection {
+        self.collection
+    }
+
+    /// The metrics as the JSON output has them.
+    pub fn summary(&self) -> Summary {
+        let tags = self.collection.tags();
+        Summary {
+            collection: self.collection.dir.display().to_string(),
+            supplies: self.collection.supplies.len(),
+            queries: self.collection.queries.len(),
+            demands: self.collection.demands.len(),
+            systems: self
+                .systems
+                .iter()
+                .map(|s| SystemSummary {
+                    system: s.system,
+                    queries: s.queries.as_ref().map(|side| side.summary(&tags)),
+                    demands: s.demands.as_ref().map(|side| side.summary(&tags)),
+                })
+                .collect(),
+        }
+    }
+
+    /// One line saying what was evaluated.
+    pub fn heading(&self) -> String {
+        let evaluated = |label: &str| {
+            self.systems
+                .first()
+                .and_then(|s| s.side(label))
+                .map_or(0, |s| s.at10.num_queries)
+        };
+        format!(
+            "{} supplies, {} queries ({} judged), {} demands ({} judged)",
+            self.collection.supplies.len(),
+            self.collection.queries.len(),
+            evaluated("queries"),
+            self.collection.demands.len(),
+            evaluated("demands"),
+        )
+    }
+
+    /// The markdown table of the README: nDCG@10, Recall@50 and MRR@10 of each side.
+    pub fn table(&self) -> String {
+        let sides: Vec<&str> = ["queries", "demands"]
+            .into_iter()
+            .filter(|label| self.systems.first().and_then(|s| s.side(label)).is_some())
+            .collect();
+        let mut table = String::from("| system |");
+        for label in &sides {
+            let _ = write!(
+                table,
+                " {label} nDCG@10 | {label} Recall@50 | {label} MRR@10 |"
+            );
+        }
+        table.push_str("\n|---|");
+        table.push_str(&"---|".repeat(3 * sides.len()));
+        table.push('\n');
+        for system in &self.systems {
+            let _ = write!(table, "| {} |", system.system.name());
+            for label in &sides {
+                let side = system.side(label).expect("every system has the same sides");
+                let _ = write!(
+                    table,
+                    " {:.3} | {:.3} | {:.3} |",
+                    side.at10.mean(Metric::Ndcg),
+                    side.at50.mean(Metric::Recall),
+                    side.at10.mean(Metric::Mrr)
+                );
+            }
+            table.push('\n');
+        }
+        table
+    }
+
+    /// nDCG@10 per tag, one markdown table per side that carries tags.
+    pub fn by_tag_tables(&self) -> String {
+        let summary = self.summary();
+        let mut out = String::new();
+        for (label, pick) in [
+            (
+                "queries",
+                (|s: &SystemSummary| s.queries.as_ref())
+                    as fn(&SystemSummary) -> Option<&SideSummary>,
+            ),
+            ("demands", |s: &SystemSummary| s.demands.as_ref()),
+        ] {
+            let sides: Vec<&SideSummary> = summary.systems.iter().filter_map(pick).collect();
+            let tags: BTreeSet<&String> = sides
+                .iter()
+                .flat_map(|s| s.ndcg_at_10_by_tag.keys())
+                .collect();
+            if tags.is_empty() {
+                continue;
+            }
+            let names: Vec<&str> = summary.systems.iter().map(|s| s.system.name()).collect();
+            let _ = writeln!(out, "\nnDCG@10 of the {label} by tag\n");
+            let _ = writeln!(out, "| tag | n | {} |", names.join(" | "));
+            let _ = writeln!(out, "|---|---|{}", "---|".repeat(names.len()));
+            for tag in tags {
+                let n = sides[0].ndcg_at_10_by_tag.get(tag).map_or(0, |v| v.n);
+                let cells: Vec<String> = sides
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{:.3}",
+                            s.ndcg_at_10_by_tag.get(tag).map_or(0.0, |v| v.ndcg_at_10)
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(out, "| {tag} | {n} | {} |", cells.join(" | "));
+            }
+        }
+        out
+    }
+
+    /// Writes every run as `{system}.queries.run` / `{system}.demands.run` in `dir`.
+    pub fn write_runs(&self, dir: &Path) -> Result<()> {
+        let io = |source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        for system in &self.systems {
+            for (label, side) in [("queries", &system.queries), ("demands", &system.demands)] {
+                if let Some(side) = side {
+                    let path = dir.join(format!("{}.{label}.run", system.system.name()));
+                    let file = std::fs::File::create(&path).map_err(|source| Error::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    side.run
+                        .write_trec(std::io::BufWriter::new(file))
+                        .map_err(|source| Error::Io { path, source })?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
