@@ -398,7 +398,7 @@ impl Generator {
             trl_min: template.trl_min,
             transfer: template.transfer.clone(),
             country: template.country.clone(),
-            tags: Vec::new(),
+            ..Demand::default()
         }
     }
 

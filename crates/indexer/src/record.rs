@@ -34,6 +34,10 @@ pub const TRANSFER_MODES: &[&str] = &[
     "equipment",
 ];
 
+/// The statuses of a record: `open` records are matched and shown; `closed` (answered or
+/// no longer needed) and `withdrawn` ones are kept for the record.
+pub const RECORD_STATUSES: &[&str] = &["open", "closed", "withdrawn"];
+
 /// A technology offered for transfer. Text fields are NFC once validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Supply {
@@ -128,6 +132,18 @@ pub struct Demand {
     /// Free labels (ignored by matching; used by evaluation reports).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Keywords the enterprise ticked (extension of the contract).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// `open`, `closed` or `withdrawn` (extension of the contract; absent means open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Last update, `YYYY-MM-DD` (extension of the contract).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+    /// The connection event where the demand was collected (extension of the contract).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_event: Option<String>,
 }
 
 impl Demand {

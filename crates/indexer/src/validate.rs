@@ -9,7 +9,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::error::RecordError;
 use crate::read::RawRecord;
-use crate::record::{Demand, Supply, SECTORS, TRANSFER_MODES};
+use crate::record::{Demand, Supply, RECORD_STATUSES, SECTORS, TRANSFER_MODES};
 
 const SUPPLY_FIELDS: &[&str] = &[
     "id",
@@ -39,6 +39,10 @@ const DEMAND_FIELDS: &[&str] = &[
     "transfer",
     "country",
     "tags",
+    "keywords",
+    "status",
+    "updated",
+    "source_event",
 ];
 
 /// Validates the records of one input, remembering ids to catch duplicates.
@@ -250,6 +254,23 @@ impl<'a> Fields<'a> {
         unique
     }
 
+    /// A record status: `open`, `closed` or `withdrawn` (any case).
+    fn status(&mut self) -> Option<String> {
+        let status = self.text("status")?.to_lowercase();
+        if RECORD_STATUSES.contains(&status.as_str()) {
+            Some(status)
+        } else {
+            self.error(
+                "status",
+                format!(
+                    "unknown status '{status}'; valid statuses: {}",
+                    RECORD_STATUSES.join(", ")
+                ),
+            );
+            None
+        }
+    }
+
     fn date(&mut self, name: &str) -> Option<String> {
         let text = self.text(name)?;
         let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -410,6 +431,10 @@ impl Validator {
             transfer: f.transfer(),
             country: f.country(),
             tags: f.list("tags"),
+            keywords: f.list("keywords"),
+            status: f.status(),
+            updated: f.date("updated"),
+            source_event: f.text("source_event"),
             id,
         };
         let mut errors = f.errors;
@@ -511,5 +536,37 @@ mod tests {
         assert_eq!(supply.trl, Some(7));
         assert_eq!(supply.keywords, ["sấy", "bơm nhiệt"]);
         assert_eq!(supply.transfer, ["license", "training"]);
+    }
+
+    #[test]
+    fn a_demand_carries_keywords_status_update_and_event() {
+        let demand = Validator::new("d.jsonl")
+            .demand(&raw(r#"{"id":"D1","title":"Cần máy sấy","keywords":["sấy"," cà phê "],"status":"Closed","updated":"2025-11-03","source_event":"Techmart Tây Nguyên 2025"}"#))
+            .unwrap();
+        assert_eq!(demand.keywords, ["sấy", "cà phê"]);
+        assert_eq!(demand.status.as_deref(), Some("closed"));
+        assert_eq!(demand.updated.as_deref(), Some("2025-11-03"));
+        assert_eq!(
+            demand.source_event.as_deref(),
+            Some("Techmart Tây Nguyên 2025")
+        );
+    }
+
+    #[test]
+    fn an_unknown_demand_status_names_the_field_and_the_valid_values() {
+        let errors = Validator::new("d.jsonl")
+            .demand(&raw(
+                r#"{"id":"D1","title":"x","status":"pending","updated":"2025-02-30"}"#,
+            ))
+            .unwrap_err();
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert!(
+            shown[0].starts_with("d.jsonl:7: field status: unknown status 'pending'; valid statuses: open, closed, withdrawn"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[1].starts_with("d.jsonl:7: field updated: must be a date"),
+            "{shown:?}"
+        );
     }
 }
