@@ -16,7 +16,10 @@ use crate::common::{build_bundled_index, doc_count, repo, techmatch};
 const KEY: &str = "test-key-0123456789";
 
 /// Settings that must not leak into the tests from the environment.
-const ENV: [&str; 8] = [
+const ENV: [&str; 11] = [
+    "TECHMATCH_DATA_DIR",
+    "TECHMATCH_READ_ONLY",
+    "STATE_DIRECTORY",
     "TECHMATCH_API_KEY",
     "TECHMATCH_CONFIG",
     "TECHMATCH_INDEX",
@@ -274,7 +277,7 @@ fn serve_with_no_arguments_builds_the_index_from_the_bundled_data() {
     let server = Server::start_in(Some(dir.path()), None, &[]);
     assert!(dir.path().join("data/index/meta.json").exists());
     assert!(
-        server.logs().contains("building it from the seed file"),
+        server.logs().contains("no index yet: building it"),
         "{}",
         server.logs()
     );
@@ -881,4 +884,169 @@ fn settings_come_from_flags_then_environment_then_file_then_defaults() {
         stderr.contains("unknown setting 'max_page_sise'"),
         "{stderr}"
     );
+}
+
+#[test]
+fn an_installed_binary_serves_from_any_directory_with_only_a_data_dir() {
+    // `cargo install --path . --root TMP` puts the release binary in TMP/bin; copying the
+    // binary under test there is the same install without a second build.
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin/techmatch");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_techmatch"), &bin).unwrap();
+    let data = root.path().join("state");
+    let elsewhere = root.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let mut command = std::process::Command::new(&bin);
+    command
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .current_dir(&elsewhere);
+    let server = Server::spawn(command);
+    let reply = server.get("/api/search?q=nuoc+thai&size=3");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let body = reply.json();
+    assert!(body["total"].as_u64().unwrap() > 0, "{body}");
+    assert_eq!(body["hits"].as_array().unwrap().len(), 3);
+    assert!(
+        server.logs().contains("the bundled collection"),
+        "{}",
+        server.logs()
+    );
+    assert!(data.join("index/meta.json").is_file());
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "wrote into the working directory"
+    );
+}
+
+#[test]
+fn a_read_only_replica_follows_the_writer_and_snapshots_hold_one_commit() {
+    let (dir, index) = index_copy();
+    let replica = Server::start(&index, &["--read-only", "--api-key", KEY]);
+    replica
+        .write("DELETE", "/api/supplies/TS-0001", None)
+        .assert_error(403, "read_only", "read-only replica");
+    assert_eq!(replica.get("/api/supplies/TS-0001").status, 200);
+
+    // A record written by another process is found through the replica within 2 s.
+    let file = dir.path().join("one.jsonl");
+    std::fs::write(
+        &file,
+        supply_line("RO-1", "Lò hơi đốt trấu cho nhà máy xay xát"),
+    )
+    .unwrap();
+    let output = crate::common::run(&[
+        "index",
+        "--index",
+        index.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{:?}",
+        crate::common::texts(&output)
+    );
+    let committed = Instant::now();
+    loop {
+        if replica.get("/api/supplies/RO-1").status == 200 {
+            break;
+        }
+        assert!(
+            committed.elapsed() < Duration::from_secs(2),
+            "the replica did not see the commit within 2 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let found = replica.get("/api/search?q=lo+hoi+dot+trau");
+    assert!(found.body.contains("RO-1"), "{}", found.body);
+
+    // Snapshots taken while a writer commits batches of 10 hold whole commits only.
+    let base = doc_count(&index);
+    let writing = Arc::new(AtomicBool::new(true));
+    let writer = {
+        let (index, dir, writing) = (index.clone(), dir.path().to_path_buf(), writing.clone());
+        std::thread::spawn(move || {
+            for round in 0..12 {
+                let file = dir.join(format!("batch-{round}.jsonl"));
+                std::fs::write(&file, batch(&format!("B{round}"), 10)).unwrap();
+                let output = crate::common::run(&[
+                    "index",
+                    "--index",
+                    index.to_str().unwrap(),
+                    file.to_str().unwrap(),
+                ]);
+                assert!(
+                    output.status.success(),
+                    "{:?}",
+                    crate::common::texts(&output)
+                );
+            }
+            writing.store(false, Ordering::SeqCst);
+        })
+    };
+    let mut sizes = Vec::new();
+    let mut taken = 0;
+    while writing.load(Ordering::SeqCst) || taken < 3 {
+        let out = dir.path().join(format!("snapshot-{taken}"));
+        let output = crate::common::run(&[
+            "snapshot",
+            "--index",
+            index.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ]);
+        let (stdout, stderr) = crate::common::texts(&output);
+        assert!(output.status.success(), "{stderr}");
+        let reported: Value = serde_json::from_str(&stdout).unwrap();
+        let records = doc_count(&out);
+        assert_eq!(reported["records"].as_u64(), Some(records));
+        assert!(reported["linked"].as_u64().unwrap() > 0, "{stdout}");
+        assert!(
+            records >= base && (records - base).is_multiple_of(10),
+            "{records} records: not one commit's"
+        );
+        sizes.push(records);
+        taken += 1;
+    }
+    writer.join().unwrap();
+    assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
+    eprintln!("snapshots held {sizes:?} records ({base} before the writes)");
+}
+
+#[test]
+fn the_example_config_lists_every_setting_and_is_valid() {
+    let example = repo().join("deploy/techmatch.toml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let output = crate::common::run(&[
+        "serve",
+        "--config",
+        example.to_str().unwrap(),
+        "--print-config",
+    ]);
+    let (stdout, stderr) = crate::common::texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    let printed: toml::Table = toml::from_str(&stdout).unwrap();
+    let example_keys: toml::Table = toml::from_str(&text).unwrap();
+    for (key, value) in &example_keys {
+        assert_eq!(
+            &printed[key], value,
+            "{key}: the example is not the default"
+        );
+    }
+    // The optional settings are printed only when set; the example shows them commented.
+    let optional = ["data_dir", "index", "seed", "api_key", "glossary"];
+    let keys = printed
+        .keys()
+        .map(String::as_str)
+        .chain(optional)
+        .collect::<Vec<_>>();
+    for key in keys {
+        assert!(
+            text.contains(&format!("\n{key} = ")) || text.contains(&format!("\n# {key} = ")),
+            "deploy/techmatch.toml does not list {key}"
+        );
+    }
 }

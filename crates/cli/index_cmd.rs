@@ -24,15 +24,16 @@ separated by ';') or .xlsx (first sheet, same header). Records are upserted by i
 By default the whole ingest is one commit: if any record is invalid, nothing is written,
 every problem is listed as FILE:LINE: field FIELD: reason, and the exit code is 1.")]
 pub struct IndexArgs {
-    /// Index directory (created if absent).
-    #[arg(long, env = "TECHMATCH_INDEX")]
-    index: PathBuf,
+    /// Index directory (created if absent) and data directory.
+    #[command(flatten)]
+    location: crate::location::IndexLocation,
     /// Commit the valid records even if some are invalid; the rejects go to --rejects.
     #[arg(long)]
     skip_invalid: bool,
-    /// Where --skip-invalid writes the rejected records (JSON Lines, one per record).
-    #[arg(long, default_value = "rejects.jsonl")]
-    rejects: PathBuf,
+    /// Where --skip-invalid writes the rejected records (JSON Lines, one per record)
+    /// [default: rejects.jsonl beside the index directory].
+    #[arg(long)]
+    rejects: Option<PathBuf>,
     /// Delete these record ids (in the same commit as the files, if any).
     #[arg(long, num_args = 1.., value_name = "ID")]
     delete: Vec<String>,
@@ -54,6 +55,7 @@ pub struct IndexArgs {
 
 /// Runs the command.
 pub fn run(args: IndexArgs) -> Result<ExitCode> {
+    let index_dir = args.location.index();
     if args.files.is_empty() && args.delete.is_empty() {
         anyhow::bail!("nothing to do: give supply files to ingest and/or --delete ID...");
     }
@@ -62,19 +64,19 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
             anyhow::bail!("{}: no such file", file.display());
         }
     }
-    let index = match SupplyIndex::open_or_create(&args.index) {
+    let index = match SupplyIndex::open_or_create(&index_dir) {
         Ok(index) => index,
         Err(IndexerError::AnalyzerMismatch { .. } | IndexerError::NotAnIndex { .. })
-            if args.rebuild && args.index.join("meta.json").exists() =>
+            if args.rebuild && index_dir.join("meta.json").exists() =>
         {
-            return rebuild_from_scratch(&args);
+            return rebuild_from_scratch(&index_dir, &args);
         }
         Err(error) => return Err(error.into()),
     };
-    ingest_into(&index, &args)
+    ingest_into(&index, &index_dir, &args)
 }
 
-fn ingest_into(index: &SupplyIndex, args: &IndexArgs) -> Result<ExitCode> {
+fn ingest_into(index: &SupplyIndex, index_dir: &Path, args: &IndexArgs) -> Result<ExitCode> {
     let mut writer = index.writer((args.memory_mb as usize) << 20)?;
     for id in &args.delete {
         writer.delete(id);
@@ -105,14 +107,14 @@ fn ingest_into(index: &SupplyIndex, args: &IndexArgs) -> Result<ExitCode> {
     .and_then(|report| writer.finish().map(|()| report));
     progress.finish_and_clear();
     match report {
-        Ok(report) => print_report(index, args, &report),
-        Err(error) => Err(failed_write(index, args, error)),
+        Ok(report) => print_report(index, index_dir, args, &report),
+        Err(error) => Err(failed_write(index, index_dir, error)),
     }
 }
 
 /// A failed run: its uncommitted files are deleted (after a full disk they hold the space
 /// the next run needs), and the message says that the index still holds its last commit.
-fn failed_write(index: &SupplyIndex, args: &IndexArgs, error: IndexerError) -> anyhow::Error {
+fn failed_write(index: &SupplyIndex, index_dir: &Path, error: IndexerError) -> anyhow::Error {
     let disk_full = index.failed_for_space(&error);
     if let Err(cleanup) = index.discard_uncommitted() {
         tracing::warn!(error = %cleanup, "could not delete the files of the failed run");
@@ -128,28 +130,39 @@ fn failed_write(index: &SupplyIndex, args: &IndexArgs, error: IndexerError) -> a
         anyhow::anyhow!(
             "the disk holding {} is full: nothing from this run was committed and the index \
              still holds {committed}; free some space and run the command again",
-            args.index.display()
+            index_dir.display()
         )
     } else {
         anyhow::Error::new(error).context(format!(
             "nothing from this run was committed; the index at {} still holds {committed}",
-            args.index.display()
+            index_dir.display()
         ))
     }
 }
 
 /// After an analyzer or schema change the old index cannot be reused: build a new one beside
 /// it and swap directories, so the old one stays intact until the new one is committed.
-fn rebuild_from_scratch(args: &IndexArgs) -> Result<ExitCode> {
-    tracing::info!(dir = %args.index.display(), "index built by another techmatch version: rebuilding beside it");
+fn rebuild_from_scratch(index_dir: &Path, args: &IndexArgs) -> Result<ExitCode> {
+    tracing::info!(dir = %index_dir.display(), "index built by another techmatch version: rebuilding beside it");
     techmatch_indexer::build_beside(
-        &args.index,
-        |index| ingest_into(index, args),
+        index_dir,
+        |index| ingest_into(index, index_dir, args),
         |code| *code == ExitCode::SUCCESS,
     )
 }
 
-fn print_report(index: &SupplyIndex, args: &IndexArgs, report: &IngestReport) -> Result<ExitCode> {
+fn print_report(
+    index: &SupplyIndex,
+    index_dir: &Path,
+    args: &IndexArgs,
+    report: &IngestReport,
+) -> Result<ExitCode> {
+    let rejects = args.rejects.clone().unwrap_or_else(|| {
+        index_dir
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("rejects.jsonl")
+    });
     let reader = index.reader()?;
     reader.reload()?;
     let total = reader.searcher().num_docs();
@@ -174,12 +187,8 @@ fn print_report(index: &SupplyIndex, args: &IndexArgs, report: &IngestReport) ->
         )?;
     }
     if args.skip_invalid && report.rejected_records > 0 {
-        write_rejects(&args.rejects, report)?;
-        writeln!(
-            stderr,
-            "rejected records written to {}",
-            args.rejects.display()
-        )?;
+        write_rejects(&rejects, report)?;
+        writeln!(stderr, "rejected records written to {}", rejects.display())?;
     }
     let status = if report.committed {
         "committed"

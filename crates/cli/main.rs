@@ -5,11 +5,13 @@ mod analyze_cmd;
 mod eval_cmd;
 mod glossary_cmd;
 mod index_cmd;
+mod location;
 mod match_cmd;
 mod relevance_cmd;
 mod search_cmd;
 #[cfg(feature = "http")]
 mod serve_cmd;
+mod snapshot_cmd;
 
 use std::process::ExitCode;
 
@@ -52,6 +54,8 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Rebuild the bundled collection's index and print techmatch's and the baselines' metrics.
     Relevance(relevance_cmd::RelevanceArgs),
+    /// Copy one consistent commit of an index, even while it is written (backups, replicas).
+    Snapshot(snapshot_cmd::SnapshotArgs),
     /// Work with the bridge vocabulary (vi-en-zh technology glossary).
     Glossary(glossary_cmd::GlossaryArgs),
     /// HTTP API: search, suggest, demand matching (one or bulk), supply records, metrics.
@@ -71,7 +75,10 @@ fn main() -> ExitCode {
     #[cfg(not(feature = "http"))]
     let serving = false;
     if !serving {
-        init_logging("warn", false);
+        // `serve` reads its log format with its other settings; the other commands take
+        // it from the environment only.
+        let json = std::env::var("TECHMATCH_LOG_FORMAT").is_ok_and(|f| f.trim() == "json");
+        init_logging("warn", json);
     }
     let result = match cli.command {
         Command::Analyze(args) => analyze_cmd::run(args),
@@ -81,6 +88,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Relevance(args) => relevance_cmd::run(args),
         Command::Glossary(args) => glossary_cmd::run(args),
+        Command::Snapshot(args) => snapshot_cmd::run(args),
         #[cfg(feature = "http")]
         Command::Serve(args) => serve_cmd::run(
             args,
@@ -108,9 +116,11 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr; `TECHMATCH_LOG` sets the filter (e.g. `info`, `techmatch_query=debug`),
-/// otherwise `default_level` applies. `json` writes one JSON object per line.
+/// else `RUST_LOG`, otherwise `default_level` applies. `json` writes one JSON object per
+/// line (`TECHMATCH_LOG_FORMAT=json`, or `serve --log-format json`).
 pub fn init_logging(default_level: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TECHMATCH_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

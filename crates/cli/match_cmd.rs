@@ -43,9 +43,8 @@ lang, and optionally trl_min, transfer, country (stated constraints). Each match
 from 0 to 100; a demand whose best match scores under the unmet threshold is flagged unmet:
 no good supply exists. An invalid demand is reported and counted; the others still run.")]
 pub struct MatchArgs {
-    /// Index directory.
-    #[arg(long, env = "TECHMATCH_INDEX", default_value = "data/index")]
-    index: PathBuf,
+    #[command(flatten)]
+    location: crate::location::IndexLocation,
     /// Matches per demand.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
     top: u64,
@@ -93,7 +92,7 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
     if args.format == MatchFormat::Xlsx && args.out.is_none() {
         bail!("--format xlsx needs --out FILE.xlsx");
     }
-    let index = SupplyIndex::open(&args.index)?;
+    let index = SupplyIndex::open(&args.location.index())?;
     let searcher = Searcher::new(index)?
         .with_glossary(load_glossary(args.glossary.as_deref(), args.no_glossary)?);
     let matcher = DemandMatcher::new(searcher);

@@ -32,9 +32,8 @@ The text is taken as typed in the portal's search box: with or without diacritic
 last word may be cut short (\"xu ly nuoc th\"), one-letter typos in longer words are
 forgiven. Filters combine with AND; repeat a filter for alternatives (--sector a --sector b).")]
 pub struct SearchArgs {
-    /// Index directory.
-    #[arg(long, env = "TECHMATCH_INDEX", default_value = "data/index")]
-    index: PathBuf,
+    #[command(flatten)]
+    location: crate::location::IndexLocation,
     /// Number of hits (per query with --queries).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     top: u64,
@@ -92,7 +91,7 @@ pub struct SearchArgs {
 
 /// Runs the command.
 pub fn run(args: SearchArgs) -> Result<ExitCode> {
-    let index = SupplyIndex::open(&args.index)?;
+    let index = SupplyIndex::open(&args.location.index())?;
     let searcher = Searcher::new(index)?
         .with_glossary(load_glossary(args.glossary.as_deref(), args.no_glossary)?);
     if let Some(path) = &args.queries {

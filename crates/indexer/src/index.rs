@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
+use tantivy::index::SegmentComponent;
 use tantivy::indexer::UserOperation;
 use tantivy::{
     Index, IndexReader, IndexWriter, Opstamp, ReloadPolicy, TantivyDocument, TantivyError, Term,
@@ -266,6 +267,112 @@ where
     };
     swap().map_err(|e| discard(e.into()))?;
     Ok(built)
+}
+
+/// What [`snapshot`] copied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    /// Records in the copied commit.
+    pub records: u64,
+    /// Files of the commit (meta.json included).
+    pub files: usize,
+    /// How many of them were hard links (the rest were copied).
+    pub linked: usize,
+    /// The commit's opstamp.
+    pub opstamp: u64,
+}
+
+/// Copies one consistent commit of the index in `dir`, which another process may be
+/// writing, into the new directory `out`: the files of the segments that commit lists,
+/// hard-linked where the file system allows (tantivy never changes a segment file once
+/// written, and a link keeps the file even when the writer's merges delete it), then its
+/// `meta.json` last. When the writer deletes a listed file before it could be linked (a
+/// merge finished in between), the copy starts over from the newer commit.
+pub fn snapshot(dir: &Path, out: &Path) -> Result<Snapshot> {
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        return Err(IndexerError::NotAnIndex {
+            dir: out.to_path_buf(),
+            reason: "the snapshot directory must be new or empty".into(),
+        });
+    }
+    let mut last_error = None;
+    for _attempt in 0..20 {
+        if !dir.join("meta.json").exists() {
+            return Err(IndexerError::NotAnIndex {
+                dir: dir.to_path_buf(),
+                reason: "no index here (no meta.json)".into(),
+            });
+        }
+        // One read of meta.json: the commit to copy, written back as tantivy writes it.
+        let meta = Index::open_in_dir(dir)?.load_metas()?;
+        let meta_bytes = serde_json::to_vec_pretty(&meta).expect("index meta serialises");
+        std::fs::create_dir_all(out)?;
+        let mut files = 0;
+        let mut linked = 0;
+        let mut vanished = false;
+        'segments: for segment in &meta.segments {
+            let postings = segment.relative_path(SegmentComponent::Postings);
+            let mut components = vec![
+                SegmentComponent::Postings,
+                SegmentComponent::Positions,
+                SegmentComponent::Terms,
+                SegmentComponent::Store,
+                SegmentComponent::FastFields,
+                SegmentComponent::FieldNorms,
+            ];
+            if segment.has_deletes() {
+                components.push(SegmentComponent::Delete);
+            }
+            for component in components {
+                let file = segment.relative_path(component);
+                let (from, to) = (dir.join(&file), out.join(&file));
+                // A component the segment never wrote is skipped; a segment whose postings
+                // are gone was merged away since the commit was read.
+                if !from.exists() && dir.join(&postings).exists() {
+                    continue;
+                }
+                match std::fs::hard_link(&from, &to) {
+                    Ok(()) => linked += 1,
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                        vanished = true;
+                        last_error = Some(error);
+                        break 'segments;
+                    }
+                    Err(_) => match std::fs::copy(&from, &to) {
+                        Ok(_) => {}
+                        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                            vanished = true;
+                            last_error = Some(error);
+                            break 'segments;
+                        }
+                        Err(error) => return Err(error.into()),
+                    },
+                }
+                files += 1;
+            }
+        }
+        if vanished {
+            // A merge replaced segments of this commit: start over from the newer one.
+            std::fs::remove_dir_all(out)?;
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            continue;
+        }
+        let temp = out.join(".meta.json.partial");
+        std::fs::write(&temp, &meta_bytes)?;
+        std::fs::rename(&temp, out.join("meta.json"))?;
+        let index = SupplyIndex::open(out)?;
+        let reader = index.reader()?;
+        reader.reload()?;
+        return Ok(Snapshot {
+            records: reader.searcher().num_docs(),
+            files: files + 1,
+            linked,
+            opstamp: meta.opstamp,
+        });
+    }
+    Err(IndexerError::Io(last_error.unwrap_or_else(|| {
+        std::io::Error::other("the index kept changing while it was copied")
+    })))
 }
 
 fn read_commit_meta(index: &Index) -> Result<Option<CommitMeta>> {

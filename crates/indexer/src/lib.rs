@@ -30,6 +30,7 @@ pub mod document;
 pub mod error;
 pub mod index;
 pub mod ingest;
+pub mod paths;
 pub mod province;
 pub mod read;
 pub mod record;
@@ -37,7 +38,10 @@ pub mod schema;
 pub mod validate;
 
 pub use error::{IndexerError, RecordError, Result};
-pub use index::{build_beside, CommitMeta, SupplyIndex, SupplyWriter, DEFAULT_WRITER_MEMORY};
+pub use index::{
+    build_beside, snapshot, CommitMeta, Snapshot, SupplyIndex, SupplyWriter, DEFAULT_WRITER_MEMORY,
+};
 pub use ingest::{ingest, IngestOptions, IngestReport};
+pub use paths::{DataDir, Seed};
 pub use record::{Demand, Supply};
 pub use schema::{SupplySchema, TextField};

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use techmatch_analysis::fold_diacritics;
 
 /// The bundled province table.
-pub const BUNDLED_PROVINCES: &str = include_str!("../../../index-data/provinces.tsv");
+pub const BUNDLED_PROVINCES: &str = include_str!("../data/provinces.tsv");
 
 /// One current provincial-level unit.
 #[derive(Debug, Clone, PartialEq, Eq)]

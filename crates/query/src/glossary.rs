@@ -26,7 +26,7 @@ use techmatch_analysis::{analyze, fold_token, segment::is_cjk};
 use techmatch_indexer::record::SECTORS;
 
 /// The bundled glossary.
-pub const BUNDLED_GLOSSARY: &str = include_str!("../../../index-data/glossary.tsv");
+pub const BUNDLED_GLOSSARY: &str = include_str!("../data/glossary.tsv");
 
 /// The language of a glossary term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -11,7 +11,11 @@ use super::state::{AppState, Writes};
 /// configured key, 401 without credentials, 403 with wrong ones.
 pub fn authorize<'a>(state: &'a AppState, headers: &HeaderMap) -> Result<&'a Writes, ApiError> {
     let Some(writes) = &state.writes else {
-        return Err(ApiError::writes_disabled());
+        return Err(if state.read_only {
+            ApiError::read_only()
+        } else {
+            ApiError::writes_disabled()
+        });
     };
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::unauthorized(

@@ -6,7 +6,7 @@
 //!
 //! ```toml
 //! # techmatch.toml: every key is optional
-//! index = "data/index"
+//! data_dir = "/var/lib/techmatch"   # the index is DATA_DIR/index
 //! addr = "127.0.0.1:8080"
 //! api_key = "change-me"          # enables the write API
 //! cors_origins = ["https://portal.example.vn"]
@@ -21,6 +21,8 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, Args, FromArgMatches};
 use serde::{Deserialize, Serialize};
+
+use techmatch_indexer::{DataDir, Seed};
 
 use super::errors::ServeError;
 use crate::params::RequestLimits;
@@ -74,17 +76,21 @@ impl std::fmt::Debug for ApiKey {
 #[derive(Debug, Clone, Args, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// Index directory; built from --seed when it is absent.
-    #[arg(long, env = "TECHMATCH_INDEX", default_value = "data/index")]
-    pub index: PathBuf,
-    /// Supplies file the index is built from when it is absent ("" never builds).
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "TECHMATCH_SEED",
-        default_value = "index-data/supplies.jsonl"
-    )]
-    pub seed: PathBuf,
+    /// Data directory [default: ./data in a checkout of the repository, $STATE_DIRECTORY
+    /// under systemd, else the platform's data directory, e.g. ~/.local/share/techmatch].
+    #[arg(long, value_name = "DIR", env = "TECHMATCH_DATA_DIR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Index directory, built from --seed when it is absent [default: DATA_DIR/index].
+    #[arg(long, env = "TECHMATCH_INDEX")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<PathBuf>,
+    /// Supplies file the index is built from when it is absent ("" never builds)
+    /// [default: index-data/supplies.jsonl in a checkout, else the bundled collection
+    /// compiled into the binary].
+    #[arg(long, value_name = "FILE", env = "TECHMATCH_SEED")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<PathBuf>,
     /// Listening address; port 0 picks a free port (the chosen address is printed).
     #[arg(long, env = "TECHMATCH_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
@@ -93,7 +99,12 @@ pub struct Settings {
     #[arg(long, env = "TECHMATCH_API_KEY", hide_env_values = true)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<ApiKey>,
-    /// Log format (filter with TECHMATCH_LOG, default info).
+    /// Serve an index that another process writes (a read replica): never take the writer
+    /// lock, follow its commits as they appear, answer writes with 403.
+    #[arg(long, env = "TECHMATCH_READ_ONLY", action = ArgAction::Set, num_args = 0..=1,
+          default_value_t = false, default_missing_value = "true")]
+    pub read_only: bool,
+    /// Log format (filter with TECHMATCH_LOG or RUST_LOG, default info).
     #[arg(long, env = "TECHMATCH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// Glossary file for query expansion (default: the bundled one).
@@ -192,12 +203,14 @@ impl Default for Limits {
 pub struct ServeConfig {
     /// Index directory.
     pub index: PathBuf,
-    /// Supplies file to build a missing index from.
-    pub seed: Option<PathBuf>,
+    /// What a missing index is built from (`None`: never build).
+    pub seed: Option<Seed>,
     /// Listening address.
     pub addr: SocketAddr,
     /// Bearer key of the write API.
     pub api_key: Option<ApiKey>,
+    /// A read-only replica: no writer, writes answered 403.
+    pub read_only: bool,
     /// Log format.
     pub log_format: LogFormat,
     /// Glossary file.
@@ -377,11 +390,18 @@ impl Settings {
                 self.cache_entries
             ));
         }
+        let data_dir = DataDir::resolve(self.data_dir.as_deref());
+        let seed = match self.seed {
+            Some(path) if path.as_os_str().is_empty() => None,
+            Some(path) => Some(Seed::File(path)),
+            None => Some(data_dir.default_seed()),
+        };
         Ok(ServeConfig {
-            index: self.index,
-            seed: Some(self.seed).filter(|path| !path.as_os_str().is_empty()),
+            index: self.index.unwrap_or_else(|| data_dir.index()),
+            seed,
             addr,
             api_key,
+            read_only: self.read_only,
             log_format: self.log_format,
             glossary: self.glossary,
             no_glossary: self.no_glossary,
@@ -420,7 +440,7 @@ mod tests {
     fn defaults_listen_on_loopback_8080_with_writes_off() {
         let config = ServeConfig::default();
         assert_eq!(config.addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.index, PathBuf::from("data/index"));
+        assert!(config.index.ends_with("index"), "{:?}", config.index);
         assert!(config.api_key.is_none());
         assert_eq!(config.limits.max_body_bytes, 10 << 20);
         assert_eq!(config.limits.max_bulk_body_bytes, 100 << 20);
@@ -479,7 +499,8 @@ mod tests {
     fn every_setting_is_a_key_of_the_printed_config() {
         let printed: toml::Table = toml::from_str(&Settings::defaults().to_toml()).unwrap();
         for key in Settings::keys() {
-            let optional = ["api_key", "glossary"].contains(&key.as_str());
+            let optional =
+                ["api_key", "glossary", "data_dir", "index", "seed"].contains(&key.as_str());
             assert!(printed.contains_key(&key) || optional, "{key} missing");
         }
     }

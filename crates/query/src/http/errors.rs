@@ -38,7 +38,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code (`bad_request`, `malformed_json`, `unauthorized`,
-    /// `forbidden`, `writes_disabled`, `not_found`, `method_not_allowed`,
+    /// `forbidden`, `writes_disabled`, `read_only`, `not_found`, `method_not_allowed`,
     /// `payload_too_large`, `request_timeout`, `invalid_record`, `overloaded`, `timeout`,
     /// `disk_full`, `internal`).
     pub code: &'static str,
@@ -140,6 +140,16 @@ impl ApiError {
             "writes_disabled",
             "writes are disabled on this server: start it with an API key \
              (--api-key, TECHMATCH_API_KEY or api_key in the config file) to enable them",
+        )
+    }
+
+    /// 403: this server is a read-only replica of an index another process writes.
+    pub fn read_only() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "read_only",
+            "this server is a read-only replica (--read-only): it serves an index that \
+             another process writes; send writes to that server or to 'techmatch index'",
         )
     }
 

@@ -42,7 +42,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use techmatch_indexer::{ingest, IngestOptions, SupplyIndex};
+use techmatch_indexer::{ingest, IngestOptions, Seed, SupplyIndex};
 use tokio::net::TcpListener;
 
 pub use config::{ApiKey, Limits, LogFormat, ServeConfig, Settings};
@@ -62,6 +62,7 @@ impl Server {
     /// Sets up the shared state; takes the index's writer lock when writes are enabled.
     pub fn new(config: ServeConfig, searcher: Searcher) -> Result<Server, ServeError> {
         let writes = match &config.api_key {
+            Some(_) if config.read_only => None,
             Some(key) => Some(Writes {
                 key: key.clone(),
                 writer: Mutex::new(Some(searcher.index().writer(config.writer_memory)?)),
@@ -73,6 +74,7 @@ impl Server {
             matcher: DemandMatcher::new(searcher.clone()),
             searcher,
             writes,
+            read_only: config.read_only,
             limits: config.limits.clone(),
             metrics: metrics::Metrics::new(),
             shutting_down: AtomicBool::new(false),
@@ -191,29 +193,46 @@ pub async fn shutdown_signal() {
 }
 
 /// Opens the configured index; when it does not exist yet, first builds it from the seed
-/// file (the bundled `index-data/supplies.jsonl` by default), beside the target directory,
-/// moving it into place only once committed.
+/// (a supplies file, or the bundled collection compiled into the binary), beside the target
+/// directory, moving it into place only once committed.
 pub fn open_or_build_index(config: &ServeConfig) -> Result<SupplyIndex, ServeError> {
     let dir = &config.index;
     let absent = !dir.exists() || is_empty_dir(dir);
     if !absent {
         return Ok(SupplyIndex::open(dir)?);
     }
-    let Some(seed) = config.seed.as_deref().filter(|s| s.is_file()) else {
-        let hint = match &config.seed {
-            Some(seed) => format!(
-                "the seed file {} was not found (run from the repository root, or give --seed FILE)",
-                seed.display()
-            ),
-            None => "no seed file is configured".to_string(),
-        };
+    if config.read_only {
         return Err(ServeError::Config(format!(
-            "no index at {}: build one with 'techmatch index --index {} FILE...'; {hint}",
-            dir.display(),
+            "no index at {}: a read-only server serves an index that another process writes \
+             (techmatch index, or techmatch serve with an API key); build it first",
             dir.display()
         )));
+    }
+    let seed = match &config.seed {
+        Some(Seed::File(path)) if !path.is_file() => {
+            return Err(ServeError::Config(format!(
+                "no index at {}: the seed file {} was not found; give --seed FILE, or \
+                 build the index with 'techmatch index --index {} FILE...'",
+                dir.display(),
+                path.display(),
+                dir.display()
+            )))
+        }
+        Some(seed) => seed,
+        None => {
+            return Err(ServeError::Config(format!(
+                "no index at {} and no seed to build it from: build one with \
+                 'techmatch index --index {} FILE...', or give --seed FILE",
+                dir.display(),
+                dir.display()
+            )))
+        }
     };
-    tracing::info!(index = %dir.display(), seed = %seed.display(), "no index yet: building it from the seed file");
+    let from = match seed {
+        Seed::File(path) => path.display().to_string(),
+        Seed::Bundled => "the bundled collection".to_string(),
+    };
+    tracing::info!(index = %dir.display(), seed = %from, "no index yet: building it");
     let started = Instant::now();
     let records = techmatch_indexer::build_beside(dir, |index| build_index(index, seed), |_| true)?;
     tracing::info!(
@@ -225,7 +244,26 @@ pub fn open_or_build_index(config: &ServeConfig) -> Result<SupplyIndex, ServeErr
     Ok(SupplyIndex::open(dir)?)
 }
 
-fn build_index(index: &SupplyIndex, seed: &Path) -> Result<usize, ServeError> {
+fn build_index(index: &SupplyIndex, seed: &Seed) -> Result<usize, ServeError> {
+    // The bundled collection is read from a file like any other seed: written beside the
+    // index being built, and deleted with it.
+    let (path, bundled) = match seed {
+        Seed::File(path) => (path.clone(), None),
+        Seed::Bundled => {
+            let dir = index.dir().expect("an index on disk");
+            let path = dir.with_extension("bundled-supplies.jsonl");
+            std::fs::write(&path, techmatch_indexer::paths::BUNDLED_SUPPLIES)?;
+            (path.clone(), Some(path))
+        }
+    };
+    let result = ingest_seed(index, &path);
+    if let Some(bundled) = bundled {
+        std::fs::remove_file(bundled).ok();
+    }
+    result
+}
+
+fn ingest_seed(index: &SupplyIndex, seed: &Path) -> Result<usize, ServeError> {
     let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
     let report = ingest(
         &mut writer,

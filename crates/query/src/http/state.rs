@@ -20,8 +20,11 @@ pub struct AppState {
     pub searcher: Searcher,
     /// Demand matching over the same reader.
     pub matcher: DemandMatcher,
-    /// The write side; `None` when no API key is configured (writes disabled).
+    /// The write side; `None` when no API key is configured (writes disabled) or the server
+    /// is a read-only replica.
     pub writes: Option<Writes>,
+    /// Whether the server is a read-only replica of an index another process writes.
+    pub read_only: bool,
     /// The limits.
     pub limits: Limits,
     /// Request and index metrics.
