@@ -921,6 +921,18 @@ fn an_installed_binary_serves_from_any_directory_with_only_a_data_dir() {
     );
 }
 
+/// `techmatch index --index INDEX FILE`, which must succeed.
+fn index_file(index: &Path, file: &Path) {
+    let output = crate::common::run(&[
+        "index",
+        "--index",
+        index.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    let (_, stderr) = crate::common::texts(&output);
+    assert!(output.status.success(), "{stderr}");
+}
+
 #[test]
 fn a_read_only_replica_follows_the_writer_and_snapshots_hold_one_commit() {
     let (dir, index) = index_copy();
@@ -937,17 +949,7 @@ fn a_read_only_replica_follows_the_writer_and_snapshots_hold_one_commit() {
         supply_line("RO-1", "Lò hơi đốt trấu cho nhà máy xay xát"),
     )
     .unwrap();
-    let output = crate::common::run(&[
-        "index",
-        "--index",
-        index.to_str().unwrap(),
-        file.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "{:?}",
-        crate::common::texts(&output)
-    );
+    index_file(&index, &file);
     let committed = Instant::now();
     loop {
         if replica.get("/api/supplies/RO-1").status == 200 {
@@ -971,17 +973,7 @@ fn a_read_only_replica_follows_the_writer_and_snapshots_hold_one_commit() {
             for round in 0..12 {
                 let file = dir.join(format!("batch-{round}.jsonl"));
                 std::fs::write(&file, batch(&format!("B{round}"), 10)).unwrap();
-                let output = crate::common::run(&[
-                    "index",
-                    "--index",
-                    index.to_str().unwrap(),
-                    file.to_str().unwrap(),
-                ]);
-                assert!(
-                    output.status.success(),
-                    "{:?}",
-                    crate::common::texts(&output)
-                );
+                index_file(&index, &file);
             }
             writing.store(false, Ordering::SeqCst);
         })

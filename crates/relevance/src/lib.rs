@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use techmatch_eval::{evaluate, Evaluation, Metric, Qrels, Run, RunLine};
-use techmatch_indexer::read::{read_raw, ReadOptions};
+use techmatch_indexer::read::{read_raw, RawRecord, ReadOptions};
 use techmatch_indexer::validate::Validator;
 use techmatch_indexer::{ingest, Demand, IngestOptions, RecordError, Supply, SupplyIndex};
 use techmatch_query::baseline::{Baseline, BaselineKind};
@@ -128,41 +128,37 @@ pub fn read_queries(path: &Path) -> Result<Vec<Query>> {
     Ok(queries)
 }
 
+/// Reads and validates the records of a file with `validate`; returns the valid ones and one
+/// error per problem of the invalid ones.
+fn read_records<T>(
+    path: &Path,
+    validate: fn(&mut Validator, &RawRecord) -> std::result::Result<T, Vec<RecordError>>,
+) -> Result<(Vec<T>, Vec<RecordError>)> {
+    let mut validator = Validator::new(&path.display().to_string());
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for row in read_raw(path, ReadOptions::default())? {
+        match row
+            .map_err(|e| vec![e])
+            .and_then(|raw| validate(&mut validator, &raw))
+        {
+            Ok(record) => records.push(record),
+            Err(problems) => errors.extend(problems),
+        }
+    }
+    Ok((records, errors))
+}
+
 /// Reads and validates demands; returns the valid ones and one error per problem of the
 /// invalid ones.
 pub fn read_demands(path: &Path) -> Result<(Vec<Demand>, Vec<RecordError>)> {
-    let mut validator = Validator::new(&path.display().to_string());
-    let mut demands = Vec::new();
-    let mut errors = Vec::new();
-    for row in read_raw(path, ReadOptions::default())? {
-        match row
-            .map_err(|e| vec![e])
-            .and_then(|raw| validator.demand(&raw))
-        {
-            Ok(demand) => demands.push(demand),
-            Err(problems) => errors.extend(problems),
-        }
-    }
-    Ok((demands, errors))
+    read_records(path, Validator::demand)
 }
 
 fn read_supplies(path: &Path) -> Result<Vec<Supply>> {
-    let mut validator = Validator::new(&path.display().to_string());
-    let mut supplies = Vec::new();
-    let mut errors = Vec::new();
-    for row in read_raw(path, ReadOptions::default())? {
-        match row
-            .map_err(|e| vec![e])
-            .and_then(|raw| validator.supply(&raw))
-        {
-            Ok(supply) => supplies.push(supply),
-            Err(problems) => errors.extend(problems),
-        }
-    }
-    if errors.is_empty() {
-        Ok(supplies)
-    } else {
-        Err(Error::Records(errors))
+    match read_records(path, Validator::supply)? {
+        (supplies, errors) if errors.is_empty() => Ok(supplies),
+        (_, errors) => Err(Error::Records(errors)),
     }
 }
 
