@@ -192,12 +192,6 @@ pub struct Limits {
     pub send_timeout: Duration,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        ServeConfig::default().limits
-    }
-}
-
 /// The resolved configuration of the service.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
