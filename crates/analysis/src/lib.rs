@@ -29,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod boilerplate;
 mod cache;
 pub mod chinese;
 pub mod detection;

@@ -58,6 +58,19 @@ pub struct Tuning {
     /// language (so records in other languages, reachable only through the glossary, can
     /// compete) rather than to the best candidate overall.
     pub per_language_retrieval: bool,
+    /// How much a word's matches in its second-best and further fields add to its best
+    /// field's score (1 = fields simply add up; lower values saturate across fields, as
+    /// BM25F does, so a title that only repeats the body, or a generic title, does not
+    /// count a word twice).
+    pub field_tie_breaker: f32,
+    /// Largest share of a search-box ranking given to the long-text (key-term) retrieval,
+    /// reached at [`Tuning::long_text_to`] words.
+    pub long_text_weight: f32,
+    /// Query length in words up to which the search box ranks as for short queries only.
+    pub long_text_from: f32,
+    /// Query length in words from which the long-text share is [`Tuning::long_text_weight`];
+    /// in between it grows linearly, so there is no cliff at one word count.
+    pub long_text_to: f32,
 }
 
 impl Default for Tuning {
@@ -77,6 +90,10 @@ impl Default for Tuning {
             coverage_bonus: 0.0,
             demand_retrieval_weight: 0.7,
             per_language_retrieval: true,
+            field_tie_breaker: 0.3,
+            long_text_weight: 0.7,
+            long_text_from: 4.0,
+            long_text_to: 12.0,
         }
     }
 }
@@ -91,6 +108,30 @@ impl Tuning {
             TextField::Description => self.description,
             TextField::Owner => self.owner,
         }
+    }
+
+    /// Share of the long-text retrieval in the ranking of a query of `words` words.
+    pub fn long_text_share(&self, words: usize) -> f32 {
+        let from = self.long_text_from;
+        let to = self.long_text_to.max(from + f32::EPSILON);
+        let ramp = ((words as f32 - from) / (to - from)).clamp(0.0, 1.0);
+        (self.long_text_weight * ramp).clamp(0.0, 1.0)
+    }
+}
+
+/// Per-field clauses of one word or pair combined: saturated across fields, or summed.
+/// A word still being typed is summed: its matches are completions, not a frequency to
+/// saturate, and how many fields a completion fits tells the likely word.
+fn across_fields(per_field: Vec<Box<dyn Query>>, tuning: &Tuning, typing: bool) -> Box<dyn Query> {
+    if typing || tuning.field_tie_breaker >= 1.0 {
+        Box::new(BooleanQuery::new(
+            per_field.into_iter().map(|q| (Occur::Should, q)).collect(),
+        ))
+    } else {
+        Box::new(DisjunctionMaxQuery::with_tie_breaker(
+            per_field,
+            tuning.field_tie_breaker.max(0.0),
+        ))
     }
 }
 
@@ -109,14 +150,14 @@ pub fn word_query(
     tuning: &Tuning,
     fields: &[TextField],
 ) -> Box<dyn Query> {
-    let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut per_field: Vec<Box<dyn Query>> = Vec::new();
     for &field in fields {
         let weight = tuning.weight(field);
         let folded_field = schema.text_field(field, TokenStreamKind::Folded);
         let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
         if word.acronym {
             let exact_field = schema.text_field(field, TokenStreamKind::Exact);
-            per_field.push((Occur::Should, term_query(exact_field, &word.exact, weight)));
+            per_field.push(term_query(exact_field, &word.exact, weight));
             continue;
         }
         if word.has_marks {
@@ -159,9 +200,9 @@ pub fn word_query(
         } else {
             Box::new(DisjunctionMaxQuery::new(disjuncts))
         };
-        per_field.push((Occur::Should, clause));
+        per_field.push(clause);
     }
-    Box::new(BooleanQuery::new(per_field))
+    across_fields(per_field, tuning, word.prefix)
 }
 
 /// The compound bonus of two adjacent words.
@@ -171,7 +212,7 @@ pub fn bigram_query(
     tuning: &Tuning,
     fields: &[TextField],
 ) -> Box<dyn Query> {
-    let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut per_field: Vec<Box<dyn Query>> = Vec::new();
     for &field in fields {
         if field == TextField::Owner {
             continue;
@@ -205,9 +246,9 @@ pub fn bigram_query(
         } else {
             Box::new(DisjunctionMaxQuery::new(disjuncts))
         };
-        per_field.push((Occur::Should, clause));
+        per_field.push(clause);
     }
-    Box::new(BooleanQuery::new(per_field))
+    across_fields(per_field, tuning, bigram.prefix)
 }
 
 /// A phrase of folded tokens in any field: one token as a term, longer phrases as all of

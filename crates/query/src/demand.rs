@@ -48,6 +48,7 @@ use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, TantivyDocument, Term, TERMINATED};
+use techmatch_analysis::boilerplate::boilerplate_positions;
 use techmatch_analysis::segment::is_cjk;
 use techmatch_analysis::{analyze, fold_diacritics, fold_token, TokenStreamKind};
 use techmatch_indexer::document::from_document;
@@ -251,6 +252,58 @@ struct Candidate {
     concept_hits: Vec<bool>,
 }
 
+/// How much of a demand's key terms, pairs and concepts a candidate contains.
+struct Coverage {
+    /// Weighted share of the key words (by idf and field).
+    terms: f32,
+    /// Weighted share of the key word pairs.
+    pairs: f32,
+    /// Share of the glossary concepts, when the demand has any.
+    concepts: Option<f32>,
+}
+
+impl Coverage {
+    /// The match quality (0–1; [`QUALITY_FOR_100`] scores 100) before constraints.
+    fn quality(&self, other_language: bool) -> f32 {
+        match self.concepts {
+            // Across languages the demand's own words cannot match: the concepts carry it.
+            Some(c) if other_language => 0.25 * self.terms + 0.15 * self.pairs + 0.6 * c,
+            Some(c) => 0.5 * self.terms + 0.3 * self.pairs + 0.2 * c,
+            None => 0.625 * self.terms + 0.375 * self.pairs,
+        }
+    }
+}
+
+impl Candidate {
+    fn coverage(
+        &self,
+        words: &[KeyTerm],
+        pairs: &[KeyTerm],
+        total_word_weight: f32,
+        total_pair_weight: f32,
+    ) -> Coverage {
+        let share = |terms: &[KeyTerm], hits: &[Option<TextField>], total: f32| {
+            if total <= 0.0 {
+                return 0.0;
+            }
+            terms
+                .iter()
+                .zip(hits)
+                .filter_map(|(t, h)| h.map(|f| t.weight * field_factor(f)))
+                .sum::<f32>()
+                / total
+        };
+        Coverage {
+            terms: share(words, &self.term_hits, total_word_weight),
+            pairs: share(pairs, &self.bigram_hits, total_pair_weight),
+            concepts: (!self.concept_hits.is_empty()).then(|| {
+                self.concept_hits.iter().filter(|h| **h).count() as f32
+                    / self.concept_hits.len() as f32
+            }),
+        }
+    }
+}
+
 fn field_factor(field: TextField) -> f32 {
     match field {
         TextField::Title => 1.0,
@@ -322,15 +375,21 @@ impl DemandMatcher {
             (demand.description.as_deref().unwrap_or(""), 1.0),
         ] {
             let analysis = analyze(text);
+            let boilerplate = boilerplate_positions(text, &analysis);
             let mut last_position = None;
             for token in &analysis.exact {
-                if Some(token.position) == last_position {
+                if Some(token.position) == last_position || boilerplate.contains(&token.position) {
                     continue;
                 }
                 last_position = Some(token.position);
                 count(&mut words, fold_token(&token.text), &token.text, weight);
             }
             for (exact, folded) in analysis.exact_bigrams.iter().zip(&analysis.folded_bigrams) {
+                if boilerplate.contains(&exact.position)
+                    || boilerplate.contains(&(exact.position + 1))
+                {
+                    continue;
+                }
                 count(&mut pairs, folded.text.clone(), &exact.text, weight);
             }
         }
@@ -505,27 +564,16 @@ impl DemandMatcher {
                     ));
                 }
             }
-            let term_coverage = if total_word_weight > 0.0 {
-                contributions.iter().map(|c| c.2).sum::<f32>() / total_word_weight
-            } else {
-                0.0
-            };
-            let mut pair_sum = 0.0;
             for (term, hit) in pairs.iter().zip(&candidate.bigram_hits) {
                 if let Some(field) = hit {
-                    pair_sum += term.weight * field_factor(*field);
                     contributions.push((term.text.clone(), *field, 0.0));
                 }
             }
-            let bigram_coverage = if total_pair_weight > 0.0 {
-                pair_sum / total_pair_weight
-            } else {
-                0.0
-            };
-            let concept_coverage = (!expansions.is_empty()).then(|| {
-                candidate.concept_hits.iter().filter(|h| **h).count() as f32
-                    / expansions.len() as f32
-            });
+            let Coverage {
+                terms: term_coverage,
+                pairs: bigram_coverage,
+                concepts: concept_coverage,
+            } = candidate.coverage(&words, &pairs, total_word_weight, total_pair_weight);
             for (expansion, hit) in expansions.iter().zip(&candidate.concept_hits) {
                 if *hit {
                     explanation.glossary.push(GlossaryLink {
@@ -536,14 +584,12 @@ impl DemandMatcher {
             }
             let other_language =
                 demand.lang.is_some() && supply.lang.is_some() && demand.lang != supply.lang;
-            let mut quality = match concept_coverage {
-                // Across languages the demand's own words cannot match: the concepts carry it.
-                Some(c) if other_language => {
-                    0.25 * term_coverage + 0.15 * bigram_coverage + 0.6 * c
-                }
-                Some(c) => 0.5 * term_coverage + 0.3 * bigram_coverage + 0.2 * c,
-                None => 0.625 * term_coverage + 0.375 * bigram_coverage,
-            };
+            let mut quality = Coverage {
+                terms: term_coverage,
+                pairs: bigram_coverage,
+                concepts: concept_coverage,
+            }
+            .quality(other_language);
             explanation.constraints = check_constraints(demand, &supply);
             for check in &explanation.constraints {
                 match (check.constraint, check.met) {
@@ -627,7 +673,54 @@ impl DemandMatcher {
         })
     }
 
-    fn retrieval_query(
+    /// Reranks a long text's retrieved records as demand matching does, from the postings
+    /// only (no stored records, no constraints): BM25 relative to the best hit blended with
+    /// how much of the key terms, pairs and concepts each record covers. Best first.
+    pub(crate) fn rerank_by_coverage(
+        &self,
+        searcher: &tantivy::Searcher,
+        hits: &[(f32, DocAddress)],
+        words: &[KeyTerm],
+        pairs: &[KeyTerm],
+        expansions: &[Expansion],
+    ) -> Result<Vec<(f32, DocAddress)>> {
+        let mut candidates: Vec<Candidate> = hits
+            .iter()
+            .map(|(score, address)| Candidate {
+                address: *address,
+                retrieval: *score,
+                term_hits: vec![None; words.len()],
+                bigram_hits: vec![None; pairs.len()],
+                concept_hits: vec![false; expansions.len()],
+            })
+            .collect();
+        self.read_features(searcher, &mut candidates, words, pairs, expansions)?;
+        let total_word_weight: f32 = words.iter().map(|t| t.weight).sum();
+        let total_pair_weight: f32 = pairs.iter().map(|t| t.weight).sum();
+        let best = hits
+            .iter()
+            .map(|h| h.0)
+            .fold(0.0f32, f32::max)
+            .max(f32::EPSILON);
+        let alpha = self.searcher.tuning().demand_retrieval_weight;
+        let mut ranked: Vec<(f32, DocAddress)> = candidates
+            .iter()
+            .map(|c| {
+                let quality = c
+                    .coverage(words, pairs, total_word_weight, total_pair_weight)
+                    .quality(false);
+                let score = (quality / QUALITY_FOR_100).clamp(0.0, 1.0);
+                (
+                    alpha * (c.retrieval / best) + (1.0 - alpha) * score,
+                    c.address,
+                )
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(ranked)
+    }
+
+    pub(crate) fn retrieval_query(
         &self,
         words: &[KeyTerm],
         pairs: &[KeyTerm],

@@ -11,9 +11,10 @@ use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query};
 use tantivy::{DateTime, DocAddress, IndexReader, Order, TantivyDocument};
 use techmatch_indexer::document::from_document;
 use techmatch_indexer::record::sector_name_vi;
-use techmatch_indexer::{Supply, SupplyIndex, TextField};
+use techmatch_indexer::{Demand, Supply, SupplyIndex, TextField};
 
 use crate::build::{text_query, Tuning};
+use crate::demand::{DemandMatcher, KeyTerm};
 use crate::error::{QueryError, Result};
 use crate::facets::{FacetCollector, FacetCounts};
 use crate::filters::{FacetDim, Filters};
@@ -288,12 +289,24 @@ impl Searcher {
             });
             let (total, addresses, counts) = match sort {
                 Sort::Relevance => {
-                    let top = TopDocs::with_limit(request.size)
-                        .and_offset(offset)
-                        .order_by_score();
+                    let long = self.long_text(&request.q, &terms);
+                    // Fusion needs the whole head of the list; paging happens after it.
+                    let top = match long {
+                        Some(_) => {
+                            TopDocs::with_limit((offset + request.size).max(LONG_TEXT_WINDOW))
+                        }
+                        None => TopDocs::with_limit(request.size).and_offset(offset),
+                    }
+                    .order_by_score();
+                    let paged = long.is_some();
                     let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-                    let hits: Vec<(Option<f32>, DocAddress)> =
-                        hits.into_iter().map(|(s, a)| (Some(s), a)).collect();
+                    let hits = self.ranked(&searcher, hits, long, filters.queries(schema, None))?;
+                    let hits: Vec<(Option<f32>, DocAddress)> = hits
+                        .into_iter()
+                        .skip(if paged { offset } else { 0 })
+                        .take(request.size)
+                        .map(|(s, a)| (Some(s), a))
+                        .collect();
                     (total, hits, counts)
                 }
                 Sort::Updated => {
@@ -350,6 +363,61 @@ impl Searcher {
         })
     }
 
+    /// The long-text retrieval of a query and its share of the ranking, when the query is
+    /// long enough for one: the demand matcher's key terms (the most informative words and
+    /// word pairs by idf, and glossary concepts) as one flat query. Question boilerplate
+    /// ("như thế nào", "có được không") is common, so it weighs little there.
+    fn long_text(&self, text: &str, terms: &QueryTerms) -> Option<LongText> {
+        let share = self.tuning.long_text_share(terms.words.len());
+        if share <= 0.0 {
+            return None;
+        }
+        let matcher = DemandMatcher::new(self.clone());
+        let demand = Demand {
+            title: text.to_string(),
+            ..Demand::default()
+        };
+        let (words, pairs, expansions) = matcher.key_terms(&demand);
+        if words.is_empty() && pairs.is_empty() && expansions.is_empty() {
+            return None;
+        }
+        Some(LongText {
+            query: matcher.retrieval_query(&words, &pairs, &expansions),
+            share,
+            matcher,
+            words,
+            pairs,
+            expansions,
+        })
+    }
+
+    /// Ranks by the search-box query, fused with the long-text retrieval for long queries.
+    /// Returns at least `depth` hits when that many match, best first.
+    fn ranked(
+        &self,
+        searcher: &tantivy::Searcher,
+        short: Vec<(f32, DocAddress)>,
+        long: Option<LongText>,
+        filters: Vec<Box<dyn Query>>,
+    ) -> Result<Vec<(f32, DocAddress)>> {
+        let Some(long) = long else {
+            return Ok(short);
+        };
+        let query = self.combine(Some(long.query), filters);
+        let long_hits = searcher.search(
+            &query,
+            &TopDocs::with_limit(LONG_TEXT_WINDOW).order_by_score(),
+        )?;
+        let long_hits = long.matcher.rerank_by_coverage(
+            searcher,
+            &long_hits,
+            &long.words,
+            &long.pairs,
+            &long.expansions,
+        )?;
+        Ok(fuse(&short, &long_hits, long.share))
+    }
+
     /// Ids and scores of the best `top` records for a query text, without snippets or facets
     /// (run files for evaluation).
     pub fn search_ids(&self, q: &str, top: usize) -> Result<Vec<(String, f32)>> {
@@ -362,18 +430,71 @@ impl Searcher {
         let mut min_words = self.min_words(&terms);
         loop {
             let query = self.text_query(&terms, min_words);
-            let hits =
-                searcher.search(&query, &TopDocs::with_limit(top.max(1)).order_by_score())?;
+            let long = self.long_text(q, &terms);
+            let depth = if long.is_some() {
+                top.max(LONG_TEXT_WINDOW)
+            } else {
+                top.max(1)
+            };
+            let hits = searcher.search(&query, &TopDocs::with_limit(depth).order_by_score())?;
             if hits.is_empty() && min_words > 1 {
                 min_words = 1;
                 continue;
             }
+            let mut hits = self.ranked(&searcher, hits, long, Vec::new())?;
+            hits.truncate(top);
             return hits
                 .into_iter()
                 .map(|(score, address)| Ok((stored_id(&searcher, schema, address)?, score)))
                 .collect();
         }
     }
+}
+
+/// The long-text side of a search-box query.
+struct LongText {
+    /// The flat key-term query.
+    query: Box<dyn Query>,
+    /// Its share of the fused ranking.
+    share: f32,
+    matcher: DemandMatcher,
+    words: Vec<KeyTerm>,
+    pairs: Vec<KeyTerm>,
+    expansions: Vec<crate::glossary::Expansion>,
+}
+
+/// How many of the long-text retrieval's best records take part in a fusion.
+pub const LONG_TEXT_WINDOW: usize = 200;
+
+/// Fuses two rankings: each score divided by its list's best, weighted `1 - share` and
+/// `share`, summed per record, and given back in the short list's units (times its best
+/// score, so scores do not jump as the share grows from 0); best first (ties by address,
+/// so the order is stable and paging through it is consistent).
+pub fn fuse(
+    short: &[(f32, DocAddress)],
+    long: &[(f32, DocAddress)],
+    share: f32,
+) -> Vec<(f32, DocAddress)> {
+    let best = |hits: &[(f32, DocAddress)]| {
+        hits.iter()
+            .map(|h| h.0)
+            .fold(0.0f32, f32::max)
+            .max(f32::EPSILON)
+    };
+    let (best_short, best_long) = (best(short), best(long));
+    let mut fused: std::collections::HashMap<DocAddress, f32> =
+        std::collections::HashMap::with_capacity(short.len() + long.len());
+    for (score, address) in short {
+        *fused.entry(*address).or_default() += (1.0 - share) * score / best_short;
+    }
+    for (score, address) in long {
+        *fused.entry(*address).or_default() += share * score / best_long;
+    }
+    let unit = if short.is_empty() { 1.0 } else { best_short };
+    let mut ranked: Vec<(f32, DocAddress)> =
+        fused.into_iter().map(|(a, s)| (s * unit, a)).collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    ranked
 }
 
 /// Reads the id of a hit from its fast field.
@@ -507,4 +628,50 @@ fn facet_values(counts: FacetCounts) -> BTreeMap<FacetDim, Vec<FacetValue>> {
             (dim, list)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(doc: u32) -> DocAddress {
+        DocAddress::new(0, doc)
+    }
+
+    #[test]
+    fn fusion_normalises_each_list_and_weighs_them() {
+        let short = [(10.0, at(1)), (5.0, at(2)), (2.0, at(3))];
+        let long = [(0.9, at(3)), (0.3, at(4))];
+        let fused = fuse(&short, &long, 0.5);
+        let got: Vec<(u32, f32)> = fused.iter().map(|(s, a)| (a.doc_id, *s)).collect();
+        // In units of the short list's best (10): 1: 0.5; 3: 0.1 + 0.5; 2: 0.25;
+        // 4: 0.5 * 0.3 / 0.9.
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [3, 1, 2, 4]);
+        assert!((got[0].1 - 6.0).abs() < 1e-5);
+        assert!((got[3].1 - 5.0 / 3.0).abs() < 1e-5);
+        // Share 0 keeps the short order; ties break by address.
+        let plain = fuse(&short, &[], 0.0);
+        assert_eq!(
+            plain.iter().map(|h| h.1.doc_id).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert!(fuse(&[], &[], 0.7).is_empty());
+    }
+
+    #[test]
+    fn the_long_text_share_grows_smoothly_with_the_length() {
+        let tuning = Tuning::default();
+        let shares: Vec<f32> = (0..30).map(|n| tuning.long_text_share(n)).collect();
+        assert!(shares[..=4].iter().all(|s| *s == 0.0), "{shares:?}");
+        assert!(shares
+            .windows(2)
+            .all(|w| w[1] >= w[0] && w[1] - w[0] <= 0.1 + 1e-6));
+        assert_eq!(shares[12], tuning.long_text_weight);
+        assert_eq!(shares[29], tuning.long_text_weight);
+        let off = Tuning {
+            long_text_weight: 0.0,
+            ..Tuning::default()
+        };
+        assert!((0..100).all(|n| off.long_text_share(n) == 0.0));
+    }
 }

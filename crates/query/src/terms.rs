@@ -2,6 +2,7 @@
 //! diacritics, the folded form, spelling variants, a prefix (the word being typed) and
 //! typos.
 
+use techmatch_analysis::boilerplate::boilerplate_positions;
 use techmatch_analysis::{
     analyze, fold_diacritics, fold_token, syllable::is_vietnamese_syllable, Analysis,
 };
@@ -107,8 +108,12 @@ impl QueryTerms {
 
     /// Builds the query words from an analysis of `text`.
     pub fn from_analysis(text: &str, analysis: &Analysis, prefix_last: bool) -> QueryTerms {
+        let boilerplate = boilerplate_positions(text, analysis);
         let mut words: Vec<QueryWord> = Vec::new();
         for token in &analysis.exact {
+            if boilerplate.contains(&token.position) {
+                continue;
+            }
             let folded = fold_token(&token.text);
             match words.last_mut() {
                 Some(word) if word.position == token.position => {
@@ -151,6 +156,10 @@ impl QueryTerms {
         }
         let mut bigrams = Vec::new();
         for (exact, folded) in analysis.exact_bigrams.iter().zip(&analysis.folded_bigrams) {
+            if boilerplate.contains(&exact.position) || boilerplate.contains(&(exact.position + 1))
+            {
+                continue;
+            }
             let second = words.iter().find(|w| w.position == exact.position + 1);
             let first = words.iter().find(|w| w.position == exact.position);
             bigrams.push(QueryBigram {

@@ -2,4 +2,5 @@
 
 mod common;
 mod demand_matching;
+mod long_text;
 mod search_box;
