@@ -366,12 +366,17 @@ fn match_explains_the_best_supplies_for_one_demand() {
         "description": "Nước thải nhiều dầu mỡ và đạm, 50 m3/ngày, cần đạt QCVN 11.",
         "sector": "environment"
     });
-    let reply = server.post("/api/match?top=3", &demand.to_string());
+    let reply = server.post("/api/match?top=10", &demand.to_string());
     assert_eq!(reply.status, 200, "{}", reply.body);
     let body = reply.json();
     assert_eq!(body["demand_id"], "D-1");
     let matches = body["matches"].as_array().unwrap();
-    assert!(!matches.is_empty() && matches.len() <= 3);
+    assert!(matches.len() >= 3 && matches.len() <= 10);
+    let scores: Vec<f64> = matches
+        .iter()
+        .map(|m| m["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     assert!(matches[0]["score"].as_f64().unwrap() > 0.0);
     assert!(matches[0]["explanation"]["matched_terms"].is_object());
     server
@@ -418,6 +423,15 @@ fn bulk_match_streams_one_line_per_demand_in_input_order() {
     assert_eq!(lines[1]["line"], 2);
     assert_eq!(lines[2]["line"], 3);
     assert_eq!(lines[3]["demand_id"], "B-4");
+    for line in [&lines[0], &lines[3]] {
+        let scores: Vec<f64> = line["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["score"].as_f64().unwrap())
+            .collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{line}");
+    }
 
     let csv = send(
         ureq::post(&server.url("/api/match/bulk?top=2")).set("Accept", "text/csv"),

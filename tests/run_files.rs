@@ -124,6 +124,13 @@ fn match_outputs_a_valid_run_explained_jsonl_and_identical_csv_and_xlsx() {
     for line in stdout.lines() {
         let result: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(result["unmet"].is_boolean());
+        let scores: Vec<f64> = result["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["score"].as_f64().unwrap())
+            .collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{line}");
         for m in result["matches"].as_array().unwrap() {
             let e = &m["explanation"];
             assert!(
@@ -175,6 +182,24 @@ fn match_outputs_a_valid_run_explained_jsonl_and_identical_csv_and_xlsx() {
         .collect();
     assert_eq!(xlsx_rows.len(), csv_rows.len());
     assert_eq!(xlsx_rows, csv_rows);
+    // Each demand's rows come in rank order, and so in descending order of their score.
+    let header: Vec<String> = csv::Reader::from_path(&csv_path)
+        .unwrap()
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (demand, rank, score) = (column("demand_id"), column("rank"), column("score"));
+    for pair in csv_rows.windows(2) {
+        if pair[0][demand] == pair[1][demand] {
+            let rank_of = |row: &Vec<String>| row[rank].parse::<usize>().unwrap();
+            let score_of = |row: &Vec<String>| row[score].parse::<f64>().unwrap();
+            assert_eq!(rank_of(&pair[1]), rank_of(&pair[0]) + 1, "{pair:?}");
+            assert!(score_of(&pair[0]) >= score_of(&pair[1]), "{pair:?}");
+        }
+    }
     assert!(csv_rows.len() >= count * 3 - 10);
 }
 

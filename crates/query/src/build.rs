@@ -51,9 +51,12 @@ pub struct Tuning {
     /// Constant added for each query word a record matches at all, so that records matching
     /// more of the words rank above records repeating one common word.
     pub coverage_bonus: f32,
-    /// Share of BM25 (normalised by the best candidate) in a demand match's rank, the rest
-    /// being the coverage-based match score.
+    /// Share of BM25 (normalised by the best candidate) in the search box's long-text
+    /// ranking, the rest being the coverage of the key terms.
     pub demand_retrieval_weight: f32,
+    /// Exponent of the BM25 similarity (relative to the best candidate) that damps a demand
+    /// match's coverage score: 0 ranks by coverage alone, larger values follow BM25 more.
+    pub demand_retrieval_exponent: f32,
     /// Whether a demand match's BM25 is taken relative to the best candidate in the same
     /// language (so records in other languages, reachable only through the glossary, can
     /// compete) rather than to the best candidate overall.
@@ -89,7 +92,8 @@ impl Default for Tuning {
             glossary_boost: 1.0,
             coverage_bonus: 0.0,
             demand_retrieval_weight: 0.7,
-            per_language_retrieval: true,
+            demand_retrieval_exponent: 1.0,
+            per_language_retrieval: false,
             field_tie_breaker: 0.3,
             long_text_weight: 0.7,
             long_text_from: 4.0,

@@ -100,11 +100,29 @@ fn every_match_is_explained_and_every_explained_term_occurs_in_the_supply() {
             }
             assert!((0.0..=100.0).contains(&m.score));
         }
-        let relevances: Vec<f32> = result.matches.iter().map(|m| m.relevance).collect();
+        // A broker reads the list in the order of the score it shows.
+        let scores: Vec<f32> = result.matches.iter().map(|m| m.score).collect();
         assert!(
-            relevances.windows(2).all(|w| w[0] >= w[1]),
-            "ranked by relevance"
+            scores.windows(2).all(|w| w[0] >= w[1]),
+            "{}: listed out of score order: {scores:?}",
+            demand.id
         );
+        let ranks: Vec<usize> = result.matches.iter().map(|m| m.rank).collect();
+        assert_eq!(ranks, (1..=ranks.len()).collect::<Vec<_>>());
+        for m in &result.matches {
+            assert!(
+                (m.score - m.relevance).abs() <= 0.05,
+                "{}: {m:?}",
+                demand.id
+            );
+            let e = &m.explanation;
+            let gamma = techmatch_query::Tuning::default().demand_retrieval_exponent;
+            let product = e.coverage_score * e.retrieval_share.powf(gamma);
+            assert!(
+                (product - m.relevance).abs() <= 1e-3 * (1.0 + product),
+                "{m:?}"
+            );
+        }
     }
     assert!(checked > 1000, "checked {checked} terms");
 }
