@@ -85,9 +85,37 @@ static TABLE: LazyLock<Vec<Phrase>> = LazyLock::new(|| {
         })
         .collect();
     // Longest first, so "như thế nào" wins over "thế nào" and "nào".
-    table.sort_by(|a, b| b.exact.len().cmp(&a.exact.len()));
+    table.sort_by_key(|phrase| std::cmp::Reverse(phrase.exact.len()));
     table
 });
+
+/// Function words: particles, prepositions, conjunctions and determiners, which glue
+/// content words together and never stand for a technology on their own. Vietnamese forms
+/// are matched as written with their marks (canonical forms); without marks only those
+/// that cannot be another word are listed ("cho", "nhung"), since "va" may be "và" or "va"
+/// (collide) and "cua" may be "của" or "cua" (crab).
+const FUNCTION_WORDS: &[&str] = &[
+    "và", "hoặc", "hay", "của", "các", "những", "một", "cho", "được", "bị", "khi", "thì", "mà",
+    "là", "có", "vào", "ra", "trong", "trên", "dưới", "với", "bằng", "từ", "để", "theo", "tại",
+    "này", "đó", "đã", "đang", "sẽ", "rất", "nhiều", "không", "cũng", "như", "nên", "do", "vì",
+    "sau", "trước", "về", "lên", "xuống", "qua", "đến", "tới", "nhưng", "nếu", "thể", "hơn",
+    "nhất", "lại", "đều", "mỗi", "mọi", "chỉ", "vẫn", "ở", "nhằm", "giúp", "cho", "nhung", "trong",
+    "tren", "duoi", "voi", "theo", "nhieu", "khong", "cung", "and", "or", "the", "a", "an", "of",
+    "for", "to", "in", "on", "with", "by", "from", "at", "as", "is", "are", "be", "this", "that",
+    "these", "those", "its", "their", "into", "per",
+];
+
+static FUNCTION_WORD_SET: LazyLock<std::collections::HashSet<String>> = LazyLock::new(|| {
+    FUNCTION_WORDS
+        .iter()
+        .flat_map(|w| main_words(&analyze(w)).into_iter().map(|(_, text)| text))
+        .collect()
+});
+
+/// Whether a word (an exact token: lower case, canonical marks) is a function word.
+pub fn is_function_word(exact: &str) -> bool {
+    FUNCTION_WORD_SET.contains(exact)
+}
 
 /// One entry per word position: the position and the word's main exact token.
 fn main_words(analysis: &Analysis) -> Vec<(usize, String)> {
@@ -205,6 +233,17 @@ mod tests {
     fn a_text_of_boilerplate_only_is_kept() {
         assert_eq!(stripped("như thế nào"), ["như", "thế", "nào"]);
         assert_eq!(stripped(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn function_words_are_known_with_their_marks() {
+        for word in ["và", "của", "cho", "and", "the", "trong"] {
+            assert!(is_function_word(word), "{word}");
+        }
+        // Unmarked forms that are other words are not.
+        for word in ["va", "cua", "may", "sấy", "nước", "thải", "solar"] {
+            assert!(!is_function_word(word), "{word}");
+        }
     }
 
     #[test]

@@ -255,3 +255,62 @@ fn a_vietnamese_demand_reaches_english_and_chinese_only_supplies() {
         "the glossary link is explained"
     );
 }
+
+#[test]
+fn key_pairs_shown_to_a_broker_do_not_straddle_two_words() {
+    let demand = Demand {
+        id: "D-PAIRS".into(),
+        title: "Công nghệ xử lý nước thải sơ chế cà phê quả tươi".into(),
+        description: Some(
+            "Hợp tác xã cần công nghệ xử lý nước thải từ sơ chế cà phê quả tươi, giữ hương vị \
+             cho cà phê và máy sấy cà phê tiết kiệm điện."
+                .into(),
+        ),
+        ..Demand::default()
+    };
+    let result = matcher()
+        .match_demand_full(&demand, &MatchOptions::default())
+        .unwrap();
+    let shown_pairs: Vec<&str> = result
+        .key_terms
+        .iter()
+        .filter(|t| t.bigram)
+        .map(|t| t.text.as_str())
+        .collect();
+    let matched_pairs: Vec<&str> = result
+        .matches
+        .iter()
+        .flat_map(|m| m.explanation.matched_terms.values().flatten())
+        .map(String::as_str)
+        .filter(|t| t.contains(' '))
+        .collect();
+    for straddling in [
+        "nghệ xử",
+        "lý nước",
+        "phê quả",
+        "sấy cà",
+        "vị cho",
+        "thải từ",
+        "cho cà",
+    ] {
+        assert!(
+            !shown_pairs.contains(&straddling),
+            "{straddling}: {shown_pairs:?}"
+        );
+        assert!(
+            !matched_pairs.contains(&straddling),
+            "{straddling}: {matched_pairs:?}"
+        );
+    }
+    for word in [
+        "công nghệ",
+        "xử lý",
+        "nước thải",
+        "cà phê",
+        "máy sấy",
+        "hương vị",
+    ] {
+        assert!(shown_pairs.contains(&word), "{word}: {shown_pairs:?}");
+    }
+    assert!(!matched_pairs.is_empty());
+}
