@@ -49,3 +49,15 @@ pub fn doc_count(dir: &Path) -> u64 {
     reader.reload().unwrap();
     reader.searcher().num_docs()
 }
+
+/// Asserts that a demand result's matches (JSON, as the CLI and the API write them) come
+/// in descending order of the score they show.
+pub fn assert_in_score_order(result: &serde_json::Value) {
+    let scores: Vec<f64> = result["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{result}");
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::common::{build_bundled_index, doc_count, repo, techmatch};
+use crate::common::{assert_in_score_order, build_bundled_index, doc_count, repo, techmatch};
 
 const KEY: &str = "test-key-0123456789";
 
@@ -372,11 +372,7 @@ fn match_explains_the_best_supplies_for_one_demand() {
     assert_eq!(body["demand_id"], "D-1");
     let matches = body["matches"].as_array().unwrap();
     assert!(matches.len() >= 3 && matches.len() <= 10);
-    let scores: Vec<f64> = matches
-        .iter()
-        .map(|m| m["score"].as_f64().unwrap())
-        .collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert_in_score_order(&body);
     assert!(matches[0]["score"].as_f64().unwrap() > 0.0);
     assert!(matches[0]["explanation"]["matched_terms"].is_object());
     server
@@ -423,15 +419,8 @@ fn bulk_match_streams_one_line_per_demand_in_input_order() {
     assert_eq!(lines[1]["line"], 2);
     assert_eq!(lines[2]["line"], 3);
     assert_eq!(lines[3]["demand_id"], "B-4");
-    for line in [&lines[0], &lines[3]] {
-        let scores: Vec<f64> = line["matches"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["score"].as_f64().unwrap())
-            .collect();
-        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{line}");
-    }
+    assert_in_score_order(&lines[0]);
+    assert_in_score_order(&lines[3]);
 
     let csv = send(
         ureq::post(&server.url("/api/match/bulk?top=2")).set("Accept", "text/csv"),

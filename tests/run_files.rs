@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use calamine::{open_workbook, Data, Reader, Xlsx};
 
-use crate::common::{build_bundled_index, repo, run, texts};
+use crate::common::{assert_in_score_order, build_bundled_index, repo, run, texts};
 
 /// Checks the run-file contract and returns the lines per query.
 fn check_run(
@@ -124,13 +124,7 @@ fn match_outputs_a_valid_run_explained_jsonl_and_identical_csv_and_xlsx() {
     for line in stdout.lines() {
         let result: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(result["unmet"].is_boolean());
-        let scores: Vec<f64> = result["matches"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["score"].as_f64().unwrap())
-            .collect();
-        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{line}");
+        assert_in_score_order(&result);
         for m in result["matches"].as_array().unwrap() {
             let e = &m["explanation"];
             assert!(
