@@ -55,7 +55,7 @@ use techmatch_analysis::boilerplate::{boilerplate_positions, is_function_word};
 use techmatch_analysis::segment::is_cjk;
 use techmatch_analysis::{analyze, fold_diacritics, fold_token, TokenStreamKind};
 use techmatch_indexer::document::from_document;
-use techmatch_indexer::{Demand, Supply, TextField};
+use techmatch_indexer::{Demand, TextField};
 
 use crate::build::{bigram_query, expansion_query, word_query};
 use crate::error::{QueryError, Result};
@@ -602,125 +602,86 @@ impl DemandMatcher {
             .map(|c| c.retrieval)
             .fold(f32::MIN, f32::max)
             .max(f32::EPSILON);
-        let mut scored: Vec<(f32, f32, usize, Supply, Explanation)> =
-            Vec::with_capacity(candidates.len());
-        for (index, candidate) in candidates.iter().enumerate() {
-            let doc: TantivyDocument = searcher.doc(candidate.address)?;
-            let Some(supply) = from_document(schema, &doc) else {
-                continue;
-            };
-            let mut explanation = Explanation {
-                retrieval_score: candidate.retrieval,
-                ..Default::default()
-            };
-            let mut contributions: Vec<(String, TextField, f32)> = Vec::new();
-            for (term, hit) in words.iter().zip(&candidate.term_hits) {
-                if let Some(field) = hit {
-                    contributions.push((
-                        term.text.clone(),
-                        *field,
-                        term.weight * field_factor(*field),
-                    ));
+        // Score every candidate from the postings and the fast fields; stored records are
+        // read only for the matches returned.
+        let facts = read_facts(&searcher, &candidates)?;
+        let mut scored: Vec<Scored> = candidates
+            .iter()
+            .zip(facts)
+            .enumerate()
+            .map(|(index, (candidate, facts))| {
+                let coverage =
+                    candidate.coverage(&words, &pairs, total_word_weight, total_pair_weight);
+                let other_language =
+                    demand.lang.is_some() && facts.lang.is_some() && demand.lang != facts.lang;
+                let mut quality = coverage.quality(other_language);
+                let constraints = check_constraints(demand, &facts);
+                for check in &constraints {
+                    match (check.constraint, check.met) {
+                        ("sector", true) => quality *= 1.05,
+                        ("sector", false) => {}
+                        (_, false) => quality *= 0.85,
+                        _ => {}
+                    }
                 }
-            }
-            for (term, hit) in pairs.iter().zip(&candidate.bigram_hits) {
-                if let (Some(field), false) = (hit, term.straddles) {
-                    contributions.push((term.text.clone(), *field, 0.0));
+                Scored {
+                    score: 0.0,
+                    coverage_score: (100.0 * quality / QUALITY_FOR_100).clamp(0.0, 100.0),
+                    retrieval_share: 0.0,
+                    index,
+                    lang: facts.lang,
+                    coverage,
+                    constraints,
                 }
-            }
-            let coverage = candidate.coverage(&words, &pairs, total_word_weight, total_pair_weight);
-            let (term_coverage, bigram_coverage, concept_coverage) =
-                (coverage.terms, coverage.pairs, coverage.concepts);
-            for (expansion, hit) in expansions.iter().zip(&candidate.concept_hits) {
-                if *hit {
-                    explanation.glossary.push(GlossaryLink {
-                        concept: expansion.concept.clone(),
-                        demand_term: expansion.matched.clone(),
-                    });
-                }
-            }
-            let other_language =
-                demand.lang.is_some() && supply.lang.is_some() && demand.lang != supply.lang;
-            let mut quality = coverage.quality(other_language);
-            explanation.constraints = check_constraints(demand, &supply);
-            for check in &explanation.constraints {
-                match (check.constraint, check.met) {
-                    ("sector", true) => quality *= 1.05,
-                    ("sector", false) => {}
-                    (_, false) => quality *= 0.85,
-                    _ => {}
-                }
-            }
-            let score = (100.0 * quality / QUALITY_FOR_100).clamp(0.0, 100.0);
-            let quality_sum: f32 = contributions
-                .iter()
-                .map(|c| c.2)
-                .sum::<f32>()
-                .max(f32::EPSILON);
-            for (term, field, _) in &contributions {
-                explanation
-                    .matched_terms
-                    .entry(field.name())
-                    .or_default()
-                    .push(term.clone());
-            }
-            let mut top: Vec<TermContribution> = contributions
-                .iter()
-                .filter(|c| c.2 > 0.0)
-                .map(|c| TermContribution {
-                    term: c.0.clone(),
-                    field: c.1.name(),
-                    share: c.2 / quality_sum,
-                })
-                .collect();
-            top.sort_by(|a, b| b.share.total_cmp(&a.share));
-            top.truncate(8);
-            explanation.top_terms = top;
-            explanation.term_coverage = term_coverage;
-            explanation.bigram_coverage = bigram_coverage;
-            explanation.concept_coverage = concept_coverage;
-            scored.push((0.0, score, index, supply, explanation));
-        }
-        // BM25 is relative to the best candidate in the same language: a record in another
-        // language matches only through the glossary and would never compete otherwise.
+            })
+            .collect();
+        // BM25 relative to the best candidate (in the same language, when so tuned).
         let mut best_by_language: HashMap<Option<techmatch_analysis::Language>, f32> =
             HashMap::new();
-        for (_, _, _, supply, explanation) in &scored {
-            let best = best_by_language.entry(supply.lang).or_insert(f32::EPSILON);
-            *best = best.max(explanation.retrieval_score);
+        for entry in &scored {
+            let best = best_by_language.entry(entry.lang).or_insert(f32::EPSILON);
+            *best = best.max(candidates[entry.index].retrieval);
         }
         let gamma = self.searcher.tuning().demand_retrieval_exponent;
         for entry in &mut scored {
             let best = if self.searcher.tuning().per_language_retrieval {
-                best_by_language[&entry.3.lang]
+                best_by_language[&entry.lang]
             } else {
                 max_retrieval_overall
             };
-            let share = (entry.4.retrieval_score / best).clamp(0.0, 1.0);
-            entry.4.retrieval_share = share;
-            entry.4.coverage_score = entry.1;
+            entry.retrieval_share = (candidates[entry.index].retrieval / best).clamp(0.0, 1.0);
             // The score shown is the score ranked by: coverage, damped by how far the
             // supply's wording is from the best candidate's.
-            entry.0 = entry.1 * share.powf(gamma);
+            entry.score = entry.coverage_score * entry.retrieval_share.powf(gamma);
         }
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
-        let best = scored.first().map_or(0.0, |s| s.0);
-        let matches: Vec<Match> = scored
-            .into_iter()
-            .filter(|s| s.0 >= options.min_score)
-            .take(options.top)
-            .enumerate()
-            .map(|(i, (score, _, _, supply, explanation))| Match {
-                rank: i + 1,
+        scored.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.index.cmp(&b.index))
+        });
+        let best = scored.first().map_or(0.0, |s| s.score);
+        let mut matches: Vec<Match> = Vec::with_capacity(options.top);
+        for entry in scored.into_iter().filter(|s| s.score >= options.min_score) {
+            if matches.len() == options.top {
+                break;
+            }
+            let candidate = &candidates[entry.index];
+            let doc: TantivyDocument = searcher.doc(candidate.address)?;
+            let Some(supply) = from_document(schema, &doc) else {
+                continue;
+            };
+            let explanation = explain(candidate, &entry, &words, &pairs, &expansions);
+            matches.push(Match {
+                rank: matches.len() + 1,
                 supply_id: supply.id,
-                score: (score * 10.0).round() / 10.0,
-                relevance: score,
+                score: (entry.score * 10.0).round() / 10.0,
+                relevance: entry.score,
                 title: supply.title,
                 owner: supply.owner,
                 country: supply.country,
                 explanation,
-            })
-            .collect();
+            });
+        }
         Ok(DemandResult {
             demand_id: demand.id.clone(),
             demand_title: demand.title.clone(),
@@ -934,6 +895,161 @@ impl DemandMatcher {
     }
 }
 
+/// A candidate's score before its explanation is written.
+struct Scored {
+    /// The score shown and ranked by.
+    score: f32,
+    /// Coverage, sector and constraints, 0–100.
+    coverage_score: f32,
+    /// BM25 relative to the best candidate.
+    retrieval_share: f32,
+    /// Index into the candidates.
+    index: usize,
+    lang: Option<techmatch_analysis::Language>,
+    coverage: Coverage,
+    constraints: Vec<ConstraintCheck>,
+}
+
+/// What the constraints and the language need to know of a supply, read from its fast
+/// fields (no stored record).
+#[derive(Debug, Default)]
+struct SupplyFacts {
+    lang: Option<techmatch_analysis::Language>,
+    sector: Option<String>,
+    country: Option<String>,
+    transfer: Vec<String>,
+    trl: Option<u8>,
+}
+
+/// The facts of each candidate, in the candidates' order.
+fn read_facts(searcher: &tantivy::Searcher, candidates: &[Candidate]) -> Result<Vec<SupplyFacts>> {
+    let mut facts: Vec<SupplyFacts> = Vec::with_capacity(candidates.len());
+    let mut columns: HashMap<u32, FactColumns> = HashMap::new();
+    for candidate in candidates {
+        let segment_ord = candidate.address.segment_ord;
+        if !columns.contains_key(&segment_ord) {
+            let fast = searcher.segment_reader(segment_ord).fast_fields();
+            columns.insert(
+                segment_ord,
+                FactColumns {
+                    lang: fast.str("lang")?,
+                    sector: fast.str("sector")?,
+                    country: fast.str("country")?,
+                    transfer: fast.str("transfer")?,
+                    trl: fast.column_opt::<u64>("trl")?,
+                },
+            );
+        }
+        let column = &columns[&segment_ord];
+        let doc = candidate.address.doc_id;
+        let all = |column: &Option<tantivy::columnar::StrColumn>| -> Result<Vec<String>> {
+            let mut values = Vec::new();
+            if let Some(column) = column {
+                for ord in column.term_ords(doc) {
+                    let mut value = String::new();
+                    column.ord_to_str(ord, &mut value)?;
+                    values.push(value);
+                }
+            }
+            Ok(values)
+        };
+        let first = |c: &Option<tantivy::columnar::StrColumn>| -> Result<Option<String>> {
+            Ok(all(c)?.into_iter().next())
+        };
+        facts.push(SupplyFacts {
+            lang: first(&column.lang)?
+                .and_then(|code| techmatch_analysis::Language::from_code(&code)),
+            sector: first(&column.sector)?,
+            country: first(&column.country)?,
+            transfer: all(&column.transfer)?,
+            trl: column
+                .trl
+                .as_ref()
+                .and_then(|c| c.first(doc))
+                .and_then(|t| u8::try_from(t).ok()),
+        });
+    }
+    Ok(facts)
+}
+
+/// One segment's fast-field columns of the facts.
+struct FactColumns {
+    lang: Option<tantivy::columnar::StrColumn>,
+    sector: Option<tantivy::columnar::StrColumn>,
+    country: Option<tantivy::columnar::StrColumn>,
+    transfer: Option<tantivy::columnar::StrColumn>,
+    trl: Option<tantivy::columnar::Column<u64>>,
+}
+
+/// Why a candidate matched: its terms by field, the terms that weigh most, its glossary
+/// links, constraints and coverages.
+fn explain(
+    candidate: &Candidate,
+    scored: &Scored,
+    words: &[KeyTerm],
+    pairs: &[KeyTerm],
+    expansions: &[Expansion],
+) -> Explanation {
+    let mut contributions: Vec<(String, TextField, f32)> = Vec::new();
+    for (term, hit) in words.iter().zip(&candidate.term_hits) {
+        if let Some(field) = hit {
+            contributions.push((
+                term.text.clone(),
+                *field,
+                term.weight * field_factor(*field),
+            ));
+        }
+    }
+    for (term, hit) in pairs.iter().zip(&candidate.bigram_hits) {
+        if let (Some(field), false) = (hit, term.straddles) {
+            contributions.push((term.text.clone(), *field, 0.0));
+        }
+    }
+    let mut explanation = Explanation {
+        retrieval_score: candidate.retrieval,
+        retrieval_share: scored.retrieval_share,
+        coverage_score: scored.coverage_score,
+        term_coverage: scored.coverage.terms,
+        bigram_coverage: scored.coverage.pairs,
+        concept_coverage: scored.coverage.concepts,
+        constraints: scored.constraints.clone(),
+        ..Default::default()
+    };
+    for (expansion, hit) in expansions.iter().zip(&candidate.concept_hits) {
+        if *hit {
+            explanation.glossary.push(GlossaryLink {
+                concept: expansion.concept.clone(),
+                demand_term: expansion.matched.clone(),
+            });
+        }
+    }
+    let quality_sum: f32 = contributions
+        .iter()
+        .map(|c| c.2)
+        .sum::<f32>()
+        .max(f32::EPSILON);
+    for (term, field, _) in &contributions {
+        explanation
+            .matched_terms
+            .entry(field.name())
+            .or_default()
+            .push(term.clone());
+    }
+    let mut top: Vec<TermContribution> = contributions
+        .iter()
+        .filter(|c| c.2 > 0.0)
+        .map(|c| TermContribution {
+            term: c.0.clone(),
+            field: c.1.name(),
+            share: c.2 / quality_sum,
+        })
+        .collect();
+    top.sort_by(|a, b| b.share.total_cmp(&a.share));
+    top.truncate(8);
+    explanation.top_terms = top;
+    explanation
+}
+
 /// Chinese is written without spaces: a pair of Chinese words is shown joined.
 fn join_chinese_pair(text: &str) -> String {
     match text.split_once(' ') {
@@ -958,7 +1074,7 @@ fn count(map: &mut HashMap<String, Counted>, folded: String, exact: &str, weight
 }
 
 /// The constraints a demand states, checked against a supply.
-fn check_constraints(demand: &Demand, supply: &Supply) -> Vec<ConstraintCheck> {
+fn check_constraints(demand: &Demand, supply: &SupplyFacts) -> Vec<ConstraintCheck> {
     let mut checks = Vec::new();
     if let Some(sector) = &demand.sector {
         let offered = supply.sector.clone().unwrap_or_default();
