@@ -1,6 +1,6 @@
-//! Long text in the search box: questions and pasted paragraphs ranked by their key terms
+//! Real text in the search box: questions and pasted paragraphs ranked by their key terms
 //! (fused with the short-query ranking), question boilerplate that does not pull records
-//! in, and paging through a fused list.
+//! in, paging through a fused list, and fields that saturate.
 
 use crate::common::{bundled_searcher, bundled_supplies, index_of};
 use techmatch_query::{SearchRequest, Searcher, Tuning};
@@ -123,4 +123,49 @@ fn short_queries_do_not_take_the_long_text_path() {
         r.hits.iter().map(|h| h.score).collect()
     };
     assert_ne!(scores(&fused), scores(&short));
+}
+
+fn supply(id: &str, title: &str, description: &str) -> techmatch_indexer::Supply {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "title": title, "description": description
+    }))
+    .unwrap()
+}
+
+fn score_of(searcher: &Searcher, q: &str, id: &str) -> f32 {
+    search(searcher, q, 1, 10)
+        .hits
+        .iter()
+        .find(|h| h.id == id)
+        .and_then(|h| h.score)
+        .unwrap()
+}
+
+#[test]
+fn a_word_in_several_fields_saturates_instead_of_adding_up() {
+    // Same field lengths everywhere, so BM25 differs only by where "bơm" is.
+    let index = index_of(&[
+        supply("TITLE", "máy bơm nhiệt", "quạt điện gia đình"),
+        supply("BOTH", "máy bơm nhiệt", "bơm nhiệt gia đình"),
+        supply("BODY", "máy quạt điện", "bơm nhiệt gia đình"),
+        supply("NONE", "máy quạt điện", "quạt điện gia đình"),
+    ]);
+    let searcher = Searcher::new(index).unwrap().with_glossary(None);
+    searcher.reader().reload().unwrap();
+    let q = "bơm "; // one finished word: no prefix, no pair
+    let (title, both, body) = (
+        score_of(&searcher, q, "TITLE"),
+        score_of(&searcher, q, "BOTH"),
+        score_of(&searcher, q, "BODY"),
+    );
+    let tie = Tuning::default().field_tie_breaker;
+    assert!(tie < 1.0);
+    let expected = title.max(body) + tie * title.min(body);
+    assert!(
+        (both - expected).abs() < 1e-3 * expected,
+        "{title} {body} {both}"
+    );
+    assert!(both < title + body);
+    // A title that only repeats the body still ranks first, but not by a double count.
+    assert!(both > title && title > body);
 }
