@@ -927,20 +927,19 @@ fn read_facts(searcher: &tantivy::Searcher, candidates: &[Candidate]) -> Result<
     let mut columns: HashMap<u32, FactColumns> = HashMap::new();
     for candidate in candidates {
         let segment_ord = candidate.address.segment_ord;
-        if !columns.contains_key(&segment_ord) {
-            let fast = searcher.segment_reader(segment_ord).fast_fields();
-            columns.insert(
-                segment_ord,
-                FactColumns {
+        let column = match columns.entry(segment_ord) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let fast = searcher.segment_reader(segment_ord).fast_fields();
+                slot.insert(FactColumns {
                     lang: fast.str("lang")?,
                     sector: fast.str("sector")?,
                     country: fast.str("country")?,
                     transfer: fast.str("transfer")?,
                     trl: fast.column_opt::<u64>("trl")?,
-                },
-            );
-        }
-        let column = &columns[&segment_ord];
+                })
+            }
+        };
         let doc = candidate.address.doc_id;
         let all = |column: &Option<tantivy::columnar::StrColumn>| -> Result<Vec<String>> {
             let mut values = Vec::new();
