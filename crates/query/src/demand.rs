@@ -28,7 +28,8 @@
 //! owner name.
 //!
 //! That is the *coverage score*. The score shown, and ranked by, damps it by the BM25 score
-//! of the retrieval query relative to the best candidate in the same language:
+//! of the retrieval query relative to the best candidate (among all candidates, or in the
+//! same language with [`crate::Tuning::per_language_retrieval`]):
 //! `score = coverage score × (BM25 / best BM25) ^ γ`
 //! ([`crate::Tuning::demand_retrieval_exponent`]). On the dev demands BM25 similarity
 //! orders the shortlist better than coverage alone, while coverage gives the absolute scale
@@ -203,7 +204,8 @@ pub struct Explanation {
     pub concept_coverage: Option<f32>,
     /// BM25 score of the retrieval query.
     pub retrieval_score: f32,
-    /// That BM25 score relative to the best candidate's (in the same language), 0–1.
+    /// That BM25 score relative to the best candidate's (see
+    /// [`crate::Tuning::per_language_retrieval`]), 0–1.
     pub retrieval_share: f32,
     /// How much of the demand the supply covers, 0–100 (coverage, sector, constraints),
     /// before the similarity factor: `score = coverage_score × retrieval_share ^ γ`.
@@ -278,9 +280,7 @@ impl Coverage {
     /// The match quality (0–1; [`QUALITY_FOR_100`] scores 100) before constraints.
     fn quality(&self, other_language: bool) -> f32 {
         match self.concepts {
-            // Across languages the demand's own words cannot match: the concepts stand for
-            // the words they translate, weighed like them, so a record bridged by one minor
-            // concept does not outrank a same-language answer.
+            // Across languages the demand's own words cannot match: the concepts carry it.
             Some(c) if other_language => 0.25 * self.terms + 0.15 * self.pairs + 0.6 * c,
             Some(c) => 0.5 * self.terms + 0.3 * self.pairs + 0.2 * c,
             None => 0.625 * self.terms + 0.375 * self.pairs,
@@ -469,7 +469,12 @@ impl DemandMatcher {
             let mut terms: Vec<KeyTerm> = counted
                 .into_iter()
                 .filter_map(|(folded, c)| {
-                    let df = df(kind, &folded) as f32;
+                    // Pairs were looked up while deciding which straddle two words.
+                    let df = match kind {
+                        TokenStreamKind::FoldedBigram => pair_df.get(&folded).copied(),
+                        _ => None,
+                    }
+                    .unwrap_or_else(|| df(kind, &folded)) as f32;
                     if df == 0.0 {
                         return None;
                     }
