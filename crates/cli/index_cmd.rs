@@ -19,8 +19,10 @@ Examples:
   techmatch index --index data/index --delete TS-0001 TS-0002
   techmatch index --index data/index --rebuild index-data/supplies.jsonl
 
-Input: .jsonl (one JSON object per line), .csv (header row with the field names, lists
-separated by ';') or .xlsx (first sheet, same header). Records are upserted by id.
+Input: .jsonl (one JSON object per line), .csv (header row with the field names; cells
+separated by ',', ';' or tabs, detected from the header; lists inside a cell separated by
+';', quoted as Excel does when ';' also separates cells) or .xlsx (first sheet, same
+header). Records are upserted by id.
 By default the whole ingest is one commit: if any record is invalid, nothing is written,
 every problem is listed as FILE:LINE: field FIELD: reason, and the exit code is 1.")]
 pub struct IndexArgs {
@@ -46,11 +48,35 @@ pub struct IndexArgs {
     /// Largest accepted record in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     max_record_bytes: usize,
+    /// The CSV cell separator [default: detected from the header row].
+    #[arg(long, value_enum)]
+    delimiter: Option<Delimiter>,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
     /// Supply files to ingest.
     files: Vec<PathBuf>,
+}
+
+/// A CSV cell separator.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Delimiter {
+    /// `,`
+    Comma,
+    /// `;` (Excel's CSV on a Vietnamese-locale Windows)
+    Semicolon,
+    /// a tab
+    Tab,
+}
+
+impl Delimiter {
+    fn byte(self) -> u8 {
+        match self {
+            Delimiter::Comma => b',',
+            Delimiter::Semicolon => b';',
+            Delimiter::Tab => b'\t',
+        }
+    }
 }
 
 /// Runs the command.
@@ -86,6 +112,7 @@ fn ingest_into(index: &SupplyIndex, index_dir: &Path, args: &IndexArgs) -> Resul
         replace_all: args.rebuild,
         read: techmatch_indexer::read::ReadOptions {
             max_record_bytes: args.max_record_bytes,
+            delimiter: args.delimiter.map(|d| d.byte()),
         },
     };
     let progress = ProgressBar::new_spinner();

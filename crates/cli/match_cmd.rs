@@ -60,6 +60,13 @@ pub struct MatchArgs {
     /// Leave out matches scoring below this (0-100).
     #[arg(long, default_value_t = 0.0)]
     min_score: f32,
+    /// List every near-duplicate supply on its own row (default: one row per technology,
+    /// the other records named in an "also listed" column).
+    #[arg(long)]
+    show_duplicates: bool,
+    /// Also match closed, withdrawn and expired supplies (hidden by default).
+    #[arg(long)]
+    include_inactive: bool,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -101,6 +108,8 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
         top: usize::try_from(args.top)?,
         candidates: args.candidates,
         min_score: args.min_score,
+        show_duplicates: args.show_duplicates,
+        include_inactive: args.include_inactive,
     };
     options.check()?;
 

@@ -73,6 +73,18 @@ pub struct SearchArgs {
     /// Only records updated on or after this date (YYYY-MM-DD).
     #[arg(long)]
     updated_since: Option<String>,
+    /// Only records from these sources (exchanges, connection points).
+    #[arg(long)]
+    source: Vec<String>,
+    /// Also show closed, withdrawn and expired records.
+    #[arg(long)]
+    include_inactive: bool,
+    /// Apply the lifecycle as on this day (YYYY-MM-DD; default today in Vietnam).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Show every near-duplicate record as its own hit (default: one hit per technology).
+    #[arg(long)]
+    show_duplicates: bool,
     /// Order by last update instead of relevance.
     #[arg(long)]
     by_date: bool,
@@ -111,6 +123,9 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
             trl_min: args.trl_min,
             trl_max: args.trl_max,
             updated_since: args.updated_since.clone(),
+            source: args.source.clone(),
+            include_inactive: args.include_inactive,
+            as_of: args.as_of.clone(),
         },
         page: args.page,
         size: usize::try_from(args.top)?.min(techmatch_query::search::MAX_PAGE_SIZE),
@@ -121,6 +136,7 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
         },
         prefix_last: true,
         facets: true,
+        show_duplicates: args.show_duplicates,
     };
     let response = searcher.search(&request)?;
     let mut out = std::io::stdout().lock();
@@ -167,6 +183,17 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
         }
         if !hit.snippet_html.is_empty() {
             writeln!(out, "     {}", terminal(&hit.snippet_html))?;
+        }
+        if !hit.also_listed.is_empty() {
+            let others: Vec<String> = hit
+                .also_listed
+                .iter()
+                .map(|o| match &o.source {
+                    Some(source) => format!("{} ({source})", o.id),
+                    None => o.id.clone(),
+                })
+                .collect();
+            writeln!(out, "     also listed: {}", others.join(", "))?;
         }
     }
     Ok(ExitCode::SUCCESS)

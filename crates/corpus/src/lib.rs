@@ -366,6 +366,7 @@ impl Generator {
             trl: other.trl,
             transfer: template.transfer.clone(),
             updated,
+            ..Default::default()
         }
     }
 

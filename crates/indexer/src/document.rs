@@ -80,6 +80,15 @@ pub fn to_document(
     if let Some(date) = supply.updated.as_deref().and_then(date_to_datetime) {
         doc.add_date(schema.updated, date);
     }
+    if let Some(source) = &supply.source {
+        doc.add_text(schema.provenance, source);
+    }
+    if let Some(status) = &supply.status {
+        doc.add_text(schema.status, status);
+    }
+    if let Some(date) = supply.expires.as_deref().and_then(date_to_datetime) {
+        doc.add_date(schema.expires, date);
+    }
     doc
 }
 

@@ -39,7 +39,7 @@ pub const TRANSFER_MODES: &[&str] = &[
 pub const RECORD_STATUSES: &[&str] = &["open", "closed", "withdrawn"];
 
 /// A technology offered for transfer. Text fields are NFC once validated.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Supply {
     /// Unique, stable identifier, `[A-Za-z0-9._-]{1,64}`.
     pub id: String,
@@ -79,9 +79,32 @@ pub struct Supply {
     /// Last update, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
+    /// The exchange or connection point that sent the record, e.g. `techmart-hanoi`
+    /// (provenance; the `id` stays the engine's key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The record's id at its source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    /// `open`, `closed` or `withdrawn`; absent means open. Only open records are shown
+    /// and matched unless asked otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The last day the offer stands, `YYYY-MM-DD`; from the next day it is hidden like a
+    /// closed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 impl Supply {
+    /// Whether the record is shown and matched on `today` (`YYYY-MM-DD`): open (or no
+    /// status) and not expired before that day.
+    pub fn is_active_on(&self, today: &str) -> bool {
+        let open = self.status.as_deref().is_none_or(|s| s == "open");
+        let current = self.expires.as_deref().is_none_or(|e| e >= today);
+        open && current
+    }
+
     /// All searchable text of the record, for language detection.
     pub fn full_text(&self) -> String {
         let mut text = self.title.clone();

@@ -9,7 +9,9 @@
 //!
 //! The record itself is stored once, as JSON in `source` (NFC text, so snippet offsets point
 //! into it). Facets and filters are fast fields: `sector`, `country`, `province` (canonical
-//! unit), `lang`, `transfer` (multi-valued), `trl`, `updated`.
+//! unit), `lang`, `transfer` (multi-valued), `trl`, `updated`, `provenance` (the record's
+//! `source`), and for the record lifecycle `status` and `expires`. Near-duplicate detection
+//! adds `lsh` (MinHash band keys, indexed) and `cluster` (the record it duplicates).
 
 use tantivy::schema::{
     DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
@@ -101,10 +103,30 @@ pub struct SupplySchema {
     pub trl: Field,
     /// Last update.
     pub updated: Field,
+    /// Provenance: the exchange or connection point (the `source` facet).
+    pub provenance: Field,
+    /// Lifecycle status (`open`, `closed`, `withdrawn`; absent means open).
+    pub status: Field,
+    /// Last day the offer stands.
+    pub expires: Field,
+    /// The near-duplicate cluster the record joined at ingest: the id of the record it
+    /// duplicates (or that record's own cluster); absent for a record that is its own.
+    pub cluster: Field,
+    /// MinHash LSH band keys of the record's text, to find near-duplicate candidates with
+    /// a term lookup (see `dedup`).
+    pub lsh: Field,
 }
 
 /// Facet fields that the search box counts.
-pub const FACET_FIELDS: &[&str] = &["sector", "country", "province", "transfer", "trl", "lang"];
+pub const FACET_FIELDS: &[&str] = &[
+    "sector",
+    "country",
+    "province",
+    "transfer",
+    "trl",
+    "lang",
+    "provenance",
+];
 
 impl SupplySchema {
     /// Builds the schema.
@@ -128,9 +150,14 @@ impl SupplySchema {
         let country = builder.add_text_field("country", facet.clone());
         let province = builder.add_text_field("province", facet.clone());
         let lang = builder.add_text_field("lang", facet.clone());
-        let transfer = builder.add_text_field("transfer", facet);
+        let transfer = builder.add_text_field("transfer", facet.clone());
         let trl = builder.add_u64_field("trl", NumericOptions::default() | INDEXED | FAST);
         let updated = builder.add_date_field("updated", DateOptions::default() | INDEXED | FAST);
+        let provenance = builder.add_text_field("provenance", facet.clone());
+        let status = builder.add_text_field("status", facet.clone());
+        let expires = builder.add_date_field("expires", DateOptions::default() | INDEXED | FAST);
+        let cluster = builder.add_text_field("cluster", facet);
+        let lsh = builder.add_u64_field("lsh", NumericOptions::default() | INDEXED);
         SupplySchema {
             schema: builder.build(),
             id,
@@ -143,6 +170,11 @@ impl SupplySchema {
             transfer,
             trl,
             updated,
+            provenance,
+            status,
+            expires,
+            cluster,
+            lsh,
         }
     }
 

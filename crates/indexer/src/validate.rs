@@ -25,6 +25,10 @@ const SUPPLY_FIELDS: &[&str] = &[
     "trl",
     "transfer",
     "updated",
+    "source",
+    "source_id",
+    "status",
+    "expires",
 ];
 
 const DEMAND_FIELDS: &[&str] = &[
@@ -271,6 +275,22 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A short label (a source code, an id at a source): at most `max` characters.
+    fn short_text(&mut self, name: &str, max: usize) -> Option<String> {
+        let text = self.text(name)?;
+        if text.chars().count() > max || text.contains(['\n', '\r']) {
+            self.error(
+                name,
+                format!(
+                    "must be one line of at most {max} characters, found '{}'",
+                    show(&Value::String(text))
+                ),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
     fn date(&mut self, name: &str) -> Option<String> {
         let text = self.text(name)?;
         let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -393,6 +413,10 @@ impl Validator {
             trl: f.integer("trl", 1..=9),
             transfer: f.transfer(),
             updated: f.date("updated"),
+            source: f.short_text("source", 100),
+            source_id: f.short_text("source_id", 100),
+            status: f.status(),
+            expires: f.date("expires"),
             id,
         };
         let mut errors = f.errors;

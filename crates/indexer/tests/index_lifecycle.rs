@@ -27,6 +27,7 @@ fn supply(id: &str, title: &str) -> Supply {
         trl: Some(7),
         transfer: vec!["license".into()],
         updated: Some("2025-03-01".into()),
+        ..Default::default()
     }
 }
 

@@ -59,7 +59,9 @@ use techmatch_indexer::document::from_document;
 use techmatch_indexer::{Demand, TextField};
 
 use crate::build::{bigram_query, expansion_query, word_query};
+use crate::collapse::{also_listed, has_clusters, AlsoListed, ClusterKeys};
 use crate::error::{QueryError, Result};
+use crate::filters::Filters;
 use crate::glossary::Expansion;
 use crate::search::Searcher;
 use crate::terms::{QueryBigram, QueryWord};
@@ -88,6 +90,13 @@ pub struct MatchOptions {
     pub candidates: usize,
     /// Matches scoring below this (0–100) are not returned.
     pub min_score: f32,
+    /// List every near-duplicate record on its own (by default a cluster of duplicates is
+    /// one match, its best-scored record, naming the others in `also_listed`).
+    #[serde(default)]
+    pub show_duplicates: bool,
+    /// Also match closed, withdrawn and expired supplies (hidden by default).
+    #[serde(default)]
+    pub include_inactive: bool,
 }
 
 /// Most matches a demand may ask for.
@@ -126,6 +135,8 @@ impl Default for MatchOptions {
             top: 10,
             candidates: 300,
             min_score: 0.0,
+            show_duplicates: false,
+            include_inactive: false,
         }
     }
 }
@@ -235,6 +246,10 @@ pub struct Match {
     pub country: Option<String>,
     /// Why it matched.
     pub explanation: Explanation,
+    /// Other records of the same technology sent by other sources (near-duplicates),
+    /// folded into this match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_listed: Vec<AlsoListed>,
 }
 
 /// The result of one demand.
@@ -559,8 +574,18 @@ impl DemandMatcher {
         if words.is_empty() && pairs.is_empty() && expansions.is_empty() {
             return Ok(empty);
         }
-        let query = self.retrieval_query(&words, &pairs, &expansions);
         let searcher = self.searcher.reader().searcher();
+        let hidden = Filters {
+            include_inactive: options.include_inactive,
+            ..Filters::default()
+        }
+        .hidden(&searcher, self.searcher.index().schema())?;
+        let mut query = self.retrieval_query(&words, &pairs, &expansions);
+        if !hidden.is_empty() {
+            let mut clauses = vec![(Occur::Must, query)];
+            clauses.extend(hidden.iter().map(|q| (Occur::MustNot, q.box_clone())));
+            query = Box::new(BooleanQuery::new(clauses));
+        }
         let limit = options.candidates.max(options.top);
         let mut hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
         if let (Some(lang), false) = (demand.lang, expansions.is_empty()) {
@@ -665,12 +690,24 @@ impl DemandMatcher {
                 .then_with(|| a.index.cmp(&b.index))
         });
         let best = scored.first().map_or(0.0, |s| s.score);
+        let collapsing = !options.show_duplicates && has_clusters(&searcher)?;
+        let mut keys = ClusterKeys::new(&searcher);
+        let mut clusters_seen = std::collections::HashSet::new();
         let mut matches: Vec<Match> = Vec::with_capacity(options.top);
         for entry in scored.into_iter().filter(|s| s.score >= options.min_score) {
             if matches.len() == options.top {
                 break;
             }
             let candidate = &candidates[entry.index];
+            let cluster = if collapsing {
+                let key = keys.key(candidate.address)?;
+                if !clusters_seen.insert(key.clone()) {
+                    continue;
+                }
+                Some(key)
+            } else {
+                None
+            };
             let doc: TantivyDocument = searcher.doc(candidate.address)?;
             let Some(supply) = from_document(schema, &doc) else {
                 continue;
@@ -685,6 +722,10 @@ impl DemandMatcher {
                 owner: supply.owner,
                 country: supply.country,
                 explanation,
+                also_listed: match cluster {
+                    Some(key) => also_listed(&searcher, schema, &key, candidate.address, &hidden)?,
+                    None => Vec::new(),
+                },
             });
         }
         Ok(DemandResult {

@@ -42,17 +42,20 @@ pub enum FacetDim {
     Trl,
     /// Record language.
     Lang,
+    /// Provenance: the exchange or connection point that sent the record.
+    Source,
 }
 
 impl FacetDim {
     /// All dimensions.
-    pub const ALL: [FacetDim; 6] = [
+    pub const ALL: [FacetDim; 7] = [
         FacetDim::Sector,
         FacetDim::Country,
         FacetDim::Province,
         FacetDim::Transfer,
         FacetDim::Trl,
         FacetDim::Lang,
+        FacetDim::Source,
     ];
 
     /// The fast field holding the dimension.
@@ -64,6 +67,7 @@ impl FacetDim {
             FacetDim::Transfer => "transfer",
             FacetDim::Trl => "trl",
             FacetDim::Lang => "lang",
+            FacetDim::Source => "provenance",
         }
     }
 }
@@ -96,6 +100,24 @@ pub struct Filters {
     /// Only records updated on or after this date (`YYYY-MM-DD`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_since: Option<String>,
+    /// Sources (exchanges, connection points).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source: Vec<String>,
+    /// Also show closed, withdrawn and expired records (hidden by default).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub include_inactive: bool,
+    /// The day whose lifecycle applies (`YYYY-MM-DD`; today in Vietnam when absent): a
+    /// record expiring before it is hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+}
+
+/// Today's date in Vietnam (UTC+7), `YYYY-MM-DD`: the day offers expire on.
+pub fn today_in_vietnam() -> String {
+    let offset = time::UtcOffset::from_hms(7, 0, 0).expect("a valid offset");
+    let today = time::OffsetDateTime::now_utc().to_offset(offset).date();
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    today.format(&format).expect("a date formats")
 }
 
 fn any_of(field: Field, values: &[String]) -> Box<dyn Query> {
@@ -178,6 +200,22 @@ impl Filters {
             }
             out.updated_since = Some(since.trim().to_string());
         }
+        for source in &self.source {
+            let source = source.trim();
+            if source.is_empty() || source.chars().count() > 100 {
+                return bad(format!(
+                    "source: '{source}' must be a source code of 1 to 100 characters"
+                ));
+            }
+            out.source.push(source.to_string());
+        }
+        out.include_inactive = self.include_inactive;
+        if let Some(day) = &self.as_of {
+            if date_to_datetime(day.trim()).is_none() {
+                return bad(format!("as_of: '{day}' is not a date YYYY-MM-DD"));
+            }
+            out.as_of = Some(day.trim().to_string());
+        }
         Ok(out)
     }
 
@@ -190,7 +228,55 @@ impl Filters {
             FacetDim::Transfer => !self.transfer.is_empty(),
             FacetDim::Trl => self.trl_min.is_some() || self.trl_max.is_some(),
             FacetDim::Lang => !self.lang.is_empty(),
+            FacetDim::Source => !self.source.is_empty(),
         }
+    }
+
+    /// Queries for the records the lifecycle hides (to exclude with `MustNot`): closed and
+    /// withdrawn records, and those whose `expires` is before `as_of` (today in Vietnam by
+    /// default). Empty when `include_inactive` is set or when no record of this searcher
+    /// is inactive, so that the common case costs nothing.
+    pub fn hidden(
+        &self,
+        searcher: &tantivy::Searcher,
+        schema: &SupplySchema,
+    ) -> Result<Vec<Box<dyn Query>>> {
+        let mut out: Vec<Box<dyn Query>> = Vec::new();
+        if self.include_inactive {
+            return Ok(out);
+        }
+        for status in ["closed", "withdrawn"] {
+            let term = Term::from_field_text(schema.status, status);
+            if searcher.doc_freq(&term)? > 0 {
+                out.push(Box::new(TermQuery::new(term, IndexRecordOption::Basic)));
+            }
+        }
+        let today = match &self.as_of {
+            Some(day) => day.clone(),
+            None => today_in_vietnam(),
+        };
+        let Some(today) = date_to_datetime(&today) else {
+            return Ok(out);
+        };
+        let mut any_expired = false;
+        for segment in searcher.segment_readers() {
+            let column = segment
+                .fast_fields()
+                .column_opt::<tantivy::DateTime>("expires")?;
+            if let Some(column) = column {
+                if column.values.num_vals() > 0 && column.min_value() < today {
+                    any_expired = true;
+                    break;
+                }
+            }
+        }
+        if any_expired {
+            out.push(Box::new(RangeQuery::new(
+                Bound::Unbounded,
+                Bound::Excluded(Term::from_field_date(schema.expires, today)),
+            )));
+        }
+        Ok(out)
     }
 
     /// The filter queries (of already normalised filters), leaving out one dimension.
@@ -211,6 +297,9 @@ impl Filters {
         }
         if keep(FacetDim::Transfer) {
             out.push(any_of(schema.transfer, &self.transfer));
+        }
+        if keep(FacetDim::Source) {
+            out.push(any_of(schema.provenance, &self.source));
         }
         if keep(FacetDim::Trl) {
             let lower = Term::from_field_u64(schema.trl, u64::from(self.trl_min.unwrap_or(1)));

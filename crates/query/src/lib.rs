@@ -14,6 +14,7 @@
 
 pub mod baseline;
 pub mod build;
+pub mod collapse;
 pub mod demand;
 pub mod error;
 pub mod facets;

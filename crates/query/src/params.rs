@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 use crate::demand::MatchOptions;
 pub use crate::demand::MAX_CANDIDATES;
 use crate::error::{QueryError, Result};
-use crate::filters::Filters;
+use crate::filters::{today_in_vietnam, Filters};
 use crate::search::{SearchRequest, Sort};
 use crate::suggest::MAX_SUGGESTIONS;
 
@@ -145,6 +145,16 @@ pub struct SearchParams {
     pub sort: Option<Sort>,
     /// Count facets (default true).
     pub facets: Option<bool>,
+    /// Sources: the exchanges or connection points that sent the records.
+    #[param(style = Form, explode)]
+    pub source: Vec<String>,
+    /// Also show closed, withdrawn and expired records (default false).
+    pub include_inactive: Option<bool>,
+    /// The day whose lifecycle applies, YYYY-MM-DD (default: today in Vietnam).
+    pub as_of: Option<String>,
+    /// Show every near-duplicate as its own hit (default false: one hit per technology,
+    /// the others in `also_listed`).
+    pub show_duplicates: Option<bool>,
 }
 
 impl SearchParams {
@@ -162,6 +172,10 @@ impl SearchParams {
         "size",
         "sort",
         "facets",
+        "source",
+        "include_inactive",
+        "as_of",
+        "show_duplicates",
     ];
 
     /// Parses a query string.
@@ -198,6 +212,10 @@ impl SearchParams {
                     })
                 }
                 "facets" => params.facets = Some(boolean(&name, &value)?),
+                "source" => push_list(&mut params.source, &value),
+                "include_inactive" => params.include_inactive = Some(boolean(&name, &value)?),
+                "as_of" => params.as_of = Some(value.trim().to_string()).filter(|v| !v.is_empty()),
+                "show_duplicates" => params.show_duplicates = Some(boolean(&name, &value)?),
                 _ => return Err(unknown(&name, Self::KNOWN)),
             }
         }
@@ -218,12 +236,18 @@ impl SearchParams {
                 trl_min: self.trl_min,
                 trl_max: self.trl_max,
                 updated_since: self.updated_since,
+                source: self.source,
+                include_inactive: self.include_inactive.unwrap_or(false),
+                // The day is part of the request (and of its cache key), so an offer
+                // disappears from cached answers on the day after it expires.
+                as_of: Some(self.as_of.unwrap_or_else(today_in_vietnam)),
             },
             page: self.page.unwrap_or(1),
             size: self.size.unwrap_or(defaults.size),
             sort: self.sort.unwrap_or_default(),
             prefix_last: true,
             facets: self.facets.unwrap_or(true),
+            show_duplicates: self.show_duplicates.unwrap_or(false),
         };
         request.check(limits)?;
         Ok(request)
@@ -291,6 +315,11 @@ pub struct MatchParams {
     /// Bulk only: `jsonl` (default) or `csv` (same as `Accept: text/csv`).
     #[param(inline)]
     pub format: Option<BulkFormat>,
+    /// List every near-duplicate supply on its own (default false: one match per
+    /// technology, the other records in `also_listed`).
+    pub show_duplicates: Option<bool>,
+    /// Also match closed, withdrawn and expired supplies (default false).
+    pub include_inactive: Option<bool>,
 }
 
 impl MatchParams {
@@ -298,9 +327,22 @@ impl MatchParams {
     pub fn parse(raw: Option<&str>, bulk: bool) -> Result<MatchParams> {
         let mut params = MatchParams::default();
         let known: &[&str] = if bulk {
-            &["top", "min_score", "candidates", "format"]
+            &[
+                "top",
+                "min_score",
+                "candidates",
+                "show_duplicates",
+                "include_inactive",
+                "format",
+            ]
         } else {
-            &["top", "min_score", "candidates"]
+            &[
+                "top",
+                "min_score",
+                "candidates",
+                "show_duplicates",
+                "include_inactive",
+            ]
         };
         for (name, value) in pairs(raw)? {
             match name.as_str() {
@@ -317,6 +359,8 @@ impl MatchParams {
                 "candidates" => {
                     params.candidates = Some(number(&name, &value, "a positive integer")?)
                 }
+                "show_duplicates" => params.show_duplicates = Some(boolean(&name, &value)?),
+                "include_inactive" => params.include_inactive = Some(boolean(&name, &value)?),
                 "format" if bulk => {
                     params.format = Some(match value.trim() {
                         "jsonl" | "ndjson" => BulkFormat::Jsonl,
@@ -341,6 +385,8 @@ impl MatchParams {
             top: self.top.unwrap_or(defaults.top),
             candidates: self.candidates.unwrap_or(defaults.candidates),
             min_score: self.min_score.unwrap_or(defaults.min_score),
+            show_duplicates: self.show_duplicates.unwrap_or(false),
+            include_inactive: self.include_inactive.unwrap_or(false),
         };
         options.check()?;
         Ok(options)

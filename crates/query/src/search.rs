@@ -14,6 +14,7 @@ use techmatch_indexer::record::sector_name_vi;
 use techmatch_indexer::{Demand, Supply, SupplyIndex, TextField};
 
 use crate::build::{text_query, Tuning};
+use crate::collapse::{also_listed, collapse, has_clusters, AlsoListed};
 use crate::demand::{DemandMatcher, KeyTerm};
 use crate::error::{QueryError, Result};
 use crate::facets::{FacetCollector, FacetCounts};
@@ -61,6 +62,10 @@ pub struct SearchRequest {
     pub prefix_last: bool,
     /// Whether to count facets.
     pub facets: bool,
+    /// Show every record of a near-duplicate cluster as its own hit (by default a cluster
+    /// is one hit, its best-ranked record, listing the others in `also_listed`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub show_duplicates: bool,
 }
 
 impl Default for SearchRequest {
@@ -73,6 +78,7 @@ impl Default for SearchRequest {
             sort: Sort::Relevance,
             prefix_last: true,
             facets: true,
+            show_duplicates: false,
         }
     }
 }
@@ -108,6 +114,10 @@ pub struct Hit {
     /// Glossary concepts through which the record matched (synonyms, other languages).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub glossary: Vec<String>,
+    /// Other records of the same technology (near-duplicates sent by other sources),
+    /// folded into this hit; empty with `show_duplicates`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_listed: Vec<AlsoListed>,
     /// The record, without its long description.
     pub record: Supply,
 }
@@ -117,7 +127,8 @@ pub struct Hit {
 pub struct SearchResponse {
     /// The query text.
     pub query: String,
-    /// Number of matching records.
+    /// Number of matching records (near-duplicates counted one by one, closed, withdrawn
+    /// and expired records left out unless asked for).
     pub total: usize,
     /// Page number.
     pub page: usize,
@@ -229,11 +240,15 @@ impl Searcher {
         &self,
         text: Option<Box<dyn Query>>,
         filters: Vec<Box<dyn Query>>,
+        hidden: &[Box<dyn Query>],
     ) -> Box<dyn Query> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         clauses.push((Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery))));
         for filter in filters {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
+        }
+        for query in hidden {
+            clauses.push((Occur::MustNot, query.box_clone()));
         }
         if clauses.len() == 1 {
             clauses.pop().expect("one clause").1
@@ -273,50 +288,62 @@ impl Searcher {
             request.sort
         };
 
+        let hidden = filters.hidden(&searcher, schema)?;
+        let collapsing = !request.show_duplicates && has_clusters(&searcher)?;
+        let wanted = offset + request.size;
+        // Collapsing needs the head of the list; a few clusters per page is the norm.
+        let collapse_depth = (wanted * 2 + 50).min(2 * MAX_RESULT_DEPTH);
         let mut relaxed = false;
         let mut min_words = self.min_words(&terms);
         let facet_dims: Vec<FacetDim> = FacetDim::ALL
             .into_iter()
             .filter(|d| !filters.constrains(*d))
             .collect();
-        let (total, addresses, mut counts) = loop {
+        let (total, addresses, mut counts, head) = loop {
             let text = (!terms.is_empty()).then(|| self.text_query(&terms, min_words));
-            let query = self.combine(text, filters.queries(schema, None));
+            let query = self.combine(text, filters.queries(schema, None), &hidden);
             let facets = FacetCollector::new(if request.facets {
                 facet_dims.clone()
             } else {
                 vec![]
             });
-            let (total, addresses, counts) = match sort {
+            let (total, addresses, counts, head) = match sort {
                 Sort::Relevance => {
                     let long = self.long_text(&request.q, &terms);
-                    // Fusion needs the whole head of the list; paging happens after it.
-                    let top = match long {
-                        Some(_) => {
-                            TopDocs::with_limit((offset + request.size).max(LONG_TEXT_WINDOW))
-                        }
-                        None => TopDocs::with_limit(request.size).and_offset(offset),
+                    // Fusion and collapsing need the whole head of the list; paging
+                    // happens after them.
+                    let head = long.is_some() || collapsing;
+                    let top = if head {
+                        let depth = if collapsing { collapse_depth } else { wanted };
+                        let floor = if long.is_some() { LONG_TEXT_WINDOW } else { 0 };
+                        TopDocs::with_limit(depth.max(floor))
+                    } else {
+                        TopDocs::with_limit(request.size).and_offset(offset)
                     }
                     .order_by_score();
-                    let paged = long.is_some();
                     let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-                    let hits = self.ranked(&searcher, hits, long, filters.queries(schema, None))?;
-                    let hits: Vec<(Option<f32>, DocAddress)> = hits
-                        .into_iter()
-                        .skip(if paged { offset } else { 0 })
-                        .take(request.size)
-                        .map(|(s, a)| (Some(s), a))
-                        .collect();
-                    (total, hits, counts)
+                    let hits = self.ranked(
+                        &searcher,
+                        hits,
+                        long,
+                        filters.queries(schema, None),
+                        &hidden,
+                    )?;
+                    let hits: Vec<(Option<f32>, DocAddress)> =
+                        hits.into_iter().map(|(s, a)| (Some(s), a)).collect();
+                    (total, hits, counts, head)
                 }
                 Sort::Updated => {
-                    let top = TopDocs::with_limit(request.size)
-                        .and_offset(offset)
-                        .order_by_fast_field::<DateTime>("updated", Order::Desc);
+                    let top = if collapsing {
+                        TopDocs::with_limit(collapse_depth)
+                    } else {
+                        TopDocs::with_limit(request.size).and_offset(offset)
+                    }
+                    .order_by_fast_field::<DateTime>("updated", Order::Desc);
                     let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
                     let hits: Vec<(Option<f32>, DocAddress)> =
                         hits.into_iter().map(|(_, a)| (None, a)).collect();
-                    (total, hits, counts)
+                    (total, hits, counts, collapsing)
                 }
             };
             if total == 0 && min_words > 1 {
@@ -324,26 +351,47 @@ impl Searcher {
                 relaxed = true;
                 continue;
             }
-            break (total, addresses, counts);
+            break (total, addresses, counts, head);
+        };
+        // The page: clusters collapsed to their best member, then paged.
+        let page: Vec<(RankedHit, Option<String>)> = if collapsing {
+            collapse(&searcher, &addresses)?
+                .into_iter()
+                .skip(offset)
+                .take(request.size)
+                .map(|(hit, key)| (hit, Some(key)))
+                .collect()
+        } else {
+            let skip = if head { offset } else { 0 };
+            addresses
+                .into_iter()
+                .skip(skip)
+                .take(request.size)
+                .map(|hit| (hit, None))
+                .collect()
         };
 
         if request.facets {
             for dim in FacetDim::ALL.into_iter().filter(|d| filters.constrains(*d)) {
                 let text = (!terms.is_empty()).then(|| self.text_query(&terms, min_words));
-                let query = self.combine(text, filters.queries(schema, Some(dim)));
+                let query = self.combine(text, filters.queries(schema, Some(dim)), &hidden);
                 let mut own = searcher.search(&query, &FacetCollector::new(vec![dim]))?;
                 counts.insert(dim, own.remove(&dim).unwrap_or_default());
             }
         }
 
         let highlighter = Highlighter::new(&terms);
-        let mut hits = Vec::with_capacity(addresses.len());
-        for (i, (score, address)) in addresses.into_iter().enumerate() {
+        let mut hits = Vec::with_capacity(page.len());
+        for (i, ((score, address), cluster)) in page.into_iter().enumerate() {
             let doc: TantivyDocument = searcher.doc(address)?;
             let Some(record) = from_document(schema, &doc) else {
                 continue;
             };
-            hits.push(make_hit(&highlighter, record, offset + i + 1, score));
+            let mut hit = make_hit(&highlighter, record, offset + i + 1, score);
+            if let Some(key) = cluster {
+                hit.also_listed = also_listed(&searcher, schema, &key, address, &hidden)?;
+            }
+            hits.push(hit);
         }
         let did_you_mean = if total == 0 && !terms.is_empty() {
             did_you_mean(&searcher, schema, &request.q, &terms)?
@@ -399,11 +447,12 @@ impl Searcher {
         short: Vec<(f32, DocAddress)>,
         long: Option<LongText>,
         filters: Vec<Box<dyn Query>>,
+        hidden: &[Box<dyn Query>],
     ) -> Result<Vec<(f32, DocAddress)>> {
         let Some(long) = long else {
             return Ok(short);
         };
-        let query = self.combine(Some(long.query), filters);
+        let query = self.combine(Some(long.query), filters, hidden);
         let long_hits = searcher.search(
             &query,
             &TopDocs::with_limit(LONG_TEXT_WINDOW).order_by_score(),
@@ -427,9 +476,10 @@ impl Searcher {
         }
         let searcher = self.reader.searcher();
         let schema = self.index.schema();
+        let hidden = Filters::default().hidden(&searcher, schema)?;
         let mut min_words = self.min_words(&terms);
         loop {
-            let query = self.text_query(&terms, min_words);
+            let query = self.combine(Some(self.text_query(&terms, min_words)), vec![], &hidden);
             let long = self.long_text(q, &terms);
             let depth = if long.is_some() {
                 top.max(LONG_TEXT_WINDOW)
@@ -441,7 +491,7 @@ impl Searcher {
                 min_words = 1;
                 continue;
             }
-            let mut hits = self.ranked(&searcher, hits, long, Vec::new())?;
+            let mut hits = self.ranked(&searcher, hits, long, Vec::new(), &hidden)?;
             hits.truncate(top);
             return hits
                 .into_iter()
@@ -450,6 +500,9 @@ impl Searcher {
         }
     }
 }
+
+/// A hit of a ranked list: its score (none when sorted by date) and address.
+type RankedHit = (Option<f32>, DocAddress);
 
 /// The long-text side of a search-box query.
 struct LongText {
@@ -601,6 +654,7 @@ fn make_hit(highlighter: &Highlighter, mut record: Supply, rank: usize, score: O
         snippet_html,
         matched,
         glossary: glossary.into_iter().collect(),
+        also_listed: Vec::new(),
         record,
     }
 }

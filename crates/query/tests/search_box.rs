@@ -179,6 +179,7 @@ fn brute_force(
                 FacetDim::Transfer => supply.transfer.clone(),
                 FacetDim::Trl => supply.trl.iter().map(|t| t.to_string()).collect(),
                 FacetDim::Lang => supply.lang.iter().map(|l| l.code().to_string()).collect(),
+                FacetDim::Source => supply.source.iter().cloned().collect(),
             }
         };
         let passes = |d: FacetDim, wanted: &[String]| {

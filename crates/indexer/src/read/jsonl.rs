@@ -146,6 +146,7 @@ mod tests {
             input,
             ReadOptions {
                 max_record_bytes: max,
+                delimiter: None,
             },
         )
         .map(|r| r.map(|r| r.line).map_err(|e| e.to_string()))

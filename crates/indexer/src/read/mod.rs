@@ -33,12 +33,16 @@ pub struct RawRecord {
 pub struct ReadOptions {
     /// Largest accepted record, in bytes of input.
     pub max_record_bytes: usize,
+    /// The CSV cell separator; `None` detects it from the header row (`,`, `;` as Excel
+    /// writes on a Vietnamese-locale Windows, or a tab).
+    pub delimiter: Option<u8>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             max_record_bytes: 1 << 20,
+            delimiter: None,
         }
     }
 }
@@ -51,7 +55,7 @@ pub type RawRecords = Box<dyn Iterator<Item = Result<RawRecord, RecordError>> + 
 pub enum Format {
     /// One JSON object per line.
     Jsonl,
-    /// Comma-separated values with a header row.
+    /// Comma-, semicolon- or tab-separated values with a header row.
     Csv,
     /// An Excel workbook; the first sheet is read.
     Xlsx,

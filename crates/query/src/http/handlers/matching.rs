@@ -164,6 +164,7 @@ impl BulkJob {
         }
         let read = ReadOptions {
             max_record_bytes: MAX_DEMAND_LINE_BYTES,
+            delimiter: None,
         };
         let mut validator = Validator::new("request");
         let mut slots = Vec::new();
