@@ -1045,3 +1045,159 @@ fn the_example_config_lists_every_setting_and_is_valid() {
         );
     }
 }
+
+/// A supply of the bundled kind, sent by one source.
+fn sourced_supply(id: &str, source: &str, extra: Value) -> String {
+    let mut record = json!({
+        "id": id,
+        "title": "Lò đốt rác thải y tế Qwertzuiop không khói 50 kg/giờ",
+        "summary": "Lò đốt hai buồng cho bệnh viện tuyến huyện, khí thải đạt QCVN 02:2012/BTNMT.",
+        "description": "Buồng sơ cấp đốt rác ở 800 °C, buồng thứ cấp đốt khí ở 1.050 °C với thời gian lưu trên 2 giây; tháp hấp thụ kiềm khử HCl và SO2; vận hành bán tự động, tiêu thụ 8 lít dầu DO mỗi giờ. Đã lắp đặt tại 14 bệnh viện ở Nghệ An và Hà Tĩnh.",
+        "sector": "environment",
+        "owner": "Trung tâm Công nghệ Môi trường Bắc Trung Bộ",
+        "trl": 8,
+        "source": source,
+        "source_id": format!("{source}-{id}"),
+    });
+    for (key, value) in extra.as_object().unwrap() {
+        record[key] = value.clone();
+    }
+    record.to_string()
+}
+
+#[test]
+fn duplicates_fold_into_one_card_and_inactive_records_leave_results_at_their_commit() {
+    let (_dir, index) = index_copy();
+    let server = Server::start(&index, &["--api-key", KEY]);
+    // The same technology from two connection points, the second typed without diacritics.
+    let original = sourced_supply("LD-1", "techmart-hanoi", json!({}));
+    let retyped: Value = serde_json::from_str(&original).unwrap();
+    let fold = |v: &Value| techmatch_analysis::fold_diacritics(v.as_str().unwrap());
+    let retyped = sourced_supply(
+        "LD-2",
+        "diem-ket-noi-nghe-an",
+        json!({"title": fold(&retyped["title"]), "summary": fold(&retyped["summary"]),
+               "description": fold(&retyped["description"])}),
+    );
+    let other = sourced_supply(
+        "LD-3",
+        "techmart-hanoi",
+        json!({"title": "Lò hơi đốt trấu Qwertzuiop 2 tấn hơi/giờ",
+               "summary": "Lò hơi tầng sôi đốt trấu cho nhà máy xay xát.",
+               "description": "Lò hơi ống nước tuần hoàn tự nhiên, áp suất 10 bar, buồng đốt tầng sôi, cấp trấu bằng vít tải; tro bay thu bằng cyclon chùm và lọc túi."}),
+    );
+    let body = [original, retyped, other].join("\n");
+    let reply = server.write("POST", "/api/supplies", Some(&body));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+
+    let search = |params: &str| {
+        server
+            .get(&format!("/api/search?q=qwertzuiop{params}"))
+            .json()
+    };
+    let folded = search("");
+    let ids: Vec<&str> = folded["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        2,
+        "one card for LD-1/LD-2, one for LD-3: {folded}"
+    );
+    let card = folded["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "LD-1" || h["id"] == "LD-2")
+        .expect("the cluster's card");
+    let also = &card["also_listed"][0];
+    assert!(also["id"] == "LD-1" || also["id"] == "LD-2", "{card}");
+    assert_ne!(also["id"], card["id"]);
+    assert!(also["source"].is_string(), "{card}");
+    assert_eq!(folded["total"], 3, "the total counts records");
+    let all = search("&show_duplicates=true");
+    assert_eq!(all["hits"].as_array().unwrap().len(), 3, "{all}");
+    assert!(all["hits"][0]["also_listed"].is_null());
+    // Facet and filter by source.
+    let sources = &folded["facets"]["source"];
+    assert!(
+        sources
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["value"] == "techmart-hanoi" && v["count"] == 2),
+        "{sources}"
+    );
+    let from_nghe_an = search("&source=diem-ket-noi-nghe-an");
+    assert_eq!(from_nghe_an["hits"][0]["id"], "LD-2", "{from_nghe_an}");
+
+    // Matching folds the cluster the same way.
+    let demand =
+        json!({"id": "D-LD", "title": "Cần lò đốt rác thải y tế Qwertzuiop cho bệnh viện huyện"})
+            .to_string();
+    let matched = server.post("/api/match?top=10", &demand).json();
+    let in_cluster = |body: &Value| {
+        body["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["supply_id"] == "LD-1" || m["supply_id"] == "LD-2")
+            .count()
+    };
+    assert_eq!(in_cluster(&matched), 1, "{matched}");
+    assert_in_score_order(&matched);
+    let every = server
+        .post("/api/match?top=10&show_duplicates=true", &demand)
+        .json();
+    assert_eq!(in_cluster(&every), 2, "{every}");
+
+    // Withdrawn at its commit, cache or not: the cached answer belongs to the old index.
+    assert_eq!(
+        server
+            .get("/api/search?q=qwertzuiop&show_duplicates=true")
+            .header("x-cache"),
+        Some("hit")
+    );
+    let withdrawn = sourced_supply("LD-3", "techmart-hanoi", json!({"status": "withdrawn"}));
+    let reply = server.write("PUT", "/api/supplies/LD-3", Some(&withdrawn));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let after = search("&show_duplicates=true");
+    let ids: Vec<&str> = after["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"LD-3"), "{after}");
+    let asked = search("&show_duplicates=true&include_inactive=true");
+    assert_eq!(asked["total"], 3, "{asked}");
+
+    // Expired on its date: shown through its last day, hidden from the next.
+    let expiring = sourced_supply(
+        "LD-9",
+        "vista-can-tho",
+        json!({"expires": "2031-06-30",
+        "title": "Máy phân loại hạt điều Qwertzuiop bằng camera",
+        "summary": "Phân loại nhân điều theo màu và vết nứt.",
+        "description": "Camera màu tốc độ cao và van khí nén loại hạt lỗi, 2 tấn/giờ."}),
+    );
+    let reply = server.write("POST", "/api/supplies", Some(&expiring));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let on = |day: &str| {
+        let body = search(&format!("&show_duplicates=true&as_of={day}"));
+        body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["id"] == "LD-9")
+    };
+    assert!(on("2031-06-30"));
+    assert!(!on("2031-07-01"));
+    assert!(search("").to_string().contains("LD-9"), "not expired today");
+    server
+        .get("/api/search?q=x&as_of=2031-02-30")
+        .assert_error(400, "bad_request", "as_of");
+}

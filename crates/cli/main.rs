@@ -2,6 +2,7 @@
 //! exchange. This file only parses arguments and calls the library crates.
 
 mod analyze_cmd;
+mod duplicates_cmd;
 mod eval_cmd;
 mod glossary_cmd;
 mod index_cmd;
@@ -54,6 +55,8 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Rebuild the bundled collection's index and print techmatch's and the baselines' metrics.
     Relevance(relevance_cmd::RelevanceArgs),
+    /// Near-duplicate clusters: the same technology sent by several sources (JSONL, CSV, XLSX).
+    Duplicates(duplicates_cmd::DuplicatesArgs),
     /// Copy one consistent commit of an index, even while it is written (backups, replicas).
     Snapshot(snapshot_cmd::SnapshotArgs),
     /// Work with the bridge vocabulary (vi-en-zh technology glossary).
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Relevance(args) => relevance_cmd::run(args),
         Command::Glossary(args) => glossary_cmd::run(args),
         Command::Snapshot(args) => snapshot_cmd::run(args),
+        Command::Duplicates(args) => duplicates_cmd::run(args),
         #[cfg(feature = "http")]
         Command::Serve(args) => serve_cmd::run(
             args,

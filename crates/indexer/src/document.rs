@@ -39,11 +39,13 @@ pub fn date_to_datetime(date: &str) -> Option<DateTime> {
         .map(DateTime::from_timestamp_nanos)
 }
 
-/// Builds the document of a supply.
+/// Builds the document of a supply; `cluster` is the key of the near-duplicate cluster the
+/// record joined (none when it is its own).
 pub fn to_document(
     schema: &SupplySchema,
     provinces: &Provinces,
     supply: &Supply,
+    cluster: Option<&str>,
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_text(schema.id, &supply.id);
@@ -88,6 +90,9 @@ pub fn to_document(
     }
     if let Some(date) = supply.expires.as_deref().and_then(date_to_datetime) {
         doc.add_date(schema.expires, date);
+    }
+    if let Some(cluster) = cluster.filter(|c| *c != supply.id) {
+        doc.add_text(schema.cluster, cluster);
     }
     doc
 }

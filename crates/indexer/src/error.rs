@@ -107,6 +107,16 @@ pub enum IndexerError {
         /// The index directory.
         dir: PathBuf,
     },
+    /// A line of the duplicate-decisions file cannot be read.
+    #[error("{path}:{line}: not a duplicate decision ({reason}); fix or remove the line")]
+    BadDecision {
+        /// The decisions file.
+        path: PathBuf,
+        /// Its line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// An error from tantivy.
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),

@@ -5,6 +5,7 @@
 //! same atomic step as the commit itself: there is no side file that could disagree with the
 //! index after a crash.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -12,11 +13,13 @@ use tantivy::directory::MmapDirectory;
 use tantivy::index::SegmentComponent;
 use tantivy::indexer::UserOperation;
 use tantivy::{
-    Index, IndexReader, IndexWriter, Opstamp, ReloadPolicy, TantivyDocument, TantivyError, Term,
+    DocAddress, Index, IndexReader, IndexWriter, Opstamp, ReloadPolicy, TantivyDocument,
+    TantivyError, Term,
 };
 use techmatch_analysis::ANALYZER_VERSION;
 
-use crate::document::to_document;
+use crate::clusters::{all_candidate_pairs, candidate_pairs_of, clusters, confirm, Decisions};
+use crate::document::{from_document, to_document};
 use crate::error::{IndexerError, Result};
 use crate::province::Provinces;
 use crate::record::Supply;
@@ -186,9 +189,14 @@ impl SupplyIndex {
         match self.index.writer_with_num_threads(threads, memory_budget) {
             Ok(writer) => Ok(SupplyWriter {
                 writer,
+                index: self.index.clone(),
+                dir: self.dir.clone(),
                 schema: self.schema.clone(),
                 provinces: self.provinces.clone(),
                 pending: 0,
+                added: Vec::new(),
+                detect_duplicates: true,
+                last_clustering: ClusteringReport::default(),
             }),
             Err(TantivyError::LockFailure(..)) => Err(IndexerError::Locked {
                 dir: self.dir.clone().unwrap_or_default(),
@@ -387,20 +395,53 @@ fn read_commit_meta(index: &Index) -> Result<Option<CommitMeta>> {
 /// a commit is all or nothing.
 pub struct SupplyWriter {
     writer: IndexWriter,
+    index: Index,
+    dir: Option<PathBuf>,
     schema: SupplySchema,
     provinces: std::sync::Arc<Provinces>,
     pending: usize,
+    /// Ids upserted since the last commit, to file into near-duplicate clusters.
+    added: Vec<String>,
+    detect_duplicates: bool,
+    last_clustering: ClusteringReport,
+}
+
+/// What near-duplicate detection did after a commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ClusteringReport {
+    /// Records compared (those written by the commit).
+    pub checked: usize,
+    /// Of them, records found to duplicate another record and filed into its cluster.
+    pub joined: usize,
+    /// Seconds spent.
+    pub seconds: f64,
 }
 
 impl SupplyWriter {
     /// Adds a supply, replacing any record with the same id.
     pub fn upsert(&mut self, supply: &Supply) -> Result<()> {
-        let doc: TantivyDocument = to_document(&self.schema, &self.provinces, supply);
+        self.write(supply, None)?;
+        self.added.push(supply.id.clone());
+        Ok(())
+    }
+
+    fn write(&mut self, supply: &Supply, cluster: Option<&str>) -> Result<()> {
+        let doc: TantivyDocument = to_document(&self.schema, &self.provinces, supply, cluster);
         let id = Term::from_field_text(self.schema.id, &supply.id);
         self.writer
             .run([UserOperation::Delete(id), UserOperation::Add(doc)])?;
         self.pending += 1;
         Ok(())
+    }
+
+    /// Turns near-duplicate detection after each commit on (the default) or off.
+    pub fn set_detect_duplicates(&mut self, on: bool) {
+        self.detect_duplicates = on;
+    }
+
+    /// What detection did after the last commit.
+    pub fn last_clustering(&self) -> ClusteringReport {
+        self.last_clustering
     }
 
     /// Removes the record with this id (a no-op when there is none).
@@ -422,14 +463,95 @@ impl SupplyWriter {
         self.pending
     }
 
-    /// Makes every change since the last commit durable and visible, atomically.
+    /// Makes every change since the last commit durable and visible, atomically; then
+    /// files the records it wrote into near-duplicate clusters, committing again when some
+    /// joined one (the cluster key is derived data: the records are complete and
+    /// searchable after the first commit either way).
     pub fn commit(&mut self) -> Result<Opstamp> {
+        let mut opstamp = self.commit_changes()?;
+        let added = std::mem::take(&mut self.added);
+        self.last_clustering = ClusteringReport::default();
+        if self.detect_duplicates && !added.is_empty() {
+            let started = std::time::Instant::now();
+            let joined = self.file_into_clusters(added.iter().cloned().collect())?;
+            if joined > 0 {
+                opstamp = self.commit_changes()?;
+            }
+            self.last_clustering = ClusteringReport {
+                checked: added.len(),
+                joined,
+                seconds: started.elapsed().as_secs_f64(),
+            };
+        }
+        Ok(opstamp)
+    }
+
+    fn commit_changes(&mut self) -> Result<Opstamp> {
         let meta = serde_json::to_string(&CommitMeta::now()).expect("commit meta serialises");
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&meta);
         let opstamp = prepared.commit()?;
         self.pending = 0;
         Ok(opstamp)
+    }
+
+    /// Compares the committed records `new` with the whole index and rewrites those that
+    /// duplicate another record with their cluster key. Returns how many were rewritten.
+    fn file_into_clusters(&mut self, new: HashSet<String>) -> Result<usize> {
+        let reader = self
+            .index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let searcher = reader.searcher();
+        let mut addresses: HashMap<String, DocAddress> = HashMap::with_capacity(new.len());
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let Some(ids) = segment.fast_fields().str("id")? else {
+                continue;
+            };
+            let mut id = String::new();
+            for doc in segment.doc_ids_alive() {
+                if let Some(term) = ids.term_ords(doc).next() {
+                    id.clear();
+                    ids.ord_to_str(term, &mut id)?;
+                    if new.contains(&id) {
+                        addresses.insert(id.clone(), DocAddress::new(ord as u32, doc));
+                    }
+                }
+            }
+        }
+        let new_addresses: HashSet<DocAddress> = addresses.values().copied().collect();
+        // A large share of the index is cheaper in one pass over the band keys.
+        let candidates = if new.len() * 20 >= searcher.num_docs() as usize {
+            let mut all = all_candidate_pairs(&searcher, &self.schema)?;
+            all.retain(|(a, b)| new_addresses.contains(a) || new_addresses.contains(b));
+            all
+        } else {
+            let list: Vec<DocAddress> = new_addresses.iter().copied().collect();
+            candidate_pairs_of(&self.index, &searcher, &self.schema, &list)?
+        };
+        if candidates.is_empty() {
+            return Ok(0);
+        }
+        let decisions = Decisions::load(self.dir.as_deref())?;
+        let (pairs, keys) = confirm(&searcher, &self.schema, &candidates, &decisions)?;
+        let mut joined = 0;
+        for cluster in clusters(&pairs, &keys, &new) {
+            for member in &cluster.members {
+                let Some(&address) = addresses.get(member) else {
+                    continue;
+                };
+                if *member == cluster.cluster || keys.get(member) == Some(&cluster.cluster) {
+                    continue;
+                }
+                let doc: TantivyDocument = searcher.doc(address)?;
+                if let Some(supply) = from_document(&self.schema, &doc) {
+                    self.write(&supply, Some(&cluster.cluster))?;
+                    joined += 1;
+                }
+            }
+        }
+        Ok(joined)
     }
 
     /// Deletes index files no commit refers to (what a failed commit wrote).
@@ -442,6 +564,7 @@ impl SupplyWriter {
     pub fn rollback(&mut self) -> Result<()> {
         self.writer.rollback()?;
         self.pending = 0;
+        self.added.clear();
         Ok(())
     }
 

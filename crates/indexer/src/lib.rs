@@ -26,6 +26,8 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod clusters;
+pub mod dedup;
 pub mod document;
 pub mod error;
 pub mod index;

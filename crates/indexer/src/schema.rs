@@ -11,7 +11,7 @@
 //! into it). Facets and filters are fast fields: `sector`, `country`, `province` (canonical
 //! unit), `lang`, `transfer` (multi-valued), `trl`, `updated`, `provenance` (the record's
 //! `source`), and for the record lifecycle `status` and `expires`. Near-duplicate detection
-//! adds `lsh` (MinHash band keys, indexed) and `cluster` (the record it duplicates).
+//! fills `cluster` (the record a record duplicates).
 
 use tantivy::schema::{
     DateOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
@@ -112,9 +112,6 @@ pub struct SupplySchema {
     /// The near-duplicate cluster the record joined at ingest: the id of the record it
     /// duplicates (or that record's own cluster); absent for a record that is its own.
     pub cluster: Field,
-    /// MinHash LSH band keys of the record's text, to find near-duplicate candidates with
-    /// a term lookup (see `dedup`).
-    pub lsh: Field,
 }
 
 /// Facet fields that the search box counts.
@@ -157,7 +154,6 @@ impl SupplySchema {
         let status = builder.add_text_field("status", facet.clone());
         let expires = builder.add_date_field("expires", DateOptions::default() | INDEXED | FAST);
         let cluster = builder.add_text_field("cluster", facet);
-        let lsh = builder.add_u64_field("lsh", NumericOptions::default() | INDEXED);
         SupplySchema {
             schema: builder.build(),
             id,
@@ -174,7 +170,6 @@ impl SupplySchema {
             status,
             expires,
             cluster,
-            lsh,
         }
     }
 

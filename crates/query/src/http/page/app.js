@@ -53,6 +53,9 @@
       facetCountry: 'Quốc gia',
       facetTrl: 'Mức sẵn sàng công nghệ (TRL)',
       facetTransfer: 'Hình thức chuyển giao',
+      facetSource: 'Nguồn (sàn, điểm kết nối)',
+      showDuplicates: 'Hiện riêng từng hồ sơ trùng lặp',
+      alsoListed: 'Cũng đăng tại: ',
       showMore: (n) => `Xem thêm ${n}`,
       showLess: 'Thu gọn',
       loading: 'Đang tìm…',
@@ -138,6 +141,9 @@
       facetCountry: 'Country',
       facetTrl: 'Technology readiness (TRL)',
       facetTransfer: 'Transfer mode',
+      facetSource: 'Source (exchange, connection point)',
+      showDuplicates: 'Show each duplicate record separately',
+      alsoListed: 'Also listed at: ',
       showMore: (n) => `Show ${n} more`,
       showLess: 'Show fewer',
       loading: 'Searching…',
@@ -222,8 +228,9 @@
     { dim: 'country', key: 'facetCountry' },
     { dim: 'trl', key: 'facetTrl' },
     { dim: 'transfer', key: 'facetTransfer' },
+    { dim: 'source', key: 'facetSource' },
   ];
-  const LIST_DIMS = ['sector', 'province', 'country', 'transfer'];
+  const LIST_DIMS = ['sector', 'province', 'country', 'transfer', 'source'];
   const FACET_VISIBLE = 8;
   const PAGE_SIZE = 10;
   const DEBOUNCE_MS = 150;
@@ -313,8 +320,8 @@
   }
 
   // ---------------------------------------------------------------- state and URL
-  const emptyFilters = () => ({ sector: [], province: [], country: [], transfer: [], trl: '' });
-  const state = { view: 'search', q: '', filters: emptyFilters(), page: 1, id: null };
+  const emptyFilters = () => ({ sector: [], province: [], country: [], transfer: [], source: [], trl: '' });
+  const state = { view: 'search', q: '', filters: emptyFilters(), page: 1, id: null, duplicates: false };
 
   function readUrl() {
     const params = new URLSearchParams(window.location.search);
@@ -324,6 +331,8 @@
     const trl = params.get('trl') || '';
     state.filters.trl = /^[1-9]$/.test(trl) ? trl : '';
     state.page = Math.max(1, parseInt(params.get('page'), 10) || 1);
+    state.duplicates = params.get('duplicates') === 'all';
+    $('show-duplicates').checked = state.duplicates;
     state.id = params.get('id');
     state.view = state.id ? 'detail' : params.get('view') === 'match' ? 'match' : 'search';
   }
@@ -332,6 +341,7 @@
     if (state.q) params.set('q', state.q);
     for (const dim of LIST_DIMS) for (const value of state.filters[dim]) params.append(dim, value);
     if (state.filters.trl) params.set('trl', state.filters.trl);
+    if (state.duplicates) params.set('duplicates', 'all');
     if (state.page > 1) params.set('page', String(state.page));
     return params;
   }
@@ -352,6 +362,7 @@
       params.set('trl_min', state.filters.trl);
       params.set('trl_max', state.filters.trl);
     }
+    if (state.duplicates) params.set('show_duplicates', 'true');
     params.set('page', String(state.page));
     params.set('size', String(PAGE_SIZE));
     return params;
@@ -493,6 +504,16 @@
       record.transfer && record.transfer.length
         ? el('ul', { class: 'chips', 'aria-label': t('transfer') },
           record.transfer.map((mode) => el('li', { text: transferName(mode) })))
+        : null,
+      hit.also_listed && hit.also_listed.length
+        ? el('p', { class: 'also-listed' }, t('alsoListed'),
+          ...hit.also_listed.map((other, i) => el('span', null, i ? ', ' : '',
+            el('a', {
+              href: `/?id=${encodeURIComponent(other.id)}`,
+              'data-id': other.id,
+              onclick: (event) => openRecord(event, other.id),
+              text: other.source ? `${other.source} (${other.source_id || other.id})` : other.id,
+            }))))
         : null);
   }
 
@@ -706,6 +727,12 @@
     runSearch(null);
     $('main').scrollIntoView({ block: 'start' });
   }
+  $('show-duplicates').addEventListener('change', (event) => {
+    state.duplicates = event.target.checked;
+    state.page = 1;
+    writeUrl(true);
+    runSearch(null);
+  });
   $('clear-filters').addEventListener('click', () => {
     state.filters = emptyFilters();
     state.page = 1;

@@ -1,0 +1,274 @@
+//! `techmatch duplicates`: the near-duplicate clusters of an index, for brokers to confirm
+//! or split.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use techmatch_indexer::clusters::{find_all, Cluster, Decisions, Pair};
+use techmatch_indexer::{Supply, SupplyIndex};
+
+/// Arguments of `techmatch duplicates`.
+#[derive(Args)]
+#[command(after_help = "\
+Examples:
+  techmatch duplicates --index data/index                          # JSON Lines on stdout
+  techmatch duplicates --index data/index --format xlsx --out duplicates.xlsx
+  techmatch duplicates --index data/index --distinct TS-0001 DUP-0118   # not the same technology
+
+Records describing the same technology (sent by several exchanges or connection points,
+retyped without diacritics, shortened, reordered, updated, with the owner spelled
+differently) form a cluster. Detection: MinHash with LSH bands over folded word pairs, each
+candidate confirmed when at least 70% of the smaller record's word pairs are in the other.
+`techmatch index` files new records into clusters as it commits; search and matching then
+show one card per cluster. A pair marked --distinct is never linked again (the decision is
+kept in the index directory, in duplicate-decisions.jsonl).
+
+Output: one cluster per JSON line {\"cluster\", \"members\", \"kind\": \"duplicate\",
+\"evidence\": [{\"a\", \"b\", \"containment\", \"jaccard\", \"shared\"}], \"records\": [...]};
+CSV and XLSX have one row per member.")]
+pub struct DuplicatesArgs {
+    #[command(flatten)]
+    location: crate::location::IndexLocation,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: Format,
+    /// Output file (stdout if absent; required for xlsx).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Record that two records are different technologies, split them, and print the
+    /// clusters again.
+    #[arg(long, num_args = 2, value_names = ["ID", "ID"])]
+    distinct: Vec<String>,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// One cluster per line.
+    Jsonl,
+    /// One member per row.
+    Csv,
+    /// One member per row, in a workbook.
+    Xlsx,
+}
+
+/// A member as a broker reads it.
+#[derive(Serialize)]
+struct MemberRecord {
+    id: String,
+    title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    cluster: &'a str,
+    members: &'a [String],
+    kind: &'static str,
+    evidence: &'a [Pair],
+    records: Vec<MemberRecord>,
+}
+
+const HEADER: [&str; 9] = [
+    "cluster",
+    "kind",
+    "id",
+    "title",
+    "owner",
+    "source",
+    "source_id",
+    "updated",
+    "evidence",
+];
+
+/// Runs the command.
+pub fn run(args: DuplicatesArgs) -> Result<ExitCode> {
+    if matches!(args.format, Format::Xlsx) && args.out.is_none() {
+        bail!("--format xlsx needs --out FILE.xlsx");
+    }
+    let dir = args.location.index();
+    let index = SupplyIndex::open(&dir)?;
+    if let [a, b] = args.distinct.as_slice() {
+        split(&index, a, b)?;
+    }
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.set_message("comparing records");
+    progress.enable_steady_tick(std::time::Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    let clusters = find_all(&index)?;
+    progress.finish_and_clear();
+    let records = load_members(&index, &clusters)?;
+    match args.format {
+        Format::Jsonl => {
+            let mut out = output(args.out.as_deref())?;
+            for cluster in &clusters {
+                let row = Row {
+                    cluster: &cluster.cluster,
+                    members: &cluster.members,
+                    kind: "duplicate",
+                    evidence: &cluster.evidence,
+                    records: cluster
+                        .members
+                        .iter()
+                        .filter_map(|id| records.get(id))
+                        .map(member_record)
+                        .collect(),
+                };
+                serde_json::to_writer(&mut out, &row)?;
+                writeln!(out)?;
+            }
+            out.flush()?;
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(output(args.out.as_deref())?);
+            writer.write_record(HEADER)?;
+            for row in table(&clusters, &records) {
+                writer.write_record(&row)?;
+            }
+            writer.flush()?;
+        }
+        Format::Xlsx => {
+            let path = args.out.as_deref().expect("checked above");
+            write_xlsx(path, &table(&clusters, &records))?;
+        }
+    }
+    let members: usize = clusters.iter().map(|c| c.members.len()).sum();
+    eprintln!(
+        "{} clusters, {} records in them, of {} records ({:.1} s)",
+        clusters.len(),
+        members,
+        index.reader()?.searcher().num_docs(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Marks a pair distinct and re-files both records, so that neither stays in the other's
+/// cluster through its own link.
+fn split(index: &SupplyIndex, a: &str, b: &str) -> Result<()> {
+    let mut decisions = Decisions::load(index.dir())?;
+    let mut found = Vec::new();
+    for id in [a, b] {
+        match techmatch_indexer::clusters::stored_by_id(index, id)? {
+            Some(supply) => found.push(supply),
+            None => bail!("no record with id '{id}' in the index"),
+        }
+    }
+    decisions.mark_distinct(a, b)?;
+    let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
+    for supply in &found {
+        writer.upsert(supply)?;
+    }
+    writer.commit()?;
+    writer.finish()?;
+    eprintln!("{a} and {b} are marked as different technologies");
+    Ok(())
+}
+
+fn load_members(index: &SupplyIndex, clusters: &[Cluster]) -> Result<HashMap<String, Supply>> {
+    let mut out = HashMap::new();
+    for cluster in clusters {
+        for id in &cluster.members {
+            if let Some(supply) = techmatch_indexer::clusters::stored_by_id(index, id)? {
+                out.insert(id.clone(), supply);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn member_record(supply: &Supply) -> MemberRecord {
+    MemberRecord {
+        id: supply.id.clone(),
+        title: supply.title.clone(),
+        owner: supply.owner.clone(),
+        source: supply.source.clone(),
+        source_id: supply.source_id.clone(),
+        updated: supply.updated.clone(),
+    }
+}
+
+/// One row per member; the evidence column says which members it was linked to and how
+/// much text they share.
+fn table(clusters: &[Cluster], records: &HashMap<String, Supply>) -> Vec<[String; 9]> {
+    let mut rows = Vec::new();
+    for cluster in clusters {
+        for id in &cluster.members {
+            let links: Vec<String> = cluster
+                .evidence
+                .iter()
+                .filter_map(|p| {
+                    let other = if p.a == *id {
+                        &p.b
+                    } else if p.b == *id {
+                        &p.a
+                    } else {
+                        return None;
+                    };
+                    Some(format!(
+                        "{other}: {:.0}% of the shorter text shared",
+                        100.0 * p.evidence.containment
+                    ))
+                })
+                .collect();
+            let record = records.get(id);
+            let field = |f: fn(&Supply) -> Option<String>| record.and_then(f).unwrap_or_default();
+            rows.push([
+                cluster.cluster.clone(),
+                "duplicate".to_string(),
+                id.clone(),
+                field(|s| Some(s.title.clone())),
+                field(|s| s.owner.clone()),
+                field(|s| s.source.clone()),
+                field(|s| s.source_id.clone()),
+                field(|s| s.updated.clone()),
+                links.join("; "),
+            ]);
+        }
+    }
+    rows
+}
+
+fn write_xlsx(path: &Path, rows: &[[String; 9]]) -> Result<()> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("duplicates")?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let widths = [12.0, 10.0, 12.0, 56.0, 40.0, 24.0, 18.0, 11.0, 60.0];
+    for (col, (name, width)) in HEADER.iter().zip(widths).enumerate() {
+        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+        sheet.set_column_width(col as u16, width)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    for (r, row) in rows.iter().enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            sheet.write_string(r as u32 + 1, c as u16, value)?;
+        }
+    }
+    workbook
+        .save(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}

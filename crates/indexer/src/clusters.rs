@@ -1,0 +1,533 @@
+//! Near-duplicate clusters of an index: candidate pairs from MinHash LSH bands (a pass
+//! over every record) or from a search for a few records' words, confirmed on the
+//! records' shingles ([`crate::dedup`]), joined into clusters.
+//!
+//! A record that duplicates another carries a cluster key in its `cluster` field: the id
+//! of the cluster's first record (which carries none). Keys are assigned when records are
+//! ingested ([`assign_after_commit`]), so a cluster keeps its key as members are added,
+//! and search shows one card per key. Pairs that a broker confirmed to be different
+//! technologies ([`Decisions`]) are never linked again.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, TantivyDocument, Term};
+use techmatch_analysis::TokenStreamKind;
+
+use crate::dedup::{Evidence, Fingerprint};
+use crate::document::from_document;
+use crate::error::Result;
+use crate::record::Supply;
+use crate::schema::{SupplySchema, TextField};
+
+/// Records sharing one band key beyond this many are linked to the first of them only
+/// (a star, not every pair): a template text repeated by thousands of records must not
+/// cost a quadratic number of comparisons.
+pub const MAX_BUCKET_PAIRS: usize = 64;
+/// Most candidates looked at for one record (searched by its words).
+pub const MAX_CANDIDATES: usize = 20;
+/// The file, in the index directory, of pairs confirmed not to be duplicates.
+pub const DECISIONS_FILE: &str = "duplicate-decisions.jsonl";
+
+/// Two records confirmed to describe the same technology.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pair {
+    /// One record's id (the smaller).
+    pub a: String,
+    /// The other's.
+    pub b: String,
+    /// Why.
+    #[serde(flatten)]
+    pub evidence: Evidence,
+}
+
+/// A cluster of near-duplicates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cluster {
+    /// The cluster key: its first record's id.
+    pub cluster: String,
+    /// Every record of the cluster, the key first, then by id.
+    pub members: Vec<String>,
+    /// The confirmed pairs that joined them.
+    pub evidence: Vec<Pair>,
+}
+
+/// A broker's decision on a pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// One record.
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// `distinct`: not the same technology, never to be linked.
+    pub decision: String,
+}
+
+/// Pairs confirmed by a broker not to be duplicates, kept beside the index.
+#[derive(Debug, Clone, Default)]
+pub struct Decisions {
+    distinct: HashSet<(String, String)>,
+    path: Option<PathBuf>,
+}
+
+fn ordered(a: &str, b: &str) -> (String, String) {
+    if a <= b {
+        (a.to_string(), b.to_string())
+    } else {
+        (b.to_string(), a.to_string())
+    }
+}
+
+impl Decisions {
+    /// The decisions kept in an index directory (none when the file is absent).
+    pub fn load(dir: Option<&Path>) -> Result<Decisions> {
+        let mut decisions = Decisions {
+            path: dir.map(|d| d.join(DECISIONS_FILE)),
+            ..Decisions::default()
+        };
+        let Some(path) = &decisions.path else {
+            return Ok(decisions);
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(decisions),
+            Err(error) => return Err(error.into()),
+        };
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let decision: Decision = serde_json::from_str(line).map_err(|error| {
+                crate::error::IndexerError::BadDecision {
+                    path: path.clone(),
+                    line: i + 1,
+                    reason: error.to_string(),
+                }
+            })?;
+            if decision.decision == "distinct" {
+                decisions.distinct.insert(ordered(&decision.a, &decision.b));
+            }
+        }
+        Ok(decisions)
+    }
+
+    /// Whether a broker said these two are different technologies.
+    pub fn are_distinct(&self, a: &str, b: &str) -> bool {
+        self.distinct.contains(&ordered(a, b))
+    }
+
+    /// Records that two records are different technologies (appended to the file).
+    pub fn mark_distinct(&mut self, a: &str, b: &str) -> Result<()> {
+        if !self.distinct.insert(ordered(a, b)) {
+            return Ok(());
+        }
+        if let Some(path) = &self.path {
+            use std::io::Write;
+            let (a, b) = ordered(a, b);
+            let line = serde_json::to_string(&Decision {
+                a,
+                b,
+                decision: "distinct".into(),
+            })
+            .expect("a decision serialises");
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            writeln!(file, "{line}")?;
+            file.sync_all()?;
+        }
+        Ok(())
+    }
+}
+
+/// Candidate pairs of the whole index: records sharing an LSH band key. Fingerprints are
+/// computed from the stored records on every core; each (band key, record) entry is one
+/// `u64` (40 bits of key, 24 of record), sorted, so a band's records are neighbours. Memory
+/// is 512 bytes per record for the pass (about 0.5 GB at 1M records).
+pub fn all_candidate_pairs(
+    searcher: &tantivy::Searcher,
+    schema: &SupplySchema,
+) -> Result<HashSet<(DocAddress, DocAddress)>> {
+    let mut addresses = Vec::with_capacity(searcher.num_docs() as usize);
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        addresses.extend(
+            segment
+                .doc_ids_alive()
+                .map(|doc| DocAddress::new(ord as u32, doc)),
+        );
+    }
+    if addresses.len() >= 1 << RECORD_BITS {
+        // Beyond 16M records, split the index; never silently wrong.
+        return Err(crate::error::IndexerError::Io(std::io::Error::other(
+            format!(
+                "near-duplicate detection handles at most {} records in one pass",
+                1u64 << RECORD_BITS
+            ),
+        )));
+    }
+    let entries: Vec<Vec<u64>> = addresses
+        .par_iter()
+        .enumerate()
+        .map(|(i, &address)| -> Result<Vec<u64>> {
+            let Some(supply) = stored(searcher, schema, address)? else {
+                return Ok(Vec::new());
+            };
+            Ok(Fingerprint::of(&supply)
+                .band_keys
+                .into_iter()
+                .map(|key| (key << RECORD_BITS) | i as u64)
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    let mut entries: Vec<u64> = entries.into_iter().flatten().collect();
+    entries.par_sort_unstable();
+    let mut pairs = HashSet::new();
+    let mut bucket: Vec<DocAddress> = Vec::new();
+    for group in entries.chunk_by(|a, b| a >> RECORD_BITS == b >> RECORD_BITS) {
+        if group.len() < 2 {
+            continue;
+        }
+        bucket.clear();
+        bucket.extend(
+            group
+                .iter()
+                .map(|entry| addresses[(entry & ((1 << RECORD_BITS) - 1)) as usize]),
+        );
+        bucket.dedup();
+        link_bucket(&bucket, &mut pairs);
+    }
+    Ok(pairs)
+}
+
+/// Bits of a band entry that number the record.
+const RECORD_BITS: u32 = 24;
+
+fn link_bucket(bucket: &[DocAddress], pairs: &mut HashSet<(DocAddress, DocAddress)>) {
+    let ordered_pair = |a: DocAddress, b: DocAddress| if a < b { (a, b) } else { (b, a) };
+    if bucket.len() > MAX_BUCKET_PAIRS {
+        for &other in &bucket[1..] {
+            pairs.insert(ordered_pair(bucket[0], other));
+        }
+        return;
+    }
+    for (i, &a) in bucket.iter().enumerate() {
+        for &b in &bucket[i + 1..] {
+            pairs.insert(ordered_pair(a, b));
+        }
+    }
+}
+
+/// Candidate pairs of a few records: the records a search for each one's title and summary
+/// words (folded) ranks highest. Cheaper than a pass over the whole index when the records
+/// are few (an API write, a province's small import).
+pub fn candidate_pairs_of(
+    index: &tantivy::Index,
+    searcher: &tantivy::Searcher,
+    schema: &SupplySchema,
+    records: &[DocAddress],
+) -> Result<HashSet<(DocAddress, DocAddress)>> {
+    let fields: Vec<tantivy::schema::Field> =
+        [TextField::Title, TextField::Summary, TextField::Description]
+            .into_iter()
+            .map(|f| schema.text_field(f, TokenStreamKind::Folded))
+            .collect();
+    let mut analyzer = index.tokenizer_for_field(fields[0])?;
+    let mut queries = Vec::with_capacity(records.len());
+    for &address in records {
+        let Some(supply) = stored(searcher, schema, address)? else {
+            continue;
+        };
+        let mut text = supply.title.clone();
+        if let Some(summary) = &supply.summary {
+            text.push('\n');
+            text.push_str(summary);
+        }
+        let mut words: Vec<String> = Vec::new();
+        let mut stream = analyzer.token_stream(&text);
+        while let Some(token) = stream.next() {
+            if !words.contains(&token.text) && words.len() < MAX_QUERY_WORDS {
+                words.push(token.text.clone());
+            }
+        }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .flat_map(|word| {
+                fields.iter().map(move |&field| {
+                    let query: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(field, word),
+                        IndexRecordOption::WithFreqs,
+                    ));
+                    (Occur::Should, query)
+                })
+            })
+            .collect();
+        if !clauses.is_empty() {
+            queries.push((address, BooleanQuery::new(clauses)));
+        }
+    }
+    let found: Vec<Vec<(DocAddress, DocAddress)>> = queries
+        .par_iter()
+        .map(
+            |(address, query)| -> Result<Vec<(DocAddress, DocAddress)>> {
+                let hits = searcher.search(
+                    query,
+                    &TopDocs::with_limit(MAX_CANDIDATES + 1).order_by_score(),
+                )?;
+                Ok(hits
+                    .into_iter()
+                    .filter(|(_, other)| other != address)
+                    .map(|(_, other)| {
+                        if *address < other {
+                            (*address, other)
+                        } else {
+                            (other, *address)
+                        }
+                    })
+                    .collect())
+            },
+        )
+        .collect::<Result<_>>()?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Most distinct words of a record's title and summary searched for its candidates.
+const MAX_QUERY_WORDS: usize = 40;
+
+fn stored(
+    searcher: &tantivy::Searcher,
+    schema: &SupplySchema,
+    address: DocAddress,
+) -> Result<Option<Supply>> {
+    let doc: TantivyDocument = searcher.doc(address)?;
+    Ok(from_document(schema, &doc))
+}
+
+/// What confirmation needs of one record.
+struct Member {
+    id: String,
+    key: String,
+    print: Fingerprint,
+}
+
+/// Confirms candidate pairs on the records' shingles; pairs a broker marked distinct are
+/// left out. Returns the pairs and, for every record in one, its current cluster key.
+pub fn confirm(
+    searcher: &tantivy::Searcher,
+    schema: &SupplySchema,
+    candidates: &HashSet<(DocAddress, DocAddress)>,
+    decisions: &Decisions,
+) -> Result<(Vec<Pair>, HashMap<String, String>)> {
+    let mut addresses: Vec<DocAddress> = candidates.iter().flat_map(|&(a, b)| [a, b]).collect();
+    addresses.sort_unstable();
+    addresses.dedup();
+    let members: Vec<Option<Member>> = addresses
+        .par_iter()
+        .map(|&address| -> Result<Option<Member>> {
+            let Some(supply) = stored(searcher, schema, address)? else {
+                return Ok(None);
+            };
+            let key = cluster_value(searcher, address)?.unwrap_or_else(|| supply.id.clone());
+            Ok(Some(Member {
+                print: Fingerprint::of(&supply),
+                id: supply.id,
+                key,
+            }))
+        })
+        .collect::<Result<_>>()?;
+    let by_address: HashMap<DocAddress, &Member> = addresses
+        .iter()
+        .zip(&members)
+        .filter_map(|(address, member)| member.as_ref().map(|m| (*address, m)))
+        .collect();
+    let mut pairs: Vec<Pair> = candidates
+        .par_iter()
+        .filter_map(|(a, b)| {
+            let (a, b) = (by_address.get(a)?, by_address.get(b)?);
+            if a.id == b.id || decisions.are_distinct(&a.id, &b.id) {
+                return None;
+            }
+            let evidence = a.print.confirm(&b.print)?;
+            let (a, b) = ordered(&a.id, &b.id);
+            Some(Pair { a, b, evidence })
+        })
+        .collect();
+    pairs.sort_by(|x, y| (&x.a, &x.b).cmp(&(&y.a, &y.b)));
+    pairs.dedup_by(|x, y| x.a == y.a && x.b == y.b);
+    let keys = by_address
+        .values()
+        .map(|m| (m.id.clone(), m.key.clone()))
+        .collect();
+    Ok((pairs, keys))
+}
+
+/// The `cluster` value of a record, if it has one.
+fn cluster_value(searcher: &tantivy::Searcher, address: DocAddress) -> Result<Option<String>> {
+    let segment = searcher.segment_reader(address.segment_ord);
+    let Some(column) = segment.fast_fields().str("cluster")? else {
+        return Ok(None);
+    };
+    let mut key = String::new();
+    let ord = column.term_ords(address.doc_id).next();
+    match ord {
+        Some(ord) => {
+            column.ord_to_str(ord, &mut key)?;
+            Ok(Some(key))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Joins confirmed pairs into clusters (connected components). A cluster's key is the key
+/// most of its members already carry in their `cluster` field (so clusters keep their keys
+/// as they grow), else the smallest id of the members that are not `new`, else the
+/// smallest id.
+pub fn clusters(
+    pairs: &[Pair],
+    keys: &HashMap<String, String>,
+    new: &HashSet<String>,
+) -> Vec<Cluster> {
+    let mut ids: Vec<&str> = pairs
+        .iter()
+        .flat_map(|p| [p.a.as_str(), p.b.as_str()])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let index: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut parent: Vec<usize> = (0..ids.len()).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for pair in pairs {
+        let (a, b) = (
+            find(&mut parent, index[pair.a.as_str()]),
+            find(&mut parent, index[pair.b.as_str()]),
+        );
+        if a != b {
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut components: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    for (i, id) in ids.iter().enumerate() {
+        let root = find(&mut parent, i);
+        components.entry(root).or_default().push(id);
+    }
+    let mut evidence: HashMap<usize, Vec<Pair>> = HashMap::new();
+    for pair in pairs {
+        let root = find(&mut parent, index[pair.a.as_str()]);
+        evidence.entry(root).or_default().push(pair.clone());
+    }
+    components
+        .into_iter()
+        .map(|(root, members)| {
+            let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
+            for member in &members {
+                if let Some(key) = keys.get(*member).filter(|k| k.as_str() != *member) {
+                    *votes.entry(key.as_str()).or_default() += 1;
+                }
+            }
+            let key = votes
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|(k, _)| k.to_string())
+                .or_else(|| {
+                    members
+                        .iter()
+                        .find(|m| !new.contains(**m))
+                        .map(|m| m.to_string())
+                })
+                .unwrap_or_else(|| members[0].to_string());
+            let mut ordered_members: Vec<String> = members.iter().map(|m| m.to_string()).collect();
+            if let Some(at) = ordered_members.iter().position(|m| *m == key) {
+                let first = ordered_members.remove(at);
+                ordered_members.insert(0, first);
+            }
+            Cluster {
+                cluster: key,
+                members: ordered_members,
+                evidence: evidence.remove(&root).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// Every near-duplicate cluster of an index, computed afresh from the band keys (what
+/// `techmatch duplicates` reports), each cluster keyed as its members' `cluster` fields
+/// say where they agree.
+pub fn find_all(index: &crate::SupplyIndex) -> Result<Vec<Cluster>> {
+    let reader = index.reader()?;
+    reader.reload()?;
+    let searcher = reader.searcher();
+    let candidates = all_candidate_pairs(&searcher, index.schema())?;
+    let decisions = Decisions::load(index.dir())?;
+    let (pairs, keys) = confirm(&searcher, index.schema(), &candidates, &decisions)?;
+    let mut found = clusters(&pairs, &keys, &HashSet::new());
+    found.sort_by(|a, b| a.cluster.cmp(&b.cluster));
+    Ok(found)
+}
+
+/// The stored record with this id, if any.
+pub fn stored_by_id(index: &crate::SupplyIndex, id: &str) -> Result<Option<Supply>> {
+    let reader = index.reader()?;
+    reader.reload()?;
+    let searcher = reader.searcher();
+    let query = TermQuery::new(
+        Term::from_field_text(index.schema().id, id),
+        IndexRecordOption::Basic,
+    );
+    let hits = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+    match hits.first() {
+        Some(&(_, address)) => stored(&searcher, index.schema(), address),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(a: &str, b: &str) -> Pair {
+        Pair {
+            a: a.into(),
+            b: b.into(),
+            evidence: Evidence {
+                containment: 0.9,
+                jaccard: 0.8,
+                shared: 20,
+            },
+        }
+    }
+
+    #[test]
+    fn components_keep_the_key_their_members_carry() {
+        let pairs = [pair("A", "B"), pair("B", "C"), pair("X", "Y")];
+        let keys: HashMap<String, String> = [("A", "C"), ("B", "C"), ("C", "C")]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let found = clusters(&pairs, &keys, &HashSet::new());
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].cluster, "C");
+        assert_eq!(found[0].members, ["C", "A", "B"]);
+        assert_eq!(found[0].evidence.len(), 2);
+        assert_eq!(found[1].cluster, "X");
+    }
+
+    #[test]
+    fn a_new_record_joins_the_old_one_whatever_their_ids() {
+        let pairs = [pair("A-new", "Z-old")];
+        let new: HashSet<String> = ["A-new".to_string()].into();
+        let found = clusters(&pairs, &HashMap::new(), &new);
+        assert_eq!(found[0].cluster, "Z-old");
+        assert_eq!(found[0].members, ["Z-old", "A-new"]);
+    }
+}
