@@ -411,6 +411,43 @@ fn write_hostile_record(server: &Server) {
     assert_eq!(reply.status(), 201);
 }
 
+/// The same technology from two connection points, the second typed without diacritics.
+fn write_duplicate_records(server: &Server) {
+    let record = |id: &str, source: &str, title: &str, summary: &str| {
+        json!({
+            "id": id,
+            "title": title,
+            "summary": summary,
+            "description": "Máy gồm phễu cấp liệu, trục nghiền búa và sàng rung; công suất 300 kg/giờ, động cơ 7,5 kW; dùng cho hợp tác xã chế biến nông sản ở Tây Nguyên.",
+            "sector": "agriculture",
+            "source": source,
+            "source_id": format!("{source}-1"),
+        })
+        .to_string()
+    };
+    let body = [
+        record(
+            "BR-DUP-1",
+            "techmart-hanoi",
+            "Máy nghiền vỏ cà phê zzduplicate làm phân hữu cơ",
+            "Nghiền vỏ cà phê khô thành bột mịn để ủ phân vi sinh.",
+        ),
+        record(
+            "BR-DUP-2",
+            "ket-noi-cung-cau-tay-nguyen",
+            "May nghien vo ca phe zzduplicate lam phan huu co",
+            "Nghien vo ca phe kho thanh bot min de u phan vi sinh.",
+        ),
+    ]
+    .join("\n");
+    let reply = ureq::post(&server.url("/api/supplies"))
+        .set("Authorization", &format!("Bearer {KEY}"))
+        .timeout(Duration::from_secs(60))
+        .send_string(&body)
+        .expect("the duplicate records are written");
+    assert_eq!(reply.status(), 201);
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
@@ -426,6 +463,7 @@ fn the_portal_page_searches_filters_opens_matches_and_stays_inert_in_chromium() 
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     write_hostile_record(&server);
+    write_duplicate_records(&server);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -813,6 +851,49 @@ async fn drive(client: &Client, server: &Server) {
         .await,
         1
     );
+
+    // One card per technology: the two records of one offer fold into one card naming the
+    // other source; the checkbox lists each record, and is kept in the address.
+    let before = type_query(client, "zzduplicate").await;
+    results_of(client, "zzduplicate", before).await;
+    let cards = "return [...document.querySelectorAll('#results .card')].map((c) => c.dataset.id)";
+    assert_eq!(js(client, cards).await.as_array().unwrap().len(), 1);
+    let other = js(
+        client,
+        "const a = document.querySelector('#results .card .also-listed a'); \
+         return a ? a.dataset.id + ' ' + a.textContent : null",
+    )
+    .await;
+    let other = other.as_str().expect("an 'also listed' link");
+    assert!(
+        other.starts_with("BR-DUP-") && other.contains("(") && other.contains("-1)"),
+        "{other}"
+    );
+    click(client, "#show-duplicates").await;
+    wait_for(
+        client,
+        "both records listed",
+        "return document.querySelectorAll('#results .card').length === 2 \
+         && location.search.includes('duplicates=all')",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        js(
+            client,
+            "return document.querySelectorAll('#results .also-listed').length"
+        )
+        .await,
+        0
+    );
+    click(client, "#show-duplicates").await;
+    wait_for(
+        client,
+        "one card again",
+        "return document.querySelectorAll('#results .card').length === 1",
+        vec![],
+    )
+    .await;
 
     // The English switch, remembered across a reload.
     click(client, "#lang-switch").await;

@@ -219,7 +219,7 @@ fn write_xlsx(path: &Path, results: &[DemandResult]) -> Result<()> {
     let sheet = workbook.add_worksheet();
     sheet.set_name("matches")?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    let widths = [10.0, 48.0, 6.0, 12.0, 56.0, 40.0, 8.0, 7.0, 7.0, 60.0];
+    let widths = [10.0, 48.0, 6.0, 12.0, 56.0, 40.0, 8.0, 7.0, 7.0, 60.0, 30.0];
     for (col, (name, width)) in TABLE_HEADER.iter().zip(widths).enumerate() {
         sheet.write_string_with_format(0, col as u16, *name, &bold)?;
         sheet.set_column_width(col as u16, width)?;

@@ -4,7 +4,7 @@
 use crate::demand::DemandResult;
 
 /// The spreadsheet columns, one row per (demand, rank).
-pub const TABLE_HEADER: [&str; 10] = [
+pub const TABLE_HEADER: [&str; 11] = [
     "demand_id",
     "demand_title",
     "rank",
@@ -15,10 +15,11 @@ pub const TABLE_HEADER: [&str; 10] = [
     "score",
     "unmet",
     "matched_terms",
+    "also_listed",
 ];
 
 /// One row of the table.
-pub type TableRow = [String; 10];
+pub type TableRow = [String; 11];
 
 /// The rows of one demand's result: one per match, or one empty row when nothing matched.
 pub fn result_rows(result: &DemandResult) -> Vec<TableRow> {
@@ -34,6 +35,7 @@ pub fn result_rows(result: &DemandResult) -> Vec<TableRow> {
             String::new(),
             String::new(),
             result.unmet.to_string(),
+            String::new(),
             String::new(),
         ]);
     }
@@ -55,9 +57,22 @@ pub fn result_rows(result: &DemandResult) -> Vec<TableRow> {
             format!("{:.1}", m.score),
             result.unmet.to_string(),
             terms.join("; "),
+            also_listed(&m.also_listed),
         ]);
     }
     rows
+}
+
+/// The other records of a match's cluster, as a broker reads them: `id (source)`.
+fn also_listed(others: &[crate::collapse::AlsoListed]) -> String {
+    others
+        .iter()
+        .map(|o| match &o.source {
+            Some(source) => format!("{} ({source})", o.id),
+            None => o.id.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The rows of many results, in order.

@@ -22,7 +22,7 @@ use crate::http::errors::{error_json, ApiError, ApiResult, ErrorBody, FieldError
 use crate::http::limits::read_body;
 use crate::http::state::{compute, SharedState};
 use crate::params::{BulkFormat, MatchParams};
-use crate::table::{error_row, result_rows, TABLE_HEADER};
+use crate::table::{error_row, result_rows, TableRow, TABLE_HEADER};
 
 /// Demands matched together (in parallel) before their lines are sent.
 const BULK_CHUNK: usize = 8;
@@ -278,7 +278,7 @@ impl BulkJob {
         }
     }
 
-    fn send_rows(&self, rows: &[[String; 10]]) -> Result<(), Disconnected> {
+    fn send_rows(&self, rows: &[TableRow]) -> Result<(), Disconnected> {
         let mut out = Vec::new();
         csv_rows(&mut out, rows);
         self.send(out)
@@ -294,7 +294,7 @@ impl BulkJob {
     }
 }
 
-fn csv_rows(out: &mut Vec<u8>, rows: &[[String; 10]]) {
+fn csv_rows(out: &mut Vec<u8>, rows: &[TableRow]) {
     let mut writer = csv::Writer::from_writer(out);
     for row in rows {
         writer.write_record(row).expect("writing to memory");
