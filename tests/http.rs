@@ -1121,6 +1121,16 @@ fn duplicates_fold_into_one_card_and_inactive_records_leave_results_at_their_com
     let all = search("&show_duplicates=true");
     assert_eq!(all["hits"].as_array().unwrap().len(), 3, "{all}");
     assert!(all["hits"][0]["also_listed"].is_null());
+    let joined = all["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["duplicate_of"] == "LD-1" || h["duplicate_of"] == "LD-2")
+        .count();
+    assert_eq!(
+        joined, 1,
+        "one of the two joined the other's cluster: {all}"
+    );
     // Facet and filter by source.
     let sources = &folded["facets"]["source"];
     assert!(

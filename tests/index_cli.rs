@@ -242,3 +242,146 @@ fn rebuild_replaces_an_index_built_by_another_analyzer_version() {
     assert!(output.status.success(), "{:?}", texts(&output));
     assert_eq!(doc_count(&index), 1);
 }
+
+#[test]
+fn a_semicolon_csv_exported_by_excel_ingests_and_its_errors_name_the_editor_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let csv = dir.path().join("diem-ket-noi.csv");
+    // Excel on a Vietnamese-locale Windows: BOM, ';' between cells, CRLF, a quoted cell
+    // holding a ';'-separated list and a line break, a ',' inside a cell.
+    let bad = "\u{feff}id;title;summary;keywords;trl;source;source_id;status;expires\r\n\
+               HP-1;Máy sấy lúa tầng sôi;Sấy nhanh, đều hạt;\"sấy;lúa\";7;diem-ket-noi-hai-phong;HP-2025-01;open;2030-12-31\r\n\
+               HP-2;\"Lò hơi\r\nđốt trấu\";x;;12;diem-ket-noi-hai-phong;HP-2025-02;;\r\n\
+               HP-3;Bể biogas composite;y;;5;diem-ket-noi-hai-phong;HP-2025-03;paused;\r\n";
+    std::fs::write(&csv, bad).unwrap();
+    let args = [
+        "index",
+        "--index",
+        index.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ];
+    let output = run(&args);
+    let (_, stderr) = texts(&output);
+    assert!(!output.status.success(), "{stderr}");
+    let name = csv.display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "{name}:3: field trl: must be between 1 and 9, found 12"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{name}:5: field status: unknown status 'paused'")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("unknown field"), "{stderr}");
+
+    std::fs::write(
+        &csv,
+        bad.replace(";12;", ";6;").replace("paused", "withdrawn"),
+    )
+    .unwrap();
+    let output = run(&args);
+    let (_, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("indexed 3"), "{stderr}");
+    let shown = run(&[
+        "search",
+        "--index",
+        index.to_str().unwrap(),
+        "--json",
+        "say lua",
+    ]);
+    let (stdout, _) = texts(&shown);
+    let body: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        body["hits"][0]["record"]["keywords"],
+        serde_json::json!(["sấy", "lúa"])
+    );
+    assert_eq!(body["hits"][0]["record"]["source_id"], "HP-2025-01");
+    let withdrawn = run(&[
+        "search",
+        "--index",
+        index.to_str().unwrap(),
+        "--json",
+        "biogas composite",
+    ]);
+    let (stdout, _) = texts(&withdrawn);
+    assert!(
+        !stdout.contains("HP-3"),
+        "a withdrawn record is hidden: {stdout}"
+    );
+}
+
+#[test]
+fn duplicates_are_reported_and_a_pair_marked_distinct_stays_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let records = dir.path().join("dups.jsonl");
+    let line = |id: &str, title: &str, source: &str| {
+        serde_json::json!({
+            "id": id, "title": title, "source": source,
+            "summary": "Hệ thống lọc nước giếng khoan nhiễm asen cho hộ gia đình vùng đồng bằng.",
+            "description": "Cột lọc oxy hóa sắt và mangan, vật liệu hấp phụ oxit sắt giữ asen; công suất 1 m3/ngày, không dùng điện; đã lắp cho 300 hộ ở Hà Nam.",
+        })
+        .to_string()
+    };
+    let body = [
+        line("AS-1", "Bộ lọc asen cho nước giếng khoan", "techmart-hanoi"),
+        line(
+            "AS-2",
+            "Bo loc asen cho nuoc gieng khoan",
+            "nafosted-portal",
+        ),
+    ]
+    .join("\n");
+    std::fs::write(&records, body).unwrap();
+    let index_arg = index.to_str().unwrap();
+    let output = run(&["index", "--index", index_arg, records.to_str().unwrap()]);
+    let (_, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 of them duplicate another record"),
+        "{stderr}"
+    );
+
+    let report = run(&["duplicates", "--index", index_arg]);
+    let (stdout, stderr) = texts(&report);
+    assert!(report.status.success(), "{stderr}");
+    let cluster: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(cluster["kind"], "duplicate");
+    assert_eq!(cluster["members"], serde_json::json!(["AS-1", "AS-2"]));
+    assert!(cluster["evidence"][0]["containment"].as_f64().unwrap() > 0.9);
+    assert_eq!(cluster["records"][1]["source"], "nafosted-portal");
+    let csv = run(&["duplicates", "--index", index_arg, "--format", "csv"]);
+    let (stdout, _) = texts(&csv);
+    assert!(stdout.starts_with("cluster,kind,id,title"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+
+    let split = run(&[
+        "duplicates",
+        "--index",
+        index_arg,
+        "--distinct",
+        "AS-2",
+        "AS-1",
+    ]);
+    let (stdout, stderr) = texts(&split);
+    assert!(split.status.success(), "{stderr}");
+    assert!(stdout.trim().is_empty(), "no cluster left: {stdout}");
+    // Re-ingesting either record does not link them again.
+    let output = run(&["index", "--index", index_arg, records.to_str().unwrap()]);
+    assert!(output.status.success());
+    let (stdout, _) = texts(&run(&["duplicates", "--index", index_arg]));
+    assert!(stdout.trim().is_empty(), "{stdout}");
+    let hits = run(&["search", "--index", index_arg, "--json", "loc asen"]);
+    let (stdout, _) = texts(&hits);
+    let body: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(body["hits"].as_array().unwrap().len(), 2, "{body}");
+    assert!(
+        std::fs::read_to_string(index.join("duplicate-decisions.jsonl"))
+            .unwrap()
+            .contains("\"distinct\"")
+    );
+}

@@ -48,6 +48,10 @@ pub struct IndexArgs {
     /// Largest accepted record in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     max_record_bytes: usize,
+    /// Do not file the new records into near-duplicate clusters (search and matching then
+    /// show them as distinct records until a later commit compares them).
+    #[arg(long)]
+    no_duplicate_detection: bool,
     /// The CSV cell separator [default: detected from the header row].
     #[arg(long, value_enum)]
     delimiter: Option<Delimiter>,
@@ -104,6 +108,7 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
 
 fn ingest_into(index: &SupplyIndex, index_dir: &Path, args: &IndexArgs) -> Result<ExitCode> {
     let mut writer = index.writer((args.memory_mb as usize) << 20)?;
+    writer.set_detect_duplicates(!args.no_duplicate_detection);
     for id in &args.delete {
         writer.delete(id);
     }
@@ -120,6 +125,8 @@ fn ingest_into(index: &SupplyIndex, index_dir: &Path, args: &IndexArgs) -> Resul
         ProgressStyle::with_template("{spinner} {pos} records read, {per_sec} [{elapsed}] {msg}")
             .expect("valid template"),
     );
+    // Commit and duplicate detection take a while on a large file: keep the clock moving.
+    progress.enable_steady_tick(std::time::Duration::from_millis(250));
     let report = ingest(
         &mut writer,
         &args.files,
@@ -232,6 +239,14 @@ fn print_report(
         report.seconds,
         report.docs_per_second(),
     )?;
+    if report.clustering.checked > 0 {
+        writeln!(
+            stderr,
+            "{} of them duplicate another record (same technology from another source) and joined its cluster; compared in {:.2} s",
+            report.clustering.joined,
+            report.clustering.seconds
+        )?;
+    }
     if args.json {
         let summary = serde_json::json!({
             "read": report.read,
@@ -242,6 +257,8 @@ fn print_report(
             "seconds": report.seconds,
             "docs_per_second": report.docs_per_second(),
             "documents": total,
+            "duplicates_joined": report.clustering.joined,
+            "duplicate_detection_seconds": report.clustering.seconds,
             "errors": report.rejected,
         });
         println!("{summary}");

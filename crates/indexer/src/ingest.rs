@@ -44,6 +44,8 @@ pub struct IngestReport {
     pub unknown_fields: Vec<String>,
     /// Province names that did not resolve to a current unit (kept as written).
     pub unknown_provinces: Vec<String>,
+    /// Near-duplicate detection after the commit.
+    pub clustering: crate::index::ClusteringReport,
 }
 
 impl IngestReport {
@@ -121,6 +123,7 @@ pub fn ingest(
     if report.rejected.is_empty() || options.skip_invalid {
         writer.commit()?;
         report.committed = true;
+        report.clustering = writer.last_clustering();
     } else {
         writer.rollback()?;
         report.indexed = 0;

@@ -118,14 +118,18 @@ pub fn collapse<S: Copy>(
 }
 
 /// The other visible members of a cluster (the record with id `key` and every record whose
-/// `cluster` is `key`), without `shown`, by id.
+/// `cluster` is `key`), without the record shown (`shown_id`), by id. A record alone in its
+/// cluster (the common case) costs one dictionary lookup.
 pub fn also_listed(
     searcher: &tantivy::Searcher,
     schema: &SupplySchema,
     key: &str,
-    shown: DocAddress,
+    shown_id: &str,
     hidden: &[Box<dyn Query>],
 ) -> Result<Vec<AlsoListed>> {
+    if key == shown_id && searcher.doc_freq(&Term::from_field_text(schema.cluster, key))? == 0 {
+        return Ok(Vec::new());
+    }
     let members: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
         (
             Occur::Should,
@@ -151,11 +155,8 @@ pub fn also_listed(
     )?;
     let mut out = Vec::new();
     for (_, address) in hits {
-        if address == shown {
-            continue;
-        }
         let doc: TantivyDocument = searcher.doc(address)?;
-        if let Some(record) = from_document(schema, &doc) {
+        if let Some(record) = from_document(schema, &doc).filter(|r| r.id != shown_id) {
             out.push(AlsoListed {
                 id: record.id,
                 source: record.source,

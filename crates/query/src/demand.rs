@@ -713,6 +713,7 @@ impl DemandMatcher {
                 continue;
             };
             let explanation = explain(candidate, &entry, &words, &pairs, &expansions);
+            let supply_id = supply.id.clone();
             matches.push(Match {
                 rank: matches.len() + 1,
                 supply_id: supply.id,
@@ -723,7 +724,7 @@ impl DemandMatcher {
                 country: supply.country,
                 explanation,
                 also_listed: match cluster {
-                    Some(key) => also_listed(&searcher, schema, &key, candidate.address, &hidden)?,
+                    Some(key) => also_listed(&searcher, schema, &key, &supply_id, &hidden)?,
                     None => Vec::new(),
                 },
             });

@@ -14,7 +14,7 @@ use techmatch_indexer::record::sector_name_vi;
 use techmatch_indexer::{Demand, Supply, SupplyIndex, TextField};
 
 use crate::build::{text_query, Tuning};
-use crate::collapse::{also_listed, collapse, has_clusters, AlsoListed};
+use crate::collapse::{also_listed, collapse, has_clusters, AlsoListed, ClusterKeys};
 use crate::demand::{DemandMatcher, KeyTerm};
 use crate::error::{QueryError, Result};
 use crate::facets::{FacetCollector, FacetCounts};
@@ -114,6 +114,10 @@ pub struct Hit {
     /// Glossary concepts through which the record matched (synonyms, other languages).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub glossary: Vec<String>,
+    /// The near-duplicate cluster this record belongs to (the id of the record it
+    /// duplicates), when it is not the cluster's first record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
     /// Other records of the same technology (near-duplicates sent by other sources),
     /// folded into this hit; empty with `show_duplicates`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -381,6 +385,8 @@ impl Searcher {
         }
 
         let highlighter = Highlighter::new(&terms);
+        let clustered = collapsing || has_clusters(&searcher)?;
+        let mut keys = ClusterKeys::new(&searcher);
         let mut hits = Vec::with_capacity(page.len());
         for (i, ((score, address), cluster)) in page.into_iter().enumerate() {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -388,8 +394,18 @@ impl Searcher {
                 continue;
             };
             let mut hit = make_hit(&highlighter, record, offset + i + 1, score);
-            if let Some(key) = cluster {
-                hit.also_listed = also_listed(&searcher, schema, &key, address, &hidden)?;
+            let key = match cluster {
+                Some(key) => Some(key),
+                None if clustered => Some(keys.key(address)?),
+                None => None,
+            };
+            if let Some(key) = key {
+                if key != hit.id {
+                    hit.duplicate_of = Some(key.clone());
+                }
+                if collapsing {
+                    hit.also_listed = also_listed(&searcher, schema, &key, &hit.id, &hidden)?;
+                }
             }
             hits.push(hit);
         }
@@ -654,6 +670,7 @@ fn make_hit(highlighter: &Highlighter, mut record: Supply, rank: usize, score: O
         snippet_html,
         matched,
         glossary: glossary.into_iter().collect(),
+        duplicate_of: None,
         also_listed: Vec::new(),
         record,
     }
