@@ -1164,6 +1164,20 @@ fn duplicates_fold_into_one_card_and_inactive_records_leave_results_at_their_com
         .json();
     assert_eq!(in_cluster(&every), 2, "{every}");
 
+    // Suggestions: the two sources' title once, the other offer's title.
+    let suggested = |server: &Server| -> Vec<String> {
+        server.get("/api/suggest?q=qwertzuiop").json()["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == "title")
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let titles = suggested(&server);
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles.contains(&"LD-3".to_string()), "{titles:?}");
+
     // Withdrawn at its commit, cache or not: the cached answer belongs to the old index.
     assert_eq!(
         server
@@ -1182,6 +1196,7 @@ fn duplicates_fold_into_one_card_and_inactive_records_leave_results_at_their_com
         .map(|h| h["id"].as_str().unwrap())
         .collect();
     assert!(!ids.contains(&"LD-3"), "{after}");
+    assert!(!suggested(&server).contains(&"LD-3".to_string()));
     let asked = search("&show_duplicates=true&include_inactive=true");
     assert_eq!(asked["total"], 3, "{asked}");
 

@@ -11,6 +11,9 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use techmatch_indexer::clusters::{find_all, Cluster, Decisions, Pair};
 use techmatch_indexer::{Supply, SupplyIndex};
+use techmatch_query::glossary::Glossary;
+use techmatch_query::search::Searcher;
+use techmatch_query::translations::{find_translations, TranslationLink};
 
 /// Arguments of `techmatch duplicates`.
 #[derive(Args)]
@@ -28,9 +31,16 @@ candidate confirmed when at least 70% of the smaller record's word pairs are in 
 show one card per cluster. A pair marked --distinct is never linked again (the decision is
 kept in the index directory, in duplicate-decisions.jsonl).
 
+Translations (a record rewritten in another language by the same owner) are reported
+apart, as kind \"translation\": records in different languages that name at least 3 of
+the same glossary concepts and give at least 5 of the same figures. They are not folded
+into one card.
+
 Output: one cluster per JSON line {\"cluster\", \"members\", \"kind\": \"duplicate\",
-\"evidence\": [{\"a\", \"b\", \"containment\", \"jaccard\", \"shared\"}], \"records\": [...]};
-CSV and XLSX have one row per member.")]
+\"evidence\": [{\"a\", \"b\", \"containment\", \"jaccard\", \"shared\"}], \"records\": [...]},
+then the translations {\"cluster\": \"T-…\", \"members\": [a, b], \"kind\": \"translation\",
+\"evidence\": {\"shared_concepts\", \"shared_numbers\", …}}; CSV and XLSX have one row per
+member.")]
 pub struct DuplicatesArgs {
     #[command(flatten)]
     location: crate::location::IndexLocation,
@@ -44,6 +54,12 @@ pub struct DuplicatesArgs {
     /// clusters again.
     #[arg(long, num_args = 2, value_names = ["ID", "ID"])]
     distinct: Vec<String>,
+    /// Do not look for translations (records in another language).
+    #[arg(long)]
+    no_translations: bool,
+    /// Glossary that bridges languages for translations (default: the bundled one).
+    #[arg(long, value_name = "FILE", env = "TECHMATCH_GLOSSARY")]
+    glossary: Option<PathBuf>,
 }
 
 /// Output formats.
@@ -108,8 +124,25 @@ pub fn run(args: DuplicatesArgs) -> Result<ExitCode> {
     progress.enable_steady_tick(std::time::Duration::from_millis(200));
     let started = std::time::Instant::now();
     let clusters = find_all(&index)?;
+    let translations = if args.no_translations {
+        Vec::new()
+    } else {
+        progress.set_message("looking for translations");
+        let glossary = match &args.glossary {
+            Some(path) => Glossary::from_path(path).map_err(anyhow::Error::msg)?,
+            None => Glossary::bundled(),
+        };
+        find_translations(&Searcher::new(index.clone())?, &glossary)?
+    };
     progress.finish_and_clear();
-    let records = load_members(&index, &clusters)?;
+    let mut records = load_members(&index, &clusters)?;
+    for link in &translations {
+        for id in [&link.a, &link.b] {
+            if let Some(supply) = techmatch_indexer::clusters::stored_by_id(&index, id)? {
+                records.insert(id.clone(), supply);
+            }
+        }
+    }
     match args.format {
         Format::Jsonl => {
             let mut out = output(args.out.as_deref())?;
@@ -129,26 +162,43 @@ pub fn run(args: DuplicatesArgs) -> Result<ExitCode> {
                 serde_json::to_writer(&mut out, &row)?;
                 writeln!(out)?;
             }
+            for link in &translations {
+                let members = [link.a.clone(), link.b.clone()];
+                let row = serde_json::json!({
+                    "cluster": format!("T-{}", link.a),
+                    "members": members,
+                    "kind": "translation",
+                    "evidence": link,
+                    "records": members
+                        .iter()
+                        .filter_map(|id| records.get(id))
+                        .map(member_record)
+                        .collect::<Vec<_>>(),
+                });
+                serde_json::to_writer(&mut out, &row)?;
+                writeln!(out)?;
+            }
             out.flush()?;
         }
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(output(args.out.as_deref())?);
             writer.write_record(HEADER)?;
-            for row in table(&clusters, &records) {
+            for row in table(&clusters, &translations, &records) {
                 writer.write_record(&row)?;
             }
             writer.flush()?;
         }
         Format::Xlsx => {
             let path = args.out.as_deref().expect("checked above");
-            write_xlsx(path, &table(&clusters, &records))?;
+            write_xlsx(path, &table(&clusters, &translations, &records))?;
         }
     }
     let members: usize = clusters.iter().map(|c| c.members.len()).sum();
     eprintln!(
-        "{} clusters, {} records in them, of {} records ({:.1} s)",
+        "{} clusters, {} records in them, {} translation links, of {} records ({:.1} s)",
         clusters.len(),
         members,
+        translations.len(),
         index.reader()?.searcher().num_docs(),
         started.elapsed().as_secs_f64()
     );
@@ -202,7 +252,11 @@ fn member_record(supply: &Supply) -> MemberRecord {
 
 /// One row per member; the evidence column says which members it was linked to and how
 /// much text they share.
-fn table(clusters: &[Cluster], records: &HashMap<String, Supply>) -> Vec<[String; 9]> {
+fn table(
+    clusters: &[Cluster],
+    translations: &[TranslationLink],
+    records: &HashMap<String, Supply>,
+) -> Vec<[String; 9]> {
     let mut rows = Vec::new();
     for cluster in clusters {
         for id in &cluster.members {
@@ -235,6 +289,30 @@ fn table(clusters: &[Cluster], records: &HashMap<String, Supply>) -> Vec<[String
                 field(|s| s.source_id.clone()),
                 field(|s| s.updated.clone()),
                 links.join("; "),
+            ]);
+        }
+    }
+    for link in translations {
+        for (id, other) in [(&link.a, &link.b), (&link.b, &link.a)] {
+            let record = records.get(id);
+            let field = |f: fn(&Supply) -> Option<String>| record.and_then(f).unwrap_or_default();
+            rows.push([
+                format!("T-{}", link.a),
+                "translation".to_string(),
+                id.clone(),
+                field(|s| Some(s.title.clone())),
+                field(|s| s.owner.clone()),
+                field(|s| s.source.clone()),
+                field(|s| s.source_id.clone()),
+                field(|s| s.updated.clone()),
+                format!(
+                    "{other} ({} / {}): {} shared concepts ({}), {} shared figures",
+                    link.languages[0],
+                    link.languages[1],
+                    link.shared_concepts.len(),
+                    link.shared_concepts.join(", "),
+                    link.shared_numbers
+                ),
             ]);
         }
     }

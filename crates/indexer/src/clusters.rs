@@ -178,8 +178,7 @@ pub fn all_candidate_pairs(
             let Some(supply) = stored(searcher, schema, address)? else {
                 return Ok(Vec::new());
             };
-            Ok(Fingerprint::of(&supply)
-                .band_keys
+            Ok(crate::dedup::band_keys(&supply)
                 .into_iter()
                 .map(|key| (key << RECORD_BITS) | i as u64)
                 .collect())
@@ -334,7 +333,7 @@ pub fn confirm(
             };
             let key = cluster_value(searcher, address)?.unwrap_or_else(|| supply.id.clone());
             Ok(Some(Member {
-                print: Fingerprint::of(&supply),
+                print: Fingerprint::shingles_of(&supply),
                 id: supply.id,
                 key,
             }))
@@ -470,6 +469,12 @@ pub fn find_all(index: &crate::SupplyIndex) -> Result<Vec<Cluster>> {
     let candidates = all_candidate_pairs(&searcher, index.schema())?;
     let decisions = Decisions::load(index.dir())?;
     let (pairs, keys) = confirm(&searcher, index.schema(), &candidates, &decisions)?;
+    tracing::info!(
+        records = searcher.num_docs(),
+        candidates = candidates.len(),
+        confirmed = pairs.len(),
+        "near-duplicate pass"
+    );
     let mut found = clusters(&pairs, &keys, &HashSet::new());
     found.sort_by(|a, b| a.cluster.cmp(&b.cluster));
     Ok(found)

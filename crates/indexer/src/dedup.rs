@@ -8,12 +8,16 @@
 //! 1. **Words.** The text is folded (no diacritics, `đ` → `d`, NFC/NFD and old/new tone
 //!    placement made equal, lowercase); words are runs of letters and digits, and each
 //!    CJK ideograph is a word of its own.
-//! 2. **Shingles.** Pairs of consecutive words, hashed (64-bit FNV-1a); a text of one word
-//!    is one shingle.
+//! 2. **Shingles.** Pairs of consecutive words, hashed (each word's folded form by 64-bit
+//!    FNV-1a, the pair by SplitMix64); a text of one word is one shingle.
 //! 3. **Signatures.** Two parts of a record are signed, each with [`NUM_HASHES`] minimum
 //!    hashes: the *head* (title and summary) and the *full* text (title, summary,
 //!    description, keywords). The head finds shortened copies, whose full text shares
-//!    little with the original's.
+//!    little with the original's. Signatures are one-permutation MinHash with optimal
+//!    densification (Shrivastava, ICML 2017): each shingle is hashed once into one of the
+//!    bins, and an empty bin borrows the value of a bin chosen by a fixed probe sequence;
+//!    this estimates Jaccard similarity like classic MinHash at the cost of one hash per
+//!    shingle instead of one per shingle and bin.
 //! 4. **LSH.** Each signature is cut into [`BANDS`] bands of [`ROWS`] hashes; records that
 //!    share a band's key are candidates (one sorted pass over every record's keys, see
 //!    `clusters`). Keys are not indexed: at 64 unique terms per record they would make the
@@ -35,6 +39,7 @@ use std::hash::Hasher;
 
 use techmatch_analysis::fold_diacritics;
 use techmatch_analysis::segment::is_cjk;
+use unicode_normalization::char::is_combining_mark;
 
 use crate::record::Supply;
 
@@ -72,37 +77,19 @@ pub struct Evidence {
 impl Fingerprint {
     /// The fingerprint of a supply.
     pub fn of(supply: &Supply) -> Fingerprint {
-        let mut head = Vec::new();
-        push_shingles(&supply.title, &mut head);
-        if let Some(summary) = &supply.summary {
-            push_shingles(summary, &mut head);
-        }
-        let mut full = head.clone();
-        if let Some(description) = &supply.description {
-            push_shingles(description, &mut full);
-        }
-        for keyword in &supply.keywords {
-            push_shingles(keyword, &mut full);
-        }
-        head.sort_unstable();
-        head.dedup();
-        full.sort_unstable();
-        full.dedup();
-        let mut band_keys = Vec::with_capacity(2 * BANDS);
-        // The head's minimum hashes are the start of the full text's: one pass each.
-        let head_signature = signature(&head, None);
-        let full_signature = signature(&full[..], Some(&head_signature));
-        if !head.is_empty() {
-            band_keys.extend(bands(0, &head_signature));
-        }
-        if !full.is_empty() {
-            band_keys.extend(bands(1, &full_signature));
-        }
-        band_keys.sort_unstable();
-        band_keys.dedup();
+        let (head, rest) = head_and_rest(supply);
         Fingerprint {
-            shingles: full,
-            band_keys,
+            band_keys: keys(&head, &rest),
+            shingles: merged(head, rest),
+        }
+    }
+
+    /// The shingles only (what confirming a candidate needs), without band keys.
+    pub fn shingles_of(supply: &Supply) -> Fingerprint {
+        let (head, rest) = head_and_rest(supply);
+        Fingerprint {
+            band_keys: Vec::new(),
+            shingles: merged(head, rest),
         }
     }
 
@@ -126,49 +113,156 @@ impl Fingerprint {
     }
 }
 
-/// The folded words of a text.
+/// The LSH band keys of a supply (what finding candidates needs), sorted, without
+/// repeats.
+pub fn band_keys(supply: &Supply) -> Vec<u64> {
+    let (head, rest) = head_and_rest(supply);
+    keys(&head, &rest)
+}
+
+/// The shingles of the head (title, summary) and of the rest (description, keywords).
+fn head_and_rest(supply: &Supply) -> (Vec<u64>, Vec<u64>) {
+    let mut head = Vec::new();
+    push_shingles(&supply.title, &mut head);
+    if let Some(summary) = &supply.summary {
+        push_shingles(summary, &mut head);
+    }
+    let mut rest = Vec::new();
+    if let Some(description) = &supply.description {
+        push_shingles(description, &mut rest);
+    }
+    for keyword in &supply.keywords {
+        push_shingles(keyword, &mut rest);
+    }
+    (head, rest)
+}
+
+/// Band keys of the head's and the full text's signatures.
+fn keys(head: &[u64], rest: &[u64]) -> Vec<u64> {
+    // The head's bins are the start of the full text's: one pass over each shingle.
+    let head_bins = bins(head, [u64::MAX; NUM_HASHES]);
+    let full_bins = bins(rest, head_bins);
+    let mut band_keys = Vec::with_capacity(2 * BANDS);
+    if !head.is_empty() {
+        band_keys.extend(bands(0, &densified(head_bins)));
+    }
+    if !head.is_empty() || !rest.is_empty() {
+        band_keys.extend(bands(1, &densified(full_bins)));
+    }
+    band_keys.sort_unstable();
+    band_keys.dedup();
+    band_keys
+}
+
+/// All shingles, sorted, without repeats.
+fn merged(mut head: Vec<u64>, rest: Vec<u64>) -> Vec<u64> {
+    head.extend(rest);
+    head.sort_unstable();
+    head.dedup();
+    head
+}
+
+/// The folded words of a text: runs of letters, digits and combining marks (so an NFD
+/// word stays one word), each folded and lowercased; every CJK ideograph is a word.
 pub fn words(text: &str) -> Vec<String> {
-    let folded = fold_diacritics(text).to_lowercase();
     let mut out = Vec::new();
-    let mut current = String::new();
-    for c in folded.chars() {
-        if is_cjk(c) {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
-            out.push(c.to_string());
-        } else if c.is_alphanumeric() {
-            current.push(c);
-        } else if !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
+    for_each_word(text, |word| out.push(fold_word(word)));
     out
 }
 
-/// Appends the shingle hashes of one text (pairs of words; one word alone is hashed).
-fn push_shingles(text: &str, out: &mut Vec<u64>) {
-    let words = words(text);
-    match words.len() {
-        0 => {}
-        1 => out.push(fnv(&[&words[0]])),
-        _ => out.extend(words.windows(2).map(|pair| fnv(&[&pair[0], &pair[1]]))),
+/// Calls `f` with each word of a text, as a slice of it.
+fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
+    let mut start: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        let cjk = !c.is_ascii() && is_cjk(c);
+        if !cjk && is_word_char(c) {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            f(&text[s..i]);
+        }
+        if cjk {
+            f(&text[i..i + c.len_utf8()]);
+        }
+    }
+    if let Some(s) = start {
+        f(&text[s..]);
     }
 }
 
-/// FNV-1a over words joined by one space.
-fn fnv(words: &[&str]) -> u64 {
-    let mut hasher = fnv::FnvHasher::default();
-    for (i, word) in words.iter().enumerate() {
-        if i > 0 {
-            hasher.write_u8(b' ');
-        }
-        hasher.write(word.as_bytes());
+/// Letters, digits and combining marks; the Latin blocks Vietnamese is written in are
+/// answered without the general Unicode tables.
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
     }
-    hasher.finish()
+    matches!(c as u32, 0xC0..=0xD6 | 0xD8..=0xF6 | 0xF8..=0x24F | 0x1E00..=0x1EFF)
+        || is_combining_mark(c)
+        || c.is_alphanumeric()
+}
+
+thread_local! {
+    /// Hashes of the folded forms of the words seen on this thread: a corpus repeats a few
+    /// thousand syllables, and folding (NFD, marks, NFC) is the costly part.
+    static FOLDED: std::cell::RefCell<rustc_hash::FxHashMap<String, u64>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+}
+
+/// Most words remembered per thread before the memo is emptied.
+const MAX_MEMO_WORDS: usize = 50_000;
+
+fn fold_word(word: &str) -> String {
+    if word.is_ascii() {
+        word.to_ascii_lowercase()
+    } else {
+        fold_diacritics(word).to_lowercase()
+    }
+}
+
+/// The hash of a word's folded form.
+fn word_hash(word: &str) -> u64 {
+    if word.is_ascii() {
+        let mut hasher = fnv::FnvHasher::default();
+        for byte in word.bytes() {
+            hasher.write_u8(byte.to_ascii_lowercase());
+        }
+        return hasher.finish();
+    }
+    FOLDED.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some(&hash) = memo.get(word) {
+            return hash;
+        }
+        let mut hasher = fnv::FnvHasher::default();
+        for byte in fold_word(word).bytes() {
+            hasher.write_u8(byte);
+        }
+        let hash = hasher.finish();
+        if memo.len() >= MAX_MEMO_WORDS {
+            memo.clear();
+        }
+        memo.insert(word.to_string(), hash);
+        hash
+    })
+}
+
+/// Appends the shingle hashes of one text: pairs of consecutive words (a text of one word
+/// is that word).
+fn push_shingles(text: &str, out: &mut Vec<u64>) {
+    let mut previous: Option<u64> = None;
+    let mut count = 0;
+    for_each_word(text, |word| {
+        let hash = word_hash(word);
+        if let Some(before) = previous {
+            out.push(splitmix64(before.rotate_left(23) ^ hash));
+        }
+        previous = Some(hash);
+        count += 1;
+    });
+    if count == 1 {
+        out.extend(previous);
+    }
 }
 
 /// SplitMix64's output function: a fast, well-mixed 64-bit permutation.
@@ -179,25 +273,38 @@ fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The seed of the `i`-th hash function.
-fn seed(i: usize) -> u64 {
-    splitmix64(i as u64 + 1)
-}
-
-/// The minimum of each hash function over the shingles, continuing from `start` (the
-/// minima of a subset) when given.
-fn signature(shingles: &[u64], start: Option<&[u64; NUM_HASHES]>) -> [u64; NUM_HASHES] {
-    let mut minima = start.copied().unwrap_or([u64::MAX; NUM_HASHES]);
-    let seeds: [u64; NUM_HASHES] = std::array::from_fn(seed);
+/// Adds shingles to one-permutation MinHash bins: each shingle's hash picks a bin (its top
+/// bits) and competes for that bin's minimum (the other bits).
+fn bins(shingles: &[u64], mut bins: [u64; NUM_HASHES]) -> [u64; NUM_HASHES] {
+    const BIN_BITS: u32 = NUM_HASHES.trailing_zeros();
     for &shingle in shingles {
-        for (minimum, seed) in minima.iter_mut().zip(seeds.iter()) {
-            let hash = splitmix64(shingle ^ seed);
-            if hash < *minimum {
-                *minimum = hash;
-            }
+        let hash = splitmix64(shingle);
+        let bin = (hash >> (64 - BIN_BITS)) as usize;
+        let value = hash & (u64::MAX >> BIN_BITS);
+        if value < bins[bin] {
+            bins[bin] = value;
         }
     }
-    minima
+    bins
+}
+
+/// Fills every empty bin with the value of the first non-empty bin of its own fixed probe
+/// sequence (optimal densification), so that two sets with the same filled bins get the
+/// same signature and the chance that a bin agrees stays their Jaccard similarity.
+fn densified(bins: [u64; NUM_HASHES]) -> [u64; NUM_HASHES] {
+    if bins.iter().all(|&b| b == u64::MAX) {
+        return bins;
+    }
+    let mut out = bins;
+    for (i, slot) in out.iter_mut().enumerate() {
+        let mut attempt = 0u64;
+        while *slot == u64::MAX {
+            let probe = splitmix64(((i as u64) << 32) | attempt) as usize % NUM_HASHES;
+            *slot = bins[probe];
+            attempt += 1;
+        }
+    }
+    out
 }
 
 /// The band keys of a signature; `part` keeps the head's and the full text's apart.

@@ -28,6 +28,7 @@ pub mod search;
 pub mod suggest;
 pub mod table;
 pub mod terms;
+pub mod translations;
 
 pub use build::Tuning;
 pub use demand::{DemandMatcher, DemandResult, Match, MatchOptions};

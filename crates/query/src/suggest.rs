@@ -41,8 +41,19 @@ impl Searcher {
         }
         let schema = self.index().schema();
         let fields = [TextField::Title, TextField::Keywords];
-        let query = text_query(schema, &terms, self.tuning(), &fields, terms.words.len());
+        let mut query = text_query(schema, &terms, self.tuning(), &fields, terms.words.len());
         let searcher = self.reader().searcher();
+        // Closed, withdrawn and expired records are not suggested.
+        let hidden = crate::filters::Filters::default().hidden(&searcher, schema)?;
+        if !hidden.is_empty() {
+            let mut clauses = vec![(tantivy::query::Occur::Must, query)];
+            clauses.extend(
+                hidden
+                    .into_iter()
+                    .map(|q| (tantivy::query::Occur::MustNot, q)),
+            );
+            query = Box::new(tantivy::query::BooleanQuery::new(clauses));
+        }
         let hits = searcher.search(&query, &TopDocs::with_limit(limit * 3).order_by_score())?;
         let highlighter = Highlighter::new(&terms);
         let wanted: Vec<&str> = terms.words.iter().map(|w| w.folded.as_str()).collect();
@@ -54,7 +65,12 @@ impl Searcher {
                 continue;
             };
             let title = highlighter.highlight_all(&record.title);
-            if title.matched.len() == wanted.len() {
+            // The same offer from two sources suggests its title once.
+            let folded_title = techmatch_analysis::fold_diacritics(&record.title.to_lowercase());
+            let repeated = titles.iter().any(|t: &Suggestion| {
+                techmatch_analysis::fold_diacritics(&t.text.to_lowercase()) == folded_title
+            });
+            if title.matched.len() == wanted.len() && !repeated {
                 titles.push(Suggestion {
                     text: record.title.clone(),
                     html: title.html,

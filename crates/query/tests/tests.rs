@@ -4,3 +4,4 @@ mod common;
 mod demand_matching;
 mod long_text;
 mod search_box;
+mod translations;

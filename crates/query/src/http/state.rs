@@ -42,7 +42,7 @@ pub struct AppState {
     /// Search answers by request, per index generation.
     pub search_cache: ResponseCache<String, SearchResponse>,
     /// Suggestions by (text, limit), per index generation.
-    pub suggest_cache: ResponseCache<(String, usize), Vec<Suggestion>>,
+    pub suggest_cache: ResponseCache<(String, usize, String), Vec<Suggestion>>,
 }
 
 /// The single writer of the process and the key that guards it.

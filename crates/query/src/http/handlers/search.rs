@@ -91,7 +91,8 @@ pub async fn suggest(
     let q = params.q.unwrap_or_default();
     let limit = params.limit.unwrap_or(DEFAULT_SUGGESTIONS);
     let generation = state.generation();
-    let key = (q.clone(), limit);
+    // The day is part of the key: an offer stops being suggested the day after it expires.
+    let key = (q.clone(), limit, crate::filters::today_in_vietnam());
     let (suggestions, hit) = match state.suggest_cache.get(generation, key.clone()) {
         Some(cached) => (cached.to_vec(), true),
         None => {
