@@ -171,20 +171,26 @@ pub fn all_candidate_pairs(
             ),
         )));
     }
-    let entries: Vec<Vec<u64>> = addresses
-        .par_iter()
-        .enumerate()
-        .map(|(i, &address)| -> Result<Vec<u64>> {
-            let Some(supply) = stored(searcher, schema, address)? else {
-                return Ok(Vec::new());
-            };
-            Ok(crate::dedup::band_keys(&supply)
-                .into_iter()
-                .map(|key| (key << RECORD_BITS) | i as u64)
-                .collect())
-        })
-        .collect::<Result<_>>()?;
-    let mut entries: Vec<u64> = entries.into_iter().flatten().collect();
+    // In chunks, so that the per-record key lists never all live beside the flat list.
+    let mut entries: Vec<u64> = Vec::with_capacity(addresses.len() * 2 * crate::dedup::BANDS);
+    for (chunk_number, chunk) in addresses.chunks(FINGERPRINT_CHUNK).enumerate() {
+        let first = chunk_number * FINGERPRINT_CHUNK;
+        let keys: Vec<Vec<u64>> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, &address)| -> Result<Vec<u64>> {
+                let Some(supply) = stored(searcher, schema, address)? else {
+                    return Ok(Vec::new());
+                };
+                let record = (first + i) as u64;
+                Ok(crate::dedup::band_keys(&supply)
+                    .into_iter()
+                    .map(|key| (key << RECORD_BITS) | record)
+                    .collect())
+            })
+            .collect::<Result<_>>()?;
+        entries.extend(keys.into_iter().flatten());
+    }
     entries.par_sort_unstable();
     let mut pairs = HashSet::new();
     let mut bucket: Vec<DocAddress> = Vec::new();
@@ -203,6 +209,9 @@ pub fn all_candidate_pairs(
     }
     Ok(pairs)
 }
+
+/// Records fingerprinted per parallel batch.
+const FINGERPRINT_CHUNK: usize = 1 << 16;
 
 /// Bits of a band entry that number the record.
 const RECORD_BITS: u32 = 24;
