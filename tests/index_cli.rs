@@ -358,6 +358,31 @@ fn duplicates_are_reported_and_a_pair_marked_distinct_stays_apart() {
     let (stdout, _) = texts(&csv);
     assert!(stdout.starts_with("cluster,kind,id,title"), "{stdout}");
     assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    let xlsx = dir.path().join("duplicates.xlsx");
+    let written = run(&[
+        "duplicates",
+        "--index",
+        index_arg,
+        "--format",
+        "xlsx",
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert!(written.status.success(), "{}", texts(&written).1);
+    use calamine::Reader;
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    let sheet = workbook.worksheet_range("duplicates").unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows[0][..3], ["cluster", "kind", "id"]);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2][5], "nafosted-portal", "{rows:?}");
+    assert!(
+        rows[1][8].contains("% of the shorter text shared"),
+        "{rows:?}"
+    );
 
     let split = run(&[
         "duplicates",

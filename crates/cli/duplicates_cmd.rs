@@ -277,34 +277,22 @@ fn table(
                     ))
                 })
                 .collect();
-            let record = records.get(id);
-            let field = |f: fn(&Supply) -> Option<String>| record.and_then(f).unwrap_or_default();
-            rows.push([
-                cluster.cluster.clone(),
-                "duplicate".to_string(),
-                id.clone(),
-                field(|s| Some(s.title.clone())),
-                field(|s| s.owner.clone()),
-                field(|s| s.source.clone()),
-                field(|s| s.source_id.clone()),
-                field(|s| s.updated.clone()),
+            rows.push(row(
+                &cluster.cluster,
+                "duplicate",
+                id,
+                records.get(id),
                 links.join("; "),
-            ]);
+            ));
         }
     }
     for link in translations {
         for (id, other) in [(&link.a, &link.b), (&link.b, &link.a)] {
-            let record = records.get(id);
-            let field = |f: fn(&Supply) -> Option<String>| record.and_then(f).unwrap_or_default();
-            rows.push([
-                format!("T-{}", link.a),
-                "translation".to_string(),
-                id.clone(),
-                field(|s| Some(s.title.clone())),
-                field(|s| s.owner.clone()),
-                field(|s| s.source.clone()),
-                field(|s| s.source_id.clone()),
-                field(|s| s.updated.clone()),
+            rows.push(row(
+                &format!("T-{}", link.a),
+                "translation",
+                id,
+                records.get(id),
                 format!(
                     "{other} ({} / {}): {} shared concepts ({}), {} shared figures",
                     link.languages[0],
@@ -313,32 +301,38 @@ fn table(
                     link.shared_concepts.join(", "),
                     link.shared_numbers
                 ),
-            ]);
+            ));
         }
     }
     rows
 }
 
+/// One member's row: its cluster, the kind of link, what a broker reads of the record, and
+/// the evidence.
+fn row(
+    cluster: &str,
+    kind: &str,
+    id: &str,
+    record: Option<&Supply>,
+    evidence: String,
+) -> [String; 9] {
+    let field = |f: fn(&Supply) -> Option<String>| record.and_then(f).unwrap_or_default();
+    [
+        cluster.to_string(),
+        kind.to_string(),
+        id.to_string(),
+        field(|s| Some(s.title.clone())),
+        field(|s| s.owner.clone()),
+        field(|s| s.source.clone()),
+        field(|s| s.source_id.clone()),
+        field(|s| s.updated.clone()),
+        evidence,
+    ]
+}
+
 fn write_xlsx(path: &Path, rows: &[[String; 9]]) -> Result<()> {
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name("duplicates")?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
     let widths = [12.0, 10.0, 12.0, 56.0, 40.0, 24.0, 18.0, 11.0, 60.0];
-    for (col, (name, width)) in HEADER.iter().zip(widths).enumerate() {
-        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
-        sheet.set_column_width(col as u16, width)?;
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    for (r, row) in rows.iter().enumerate() {
-        for (c, value) in row.iter().enumerate() {
-            sheet.write_string(r as u32 + 1, c as u16, value)?;
-        }
-    }
-    workbook
-        .save(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::sheet::write_xlsx(path, "duplicates", &HEADER, &widths, rows)
 }
 
 fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {

@@ -12,6 +12,7 @@ mod relevance_cmd;
 mod search_cmd;
 #[cfg(feature = "http")]
 mod serve_cmd;
+mod sheet;
 mod snapshot_cmd;
 
 use std::process::ExitCode;

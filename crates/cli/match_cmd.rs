@@ -215,23 +215,12 @@ fn write_output(args: &MatchArgs, results: &[DemandResult]) -> Result<()> {
 }
 
 fn write_xlsx(path: &Path, results: &[DemandResult]) -> Result<()> {
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name("matches")?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
     let widths = [10.0, 48.0, 6.0, 12.0, 56.0, 40.0, 8.0, 7.0, 7.0, 60.0, 30.0];
-    for (col, (name, width)) in TABLE_HEADER.iter().zip(widths).enumerate() {
-        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
-        sheet.set_column_width(col as u16, width)?;
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    for (r, row) in table_rows(results).iter().enumerate() {
-        for (c, value) in row.iter().enumerate() {
-            sheet.write_string(r as u32 + 1, c as u16, value)?;
-        }
-    }
-    workbook
-        .save(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::sheet::write_xlsx(
+        path,
+        "matches",
+        &TABLE_HEADER,
+        &widths,
+        &table_rows(results),
+    )
 }

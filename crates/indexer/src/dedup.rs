@@ -266,7 +266,7 @@ fn push_shingles(text: &str, out: &mut Vec<u64>) {
 }
 
 /// SplitMix64's output function: a fast, well-mixed 64-bit permutation.
-fn splitmix64(x: u64) -> u64 {
+pub fn splitmix64(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -318,7 +318,8 @@ fn bands(part: u64, signature: &[u64; NUM_HASHES]) -> impl Iterator<Item = u64> 
     })
 }
 
-fn sorted_intersection(a: &[u64], b: &[u64]) -> usize {
+/// How many items two sorted lists without repeats have in common.
+pub fn sorted_intersection<T: Ord>(a: &[T], b: &[T]) -> usize {
     let (mut i, mut j, mut shared) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {

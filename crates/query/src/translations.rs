@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 use serde::Serialize;
 use tantivy::{DocAddress, TantivyDocument};
-use techmatch_indexer::dedup::words;
+use techmatch_indexer::dedup::{sorted_intersection, splitmix64, words};
 use techmatch_indexer::document::from_document;
 use techmatch_indexer::Supply;
 
@@ -84,15 +84,7 @@ pub fn figures(text: &str) -> Vec<u64> {
 }
 
 fn profile(supply: &Supply, glossary: &Glossary) -> Profile {
-    let mut text = supply.title.clone();
-    for part in [&supply.summary, &supply.description].into_iter().flatten() {
-        text.push('\n');
-        text.push_str(part);
-    }
-    for keyword in &supply.keywords {
-        text.push('\n');
-        text.push_str(keyword);
-    }
+    let text = supply.full_text();
     let mut concepts: Vec<u32> = glossary
         .find(&text)
         .into_iter()
@@ -111,31 +103,8 @@ fn profile(supply: &Supply, glossary: &Glossary) -> Profile {
     }
 }
 
-fn shared<T: Ord>(a: &[T], b: &[T]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                n += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    n
-}
-
 fn jaccard(shared: usize, a: usize, b: usize) -> f32 {
     shared as f32 / (a + b - shared).max(1) as f32
-}
-
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The band keys of a figure set (classic MinHash: the sets are small).
@@ -145,15 +114,15 @@ fn band_keys(numbers: &[u64]) -> Vec<u64> {
     }
     (0..BANDS)
         .map(|band| {
-            let mut key = mix(band as u64 + 0x5151);
+            let mut key = splitmix64(band as u64 + 0x5151);
             for row in 0..ROWS {
-                let seed = mix((band * ROWS + row) as u64 + 1);
+                let seed = splitmix64((band * ROWS + row) as u64 + 1);
                 let minimum = numbers
                     .iter()
-                    .map(|&n| mix(n ^ seed))
+                    .map(|&n| splitmix64(n ^ seed))
                     .min()
                     .unwrap_or(u64::MAX);
-                key = mix(key ^ minimum);
+                key = splitmix64(key ^ minimum);
             }
             key
         })
@@ -210,8 +179,8 @@ pub fn find_translations(searcher: &Searcher, glossary: &Glossary) -> Result<Vec
         .par_iter()
         .filter_map(|&(a, b)| {
             let (a, b) = (&profiles[a as usize], &profiles[b as usize]);
-            let shared_concepts = shared(&a.concepts, &b.concepts);
-            let shared_numbers = shared(&a.numbers, &b.numbers);
+            let shared_concepts = sorted_intersection(&a.concepts, &b.concepts);
+            let shared_numbers = sorted_intersection(&a.numbers, &b.numbers);
             let concept_jaccard = jaccard(shared_concepts, a.concepts.len(), b.concepts.len());
             let number_jaccard = jaccard(shared_numbers, a.numbers.len(), b.numbers.len());
             let linked = shared_concepts >= MIN_SHARED_CONCEPTS

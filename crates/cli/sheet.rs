@@ -1,0 +1,34 @@
+//! Writing a table as an Excel workbook for brokers: one sheet, a bold frozen header row,
+//! column widths that fit the content, every cell as text (ids like "0012" stay as typed).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// Writes `rows` under `header` into a one-sheet workbook at `path`.
+pub fn write_xlsx<const N: usize>(
+    path: &Path,
+    sheet_name: &str,
+    header: &[&str; N],
+    widths: &[f64; N],
+    rows: &[[String; N]],
+) -> Result<()> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(sheet_name)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (col, (name, width)) in header.iter().zip(widths).enumerate() {
+        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+        sheet.set_column_width(col as u16, *width)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    for (r, row) in rows.iter().enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            sheet.write_string(r as u32 + 1, c as u16, value)?;
+        }
+    }
+    workbook
+        .save(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
