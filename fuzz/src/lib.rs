@@ -22,6 +22,8 @@ pub const CSV_NAME: &str = "fuzz.csv";
 /// Small enough that the fuzzer reaches the size limit with short inputs.
 pub const READ_OPTIONS: ReadOptions = ReadOptions {
     max_record_bytes: 4096,
+    // Detected from the header, so the fuzzer also drives the separator detection.
+    delimiter: None,
 };
 
 /// Built once per process: the schema and the province table cost more than one input.
@@ -77,7 +79,10 @@ pub fn check_rows(file: &str, rows: RawRecords) {
     for row in rows {
         let Ok(row) = row else { continue };
         if let Ok(supply) = supplies.supply(&row) {
-            let _ = document::to_document(&SCHEMA, &PROVINCES, &supply);
+            let _ = document::to_document(&SCHEMA, &PROVINCES, &supply, Some("X"));
+            // Near-duplicate fingerprints see every text a record can carry.
+            let print = techmatch_indexer::dedup::Fingerprint::of(&supply);
+            let _ = print.confirm(&print);
         }
         let _ = demands.demand(&row);
     }
@@ -180,6 +185,7 @@ pub fn check_search(data: &[u8]) {
         top: 5,
         candidates: 40,
         min_score: 0.0,
+        ..Default::default()
     };
     if let Ok(result) = matcher.match_demand_full(&demand, &options) {
         assert!(result.matches.len() <= options.top);
