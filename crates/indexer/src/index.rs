@@ -504,25 +504,43 @@ impl SupplyWriter {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         let searcher = reader.searcher();
+        // A large share of the index is cheaper in one pass over the band keys (and its ids
+        // in one pass over the id column); a few records are looked up by id and by words.
+        let many = new.len() * 20 >= searcher.num_docs() as usize;
         let mut addresses: HashMap<String, DocAddress> = HashMap::with_capacity(new.len());
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let Some(ids) = segment.fast_fields().str("id")? else {
-                continue;
-            };
-            let mut id = String::new();
-            for doc in segment.doc_ids_alive() {
-                if let Some(term) = ids.term_ords(doc).next() {
-                    id.clear();
-                    ids.ord_to_str(term, &mut id)?;
-                    if new.contains(&id) {
-                        addresses.insert(id.clone(), DocAddress::new(ord as u32, doc));
+        if many {
+            for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+                let Some(ids) = segment.fast_fields().str("id")? else {
+                    continue;
+                };
+                let mut id = String::new();
+                for doc in segment.doc_ids_alive() {
+                    if let Some(term) = ids.term_ords(doc).next() {
+                        id.clear();
+                        ids.ord_to_str(term, &mut id)?;
+                        if new.contains(&id) {
+                            addresses.insert(id.clone(), DocAddress::new(ord as u32, doc));
+                        }
                     }
+                }
+            }
+        } else {
+            for id in &new {
+                let query = tantivy::query::TermQuery::new(
+                    Term::from_field_text(self.schema.id, id),
+                    tantivy::schema::IndexRecordOption::Basic,
+                );
+                let hits = searcher.search(
+                    &query,
+                    &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
+                )?;
+                if let Some(&(_, address)) = hits.first() {
+                    addresses.insert(id.clone(), address);
                 }
             }
         }
         let new_addresses: HashSet<DocAddress> = addresses.values().copied().collect();
-        // A large share of the index is cheaper in one pass over the band keys.
-        let candidates = if new.len() * 20 >= searcher.num_docs() as usize {
+        let candidates = if many {
             let mut all = all_candidate_pairs(&searcher, &self.schema)?;
             all.retain(|(a, b)| new_addresses.contains(a) || new_addresses.contains(b));
             all

@@ -293,7 +293,8 @@ impl Searcher {
         };
 
         let hidden = filters.hidden(&searcher, schema)?;
-        let collapsing = !request.show_duplicates && has_clusters(&searcher)?;
+        let clustered = has_clusters(&searcher)?;
+        let collapsing = !request.show_duplicates && clustered;
         let wanted = offset + request.size;
         // Collapsing needs the head of the list; a few clusters per page is the norm.
         let collapse_depth = (wanted * 2 + 50).min(2 * MAX_RESULT_DEPTH);
@@ -385,7 +386,6 @@ impl Searcher {
         }
 
         let highlighter = Highlighter::new(&terms);
-        let clustered = collapsing || has_clusters(&searcher)?;
         let mut keys = ClusterKeys::new(&searcher);
         let mut hits = Vec::with_capacity(page.len());
         for (i, ((score, address), cluster)) in page.into_iter().enumerate() {
