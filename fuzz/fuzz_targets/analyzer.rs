@@ -3,7 +3,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let text = String::from_utf8_lossy(data);
-    techmatch_fuzz::check_analysis(&text);
-});
+fuzz_target!(|data: &[u8]| techmatch_fuzz::analyzer(data));

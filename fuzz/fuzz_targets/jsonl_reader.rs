@@ -1,13 +1,6 @@
 //! Arbitrary bytes as a JSON Lines file: read, validate as supplies and demands, index.
 #![no_main]
 
-use std::io::Cursor;
-
 use libfuzzer_sys::fuzz_target;
-use techmatch_fuzz::{check_rows, JSONL_NAME, READ_OPTIONS};
-use techmatch_indexer::read::read_jsonl;
 
-fuzz_target!(|data: &[u8]| {
-    let rows = read_jsonl(JSONL_NAME, Cursor::new(data.to_vec()), READ_OPTIONS);
-    check_rows(JSONL_NAME, rows);
-});
+fuzz_target!(|data: &[u8]| techmatch_fuzz::jsonl_reader(data));

@@ -26,6 +26,56 @@ pub const READ_OPTIONS: ReadOptions = ReadOptions {
     delimiter: None,
 };
 
+/// A fuzz target's entry point: libFuzzer's bytes in, a panic when an invariant breaks.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets by name, each with the entry point its binary calls: what
+/// `scripts/check-fuzz` runs as binaries and the root test suite replays in process.
+pub const TARGETS: [(&str, Target); 5] = [
+    ("analyzer", analyzer),
+    ("jsonl_reader", jsonl_reader),
+    ("csv_reader", csv_reader),
+    ("trec_readers", trec_readers),
+    ("search_query", check_search),
+];
+
+/// Arbitrary bytes, read as lossy UTF-8, through the analyzer and the language detector.
+pub fn analyzer(data: &[u8]) {
+    check_analysis(&String::from_utf8_lossy(data));
+}
+
+/// Arbitrary bytes as a JSONL file of supplies: every row read is validated.
+pub fn jsonl_reader(data: &[u8]) {
+    let rows = techmatch_indexer::read::read_jsonl(
+        JSONL_NAME,
+        std::io::Cursor::new(data.to_vec()),
+        READ_OPTIONS,
+    );
+    check_rows(JSONL_NAME, rows);
+}
+
+/// Arbitrary bytes as a CSV file of supplies (separator detected from the header).
+pub fn csv_reader(data: &[u8]) {
+    let rows = techmatch_indexer::read::read_csv(
+        CSV_NAME,
+        std::io::Cursor::new(data.to_vec()),
+        READ_OPTIONS,
+    );
+    check_rows(CSV_NAME, rows);
+}
+
+/// Arbitrary bytes as a qrels file and a run (split at the first NUL; without one, the
+/// same text is both), evaluated when both parse.
+pub fn trec_readers(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (qrels_text, run_text) = text.split_once('\0').unwrap_or((&text, &text));
+    let qrels = techmatch_eval::Qrels::parse("fuzz.qrels", qrels_text);
+    let run = techmatch_eval::Run::parse("fuzz.run", run_text);
+    if let (Ok(qrels), Ok(run)) = (qrels, run) {
+        check_evaluation(&techmatch_eval::evaluate(&qrels, &run, 10));
+    }
+}
+
 /// Built once per process: the schema and the province table cost more than one input.
 static SCHEMA: LazyLock<SupplySchema> = LazyLock::new(SupplySchema::new);
 static PROVINCES: LazyLock<Provinces> = LazyLock::new(Provinces::bundled);
