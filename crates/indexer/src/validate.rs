@@ -78,7 +78,7 @@ impl<'a> Fields<'a> {
             Value::Null => None,
             Value::String(s) => {
                 let trimmed = s.trim();
-                (!trimmed.is_empty()).then(|| trimmed.nfc().collect())
+                (!trimmed.is_empty()).then(|| nfc(trimmed))
             }
             Value::Number(n) if self.from_cells => Some(n.to_string()),
             other => {
@@ -139,7 +139,7 @@ impl<'a> Fields<'a> {
         };
         items
             .iter()
-            .map(|s| s.trim().nfc().collect::<String>())
+            .map(|s| nfc(s.trim()))
             .filter(|s| !s.is_empty())
             .collect()
     }
@@ -473,6 +473,15 @@ impl Validator {
             demand.lang = Some(detect_language(&demand.full_text()));
         }
         Ok(demand)
+    }
+}
+
+/// `text` in NFC. Most records already are, and the quick check answers that without
+/// decomposing and recomposing every character.
+fn nfc(text: &str) -> String {
+    match unicode_normalization::is_nfc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => text.to_string(),
+        _ => text.nfc().collect(),
     }
 }
 
