@@ -71,10 +71,7 @@ static TABLE: LazyLock<Vec<Phrase>> = LazyLock::new(|| {
     let mut table: Vec<Phrase> = PHRASES
         .iter()
         .map(|(text, at)| {
-            let exact: Vec<String> = main_words(&analyze(text))
-                .into_iter()
-                .map(|(_, text)| text)
-                .collect();
+            let exact: Vec<String> = analyze(text).words().map(|w| w.exact.to_string()).collect();
             let folded =
                 (exact.len() > 1).then(|| exact.iter().map(|w| fold_diacritics(w)).collect());
             Phrase {
@@ -108,7 +105,12 @@ const FUNCTION_WORDS: &[&str] = &[
 static FUNCTION_WORD_SET: LazyLock<std::collections::HashSet<String>> = LazyLock::new(|| {
     FUNCTION_WORDS
         .iter()
-        .flat_map(|w| main_words(&analyze(w)).into_iter().map(|(_, text)| text))
+        .flat_map(|w| {
+            analyze(w)
+                .words()
+                .map(|word| word.exact.to_string())
+                .collect::<Vec<_>>()
+        })
         .collect()
 });
 
@@ -117,29 +119,14 @@ pub fn is_function_word(exact: &str) -> bool {
     FUNCTION_WORD_SET.contains(exact)
 }
 
-/// One entry per word position: the position and the word's main exact token.
-fn main_words(analysis: &Analysis) -> Vec<(usize, String)> {
-    let mut words: Vec<(usize, String)> = Vec::new();
-    for token in &analysis.exact {
-        if words.last().is_some_and(|w| w.0 == token.position) {
-            continue;
-        }
-        words.push((token.position, token.text.clone()));
-    }
-    words
-}
-
 /// The word positions of `analysis` (an analysis of `text`) that are question boilerplate.
 /// Never every position: a text made only of boilerplate keeps its words.
 pub fn boilerplate_positions(text: &str, analysis: &Analysis) -> BTreeSet<usize> {
     // Word positions with their exact form and byte span.
-    let mut words: Vec<(usize, &str, usize, usize)> = Vec::new();
-    for token in &analysis.exact {
-        if words.last().is_some_and(|w| w.0 == token.position) {
-            continue;
-        }
-        words.push((token.position, token.text.as_str(), token.start, token.end));
-    }
+    let words: Vec<(usize, &str, usize, usize)> = analysis
+        .words()
+        .map(|w| (w.position, w.exact, w.start, w.end))
+        .collect();
     let clause_end = |i: usize| -> bool {
         let end = words[i].3;
         let next = words.get(i + 1).map_or(text.len(), |w| w.2);
@@ -147,7 +134,7 @@ pub fn boilerplate_positions(text: &str, analysis: &Analysis) -> BTreeSet<usize>
         next == text.len() && between.trim().is_empty()
             || between.contains(['?', '.', '!', ';', '\n', '…'])
     };
-    let folded: Vec<String> = words.iter().map(|w| fold_diacritics(w.1)).collect();
+    let marked: Vec<bool> = analysis.words().map(|w| w.has_diacritics).collect();
     let mut found = BTreeSet::new();
     let mut i = 0;
     while i < words.len() {
@@ -162,7 +149,7 @@ pub fn boilerplate_positions(text: &str, analysis: &Analysis) -> BTreeSet<usize>
                     || phrase
                         .folded
                         .as_ref()
-                        .is_some_and(|f| folded[i + k] == word && folded[i + k] == f[k])
+                        .is_some_and(|f| !marked[i + k] && word == f[k])
             });
             all && (phrase.at == At::Anywhere || clause_end(i + n - 1))
         });
@@ -189,10 +176,10 @@ mod tests {
     fn stripped(text: &str) -> Vec<String> {
         let analysis = analyze(text);
         let skip = boilerplate_positions(text, &analysis);
-        main_words(&analysis)
-            .into_iter()
-            .filter(|(p, _)| !skip.contains(p))
-            .map(|(_, w)| w)
+        analysis
+            .words()
+            .filter(|w| !skip.contains(&w.position))
+            .map(|w| w.exact.to_string())
             .collect()
     }
 

@@ -1,14 +1,17 @@
-//! Per-thread memo of word normalisation and folding.
+//! Per-thread memos of word analysis.
 //!
 //! A corpus uses a few thousand distinct Vietnamese syllables and technical words over and
 //! over; normalising each occurrence (NFC, tone placement, folding, stemming) dominated the
-//! analyzer's time. The memo maps a word to its result, per thread (no locks), and is
-//! emptied when it grows past [`MAX_ENTRIES`] so memory stays bounded on any input (about
-//! 5 MB per memo; a server has two per worker thread, so the bound matters).
+//! analyzer's time. The word memo maps a word as written (one UAX #29 word) to its parts,
+//! normalised and folded, so a word seen before costs one hash lookup; the string memos
+//! do the same for folding. They are per thread (no locks) and emptied when they grow
+//! past [`MAX_ENTRIES`], so memory stays bounded on any input (a few MB per memo).
 
 use std::cell::RefCell;
 
 use rustc_hash::FxHashMap;
+
+use crate::WordPart;
 
 /// Entries per memo before it is emptied.
 pub const MAX_ENTRIES: usize = 50_000;
@@ -39,17 +42,39 @@ impl Memo {
     }
 }
 
+/// Words as written to their analysed parts.
+type WordMemo = hashbrown::HashMap<Box<str>, Box<[WordPart]>, rustc_hash::FxBuildHasher>;
+
 thread_local! {
-    static NORMALIZED: RefCell<Memo> = RefCell::new(Memo::new());
+    static WORDS: RefCell<WordMemo> =
+        RefCell::new(WordMemo::with_capacity_and_hasher(4096, Default::default()));
     static FOLDED: RefCell<Memo> = RefCell::new(Memo::new());
+    static UNMARKED: RefCell<Memo> = RefCell::new(Memo::new());
 }
 
-/// [`crate::normalize::normalize_word`], memoised.
-pub fn normalize_word(raw: &str) -> String {
-    NORMALIZED.with(|memo| {
-        memo.borrow_mut()
-            .get_or(raw, crate::normalize::normalize_word)
-    })
+/// This thread's word memo, borrowed for one text.
+pub(crate) struct WordParts<'a>(std::cell::RefMut<'a, WordMemo>);
+
+impl WordParts<'_> {
+    /// The parts of `word` ([`crate::word_parts`]), computed on the first sight.
+    pub(crate) fn get(&mut self, word: &str) -> &[WordPart] {
+        let memo = &mut *self.0;
+        if memo.len() >= MAX_ENTRIES && !memo.contains_key(word) {
+            memo.clear();
+        }
+        memo.entry_ref(word)
+            .or_insert_with(|| crate::word_parts(word).into_boxed_slice())
+    }
+}
+
+/// Calls `f` with this thread's word memo (one borrow for a whole text).
+pub(crate) fn with_word_parts<R>(f: impl FnOnce(&mut WordParts<'_>) -> R) -> R {
+    WORDS.with(|memo| f(&mut WordParts(memo.borrow_mut())))
+}
+
+/// [`crate::fold_diacritics`], memoised.
+pub fn fold_diacritics(text: &str) -> String {
+    UNMARKED.with(|memo| memo.borrow_mut().get_or(text, crate::fold_diacritics))
 }
 
 /// [`crate::fold_token`]'s computation, memoised.

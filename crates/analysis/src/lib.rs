@@ -41,6 +41,7 @@ pub mod syllable;
 pub mod technical;
 pub mod tokenizer;
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 pub use detection::{detect_language, Language};
@@ -61,8 +62,8 @@ pub const MAX_TOKEN_BYTES: usize = 64;
 /// One token: its text, where it came from in the input, and its position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Token {
-    /// The normalised token text.
-    pub text: String,
+    /// The normalised token text (inline up to 24 bytes, so most tokens allocate nothing).
+    pub text: CompactString,
     /// Byte offset of the start in the original input.
     pub start: usize,
     /// Byte offset of the end in the original input.
@@ -82,9 +83,66 @@ pub struct Analysis {
     pub exact_bigrams: Vec<Token>,
     /// Adjacent folded tokens joined by a space.
     pub folded_bigrams: Vec<Token>,
+    /// The main words, in order (see [`Analysis::words`]).
+    #[serde(skip)]
+    words: Vec<WordIndex>,
+}
+
+/// Where a main word's tokens are in the streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WordIndex {
+    exact: u32,
+    folded: u32,
+    position: u32,
+    chain: u32,
+    has_diacritics: bool,
+    joins_previous: bool,
+}
+
+/// One word of an analysed text, as a person reads it: its main token (not the variants
+/// or Chinese sub-words indexed at the same position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Word<'a> {
+    /// The exact (canonical) form.
+    pub exact: &'a str,
+    /// The folded form (diacritics removed, English stemmed).
+    pub folded: &'a str,
+    /// Whether the word carries diacritics (`exact` differs from its folding).
+    pub has_diacritics: bool,
+    /// Byte offset of the start in the original text.
+    pub start: usize,
+    /// Byte offset of the end in the original text.
+    pub end: usize,
+    /// Word position, as in the token streams.
+    pub position: usize,
+    /// Whether this word and the previous one form a bigram: adjacent, no punctuation or
+    /// dropped word between them. Pairs of words that do not join are not compounds.
+    pub joins_previous: bool,
 }
 
 impl Analysis {
+    /// The main words in order, one per position.
+    ///
+    /// ```
+    /// let analysis = techmatch_analysis::analyze("Máy sấy, 5kW");
+    /// let words: Vec<_> = analysis.words().map(|w| (w.exact, w.folded, w.joins_previous)).collect();
+    /// assert_eq!(words, [("máy", "may", false), ("sấy", "say", true), ("5", "5", false), ("kw", "kw", true)]);
+    /// ```
+    pub fn words(&self) -> impl ExactSizeIterator<Item = Word<'_>> + '_ {
+        self.words.iter().map(move |w| {
+            let exact = &self.exact[w.exact as usize];
+            Word {
+                exact: &exact.text,
+                folded: &self.folded[w.folded as usize].text,
+                has_diacritics: w.has_diacritics,
+                start: exact.start,
+                end: exact.end,
+                position: w.position as usize,
+                joins_previous: w.joins_previous,
+            }
+        })
+    }
+
     /// The stream of the given kind.
     pub fn stream(&self, kind: TokenStreamKind) -> &[Token] {
         match kind {
@@ -94,26 +152,6 @@ impl Analysis {
             TokenStreamKind::FoldedBigram => &self.folded_bigrams,
         }
     }
-}
-
-/// The last main word seen, for variants and bigrams.
-#[derive(Clone, Default)]
-struct MainWord {
-    chain: usize,
-    position: usize,
-    start: usize,
-    exact: String,
-    folded: String,
-}
-
-/// A normalised word before folding.
-struct Unit {
-    exact: String,
-    start: usize,
-    end: usize,
-    position: usize,
-    main: bool,
-    chain: usize,
 }
 
 /// The folded form of one exact token: diacritics removed, English words stemmed (a word
@@ -135,136 +173,212 @@ fn compute_fold_token(exact: &str) -> String {
     }
 }
 
-/// Analyses a text into its four token streams.
+/// Whether a token (or any text) carries diacritics: it differs from its folded form.
+/// ASCII never does; other text is folded through the per-thread memo.
+///
+/// ```
+/// use techmatch_analysis::has_diacritics;
+/// assert!(has_diacritics("nước") && has_diacritics("đi"));
+/// assert!(!has_diacritics("nuoc") && !has_diacritics("污水") && !has_diacritics("ðor"));
+/// ```
+pub fn has_diacritics(text: &str) -> bool {
+    !text.is_ascii() && cache::fold_diacritics(text) != text
+}
+
+/// Analyses a text into its four token streams and its words.
 pub fn analyze(text: &str) -> Analysis {
-    let units = units(text);
-    let mut analysis = Analysis {
-        exact: Vec::with_capacity(units.len()),
-        folded: Vec::with_capacity(units.len()),
-        exact_bigrams: Vec::with_capacity(units.len()),
-        folded_bigrams: Vec::with_capacity(units.len()),
-    };
-    let mut previous: Option<MainWord> = None;
-    let mut last_main = MainWord::default();
-    for unit in &units {
-        let folded = fold_token(&unit.exact);
-        if folded.is_empty() {
-            continue;
-        }
-        if !unit.main {
-            if unit.exact != last_main.exact {
-                push_token(&mut analysis.exact, &unit.exact, unit);
-                if folded != last_main.folded {
-                    push_token(&mut analysis.folded, &folded, unit);
-                }
+    let mut builder = Builder::with_capacity(text.len() / 5 + 1);
+    cache::with_word_parts(|memo| {
+        for piece in segment::segment(text) {
+            if piece.break_before {
+                builder.chain += 1;
             }
-            continue;
-        }
-        push_token(&mut analysis.exact, &unit.exact, unit);
-        push_token(&mut analysis.folded, &folded, unit);
-        let current = MainWord {
-            chain: unit.chain,
-            position: unit.position,
-            start: unit.start,
-            exact: unit.exact.clone(),
-            folded,
-        };
-        if let Some(prev) = previous
-            .as_ref()
-            .filter(|p| p.chain == unit.chain && p.position + 1 == unit.position)
-        {
-            let bigram = |first: &str, second: &str| Token {
-                text: {
-                    let mut text = String::with_capacity(first.len() + second.len() + 1);
-                    text.push_str(first);
-                    text.push(' ');
-                    text.push_str(second);
-                    text
-                },
-                start: prev.start,
-                end: unit.end,
-                position: prev.position,
-            };
-            analysis
-                .exact_bigrams
-                .push(bigram(&prev.exact, &current.exact));
-            analysis
-                .folded_bigrams
-                .push(bigram(&prev.folded, &current.folded));
-        }
-        last_main = current.clone();
-        previous = Some(current);
-    }
-    analysis
-}
-
-fn push_token(stream: &mut Vec<Token>, text: &str, unit: &Unit) {
-    stream.push(Token {
-        text: text.to_string(),
-        start: unit.start,
-        end: unit.end,
-        position: unit.position,
-    });
-}
-
-/// Cuts, splits and normalises the text into words with positions and bigram chains.
-fn units(text: &str) -> Vec<Unit> {
-    let mut units = Vec::new();
-    let mut position = 0usize;
-    let mut chain = 0usize;
-    let mut started = false;
-    for piece in segment::segment(text) {
-        if piece.break_before {
-            chain += 1;
-        }
-        let mut push = |exact: String, start: usize, end: usize, main: bool| {
-            if exact.is_empty() || exact.len() > MAX_TOKEN_BYTES {
-                // A dropped word still breaks the bigram chain.
-                if main {
-                    chain += 1;
+            match piece.kind {
+                segment::PieceKind::Word => {
+                    for part in memo.get(&text[piece.start..piece.end]) {
+                        builder.push(
+                            part.exact.clone(),
+                            part.folded.clone(),
+                            part.has_diacritics,
+                            piece.start + part.start as usize,
+                            piece.start + part.end as usize,
+                            part.main,
+                        );
+                    }
                 }
-                return;
-            }
-            if main {
-                if started {
-                    position += 1;
-                }
-                started = true;
-            }
-            units.push(Unit {
-                exact,
-                start,
-                end,
-                position,
-                main,
-                chain,
-            });
-        };
-        match piece.kind {
-            segment::PieceKind::Word => {
-                for part in technical::split_word(text, piece.start, piece.end) {
-                    let exact = cache::normalize_word(&text[part.start..part.end]);
-                    let variant = technical::number_variant(&exact);
-                    push(exact, part.start, part.end, !part.variant);
-                    if let Some(variant) = variant {
-                        push(variant, part.start, part.end, false);
+                segment::PieceKind::Cjk => {
+                    let run = &text[piece.start..piece.end];
+                    for word in chinese::segment_chinese(run) {
+                        let folded = fold_token(word.word);
+                        builder.push(
+                            word.word.into(),
+                            folded.as_str().into(),
+                            !word.word.is_ascii() && folded != word.word,
+                            piece.start + word.start,
+                            piece.start + word.end,
+                            word.is_main,
+                        );
                     }
                 }
             }
-            segment::PieceKind::Cjk => {
-                let run = &text[piece.start..piece.end];
-                for word in chinese::segment_chinese(run) {
-                    push(
-                        word.word.to_string(),
-                        piece.start + word.start,
-                        piece.start + word.end,
-                        word.is_main,
-                    );
-                }
-            }
+        }
+    });
+    builder.analysis
+}
+
+/// One part of a word as the per-thread memo keeps it: normalised, folded, offsets relative
+/// to the word.
+#[derive(Debug, Clone)]
+pub(crate) struct WordPart {
+    pub(crate) exact: CompactString,
+    pub(crate) folded: CompactString,
+    pub(crate) has_diacritics: bool,
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+    /// A main part takes a position; a variant is indexed at the previous main part's.
+    pub(crate) main: bool,
+}
+
+/// The parts of one word (`technical::split_word`), each normalised and folded, the
+/// number variants included.
+pub(crate) fn word_parts(word: &str) -> Vec<WordPart> {
+    let mut parts = Vec::new();
+    for part in technical::split_word(word, 0, word.len()) {
+        let exact = normalize::normalize_word(&word[part.start..part.end]);
+        let variant = technical::number_variant(&exact);
+        let mut push = |exact: &str, main: bool| {
+            let folded = compute_fold_token(exact);
+            parts.push(WordPart {
+                // Folding of non-ASCII text only removes marks (no stemming).
+                has_diacritics: !exact.is_ascii() && folded != exact,
+                exact: exact.into(),
+                folded: folded.into(),
+                start: part.start as u32,
+                end: part.end as u32,
+                main,
+            });
+        };
+        push(&exact, !part.variant);
+        if let Some(variant) = variant {
+            push(&variant, false);
         }
     }
-    units
+    parts
+}
+
+/// `first second` (inline when it fits in 24 bytes, as most bigrams do).
+fn join_words(first: &str, second: &str) -> CompactString {
+    let mut text = CompactString::with_capacity(first.len() + 1 + second.len());
+    text.push_str(first);
+    text.push(' ');
+    text.push_str(second);
+    text
+}
+
+/// Builds the streams word by word: positions, variants, bigram chains.
+struct Builder {
+    analysis: Analysis,
+    /// Bigram chain: punctuation and dropped words start a new one.
+    chain: u32,
+    position: usize,
+    started: bool,
+    /// The last main word kept, as an index into `analysis.words`.
+    last_main: Option<usize>,
+}
+
+impl Builder {
+    fn with_capacity(words: usize) -> Self {
+        Builder {
+            analysis: Analysis {
+                exact: Vec::with_capacity(words),
+                folded: Vec::with_capacity(words),
+                exact_bigrams: Vec::with_capacity(words),
+                folded_bigrams: Vec::with_capacity(words),
+                words: Vec::with_capacity(words),
+            },
+            chain: 0,
+            position: 0,
+            started: false,
+            last_main: None,
+        }
+    }
+
+    fn push(
+        &mut self,
+        exact: CompactString,
+        folded: CompactString,
+        has_diacritics: bool,
+        start: usize,
+        end: usize,
+        main: bool,
+    ) {
+        if exact.is_empty() || exact.len() > MAX_TOKEN_BYTES {
+            // A dropped word still breaks the bigram chain.
+            if main {
+                self.chain += 1;
+            }
+            return;
+        }
+        if main {
+            if self.started {
+                self.position += 1;
+            }
+            self.started = true;
+        }
+        if folded.is_empty() {
+            return;
+        }
+        let position = self.position;
+        let token = |text: CompactString| Token {
+            text,
+            start,
+            end,
+            position,
+        };
+        let a = &mut self.analysis;
+        if !main {
+            // A variant is kept only where it spells the word differently.
+            let last = self.last_main.map(|w| &a.words[w]);
+            let same_exact = last.is_some_and(|w| a.exact[w.exact as usize].text == exact);
+            if !same_exact {
+                let same_folded = last.is_some_and(|w| a.folded[w.folded as usize].text == folded);
+                a.exact.push(token(exact));
+                if !same_folded {
+                    a.folded.push(token(folded));
+                }
+            }
+            return;
+        }
+        let previous = self
+            .last_main
+            .map(|w| a.words[w])
+            .filter(|w| w.chain == self.chain && w.position as usize + 1 == position);
+        if let Some(previous) = previous {
+            let first = &a.exact[previous.exact as usize];
+            let bigram_start = first.start;
+            let bigram = |first: &str, second: &str| Token {
+                text: join_words(first, second),
+                start: bigram_start,
+                end,
+                position: previous.position as usize,
+            };
+            let exact_bigram = bigram(&first.text, &exact);
+            let folded_bigram = bigram(&a.folded[previous.folded as usize].text, &folded);
+            a.exact_bigrams.push(exact_bigram);
+            a.folded_bigrams.push(folded_bigram);
+        }
+        a.words.push(WordIndex {
+            exact: a.exact.len() as u32,
+            folded: a.folded.len() as u32,
+            position: position as u32,
+            chain: self.chain,
+            has_diacritics,
+            joins_previous: previous.is_some(),
+        });
+        a.exact.push(token(exact));
+        a.folded.push(token(folded));
+        self.last_main = Some(a.words.len() - 1);
+    }
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ fn offsets_slice_the_original_surface_form() {
             assert!(
                 token.text == normalized
                     || token.text == folded
-                    || Some(&token.text) == variant.as_ref(),
+                    || variant.as_deref() == Some(token.text.as_str()),
                 "{:?} does not come from {surface:?} in {input:?}",
                 token.text
             );
@@ -191,8 +191,83 @@ fn check_invariants(text: &str, analysis: &Analysis) {
     }
 }
 
+#[test]
+fn word_view_gives_one_main_word_per_position() {
+    // NFD input, a unit split with its variant, a thousands variant, punctuation, Chinese
+    // with its sub-words.
+    let text = "Nu\u{031B}\u{0301}o\u{031B}c tha\u{0309}i 5kW, 1.500.000 污水处理";
+    let analysis = analyze(text);
+    let words: Vec<Word<'_>> = analysis.words().collect();
+    let view: Vec<(&str, &str, bool, &str, bool)> = words
+        .iter()
+        .map(|w| {
+            (
+                w.exact,
+                w.folded,
+                w.has_diacritics,
+                &text[w.start..w.end],
+                w.joins_previous,
+            )
+        })
+        .collect();
+    assert_eq!(
+        view,
+        [
+            ("nước", "nuoc", true, "Nu\u{031B}\u{0301}o\u{031B}c", false),
+            ("thải", "thai", true, "tha\u{0309}i", true),
+            ("5", "5", false, "5", true),
+            ("kw", "kw", false, "kW", true),
+            ("1.500.000", "1.500.000", false, "1.500.000", false),
+            ("污水处理", "污水处理", false, "污水处理", true),
+        ]
+    );
+    let positions: Vec<usize> = words.iter().map(|w| w.position).collect();
+    assert_eq!(positions, [0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn word_view_marks_english_without_diacritics_and_words_across_breaks() {
+    let analysis = analyze("Solar dryers. Máy sấy");
+    let view: Vec<(&str, &str, bool, bool)> = analysis
+        .words()
+        .map(|w| (w.exact, w.folded, w.has_diacritics, w.joins_previous))
+        .collect();
+    assert_eq!(
+        view,
+        [
+            ("solar", "solar", false, false),
+            // Stemmed in the folded form, yet no diacritics.
+            ("dryers", "dryer", false, true),
+            ("máy", "may", true, false),
+            ("sấy", "say", true, true),
+        ]
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// The word view agrees with the streams: one word per position, the first exact token
+    /// there, its folding, and a bigram exactly where a word joins the previous one.
+    #[test]
+    fn word_view_agrees_with_the_streams(text in vietnamese_like_text()) {
+        let analysis = analyze(&text);
+        let words: Vec<Word<'_>> = analysis.words().collect();
+        let mut first_at = std::collections::BTreeMap::new();
+        for token in &analysis.exact {
+            first_at.entry(token.position).or_insert(token);
+        }
+        prop_assert_eq!(words.len(), first_at.len());
+        for (word, (position, token)) in words.iter().zip(&first_at) {
+            prop_assert_eq!(word.position, *position);
+            prop_assert_eq!(word.exact, token.text.as_str());
+            prop_assert_eq!((word.start, word.end), (token.start, token.end));
+            prop_assert_eq!(word.folded, fold_token(word.exact));
+            prop_assert_eq!(word.has_diacritics, fold_diacritics(word.exact) != word.exact);
+            let bigram_here = analysis.exact_bigrams.iter().any(|b| b.position + 1 == word.position);
+            prop_assert_eq!(word.joins_previous, bigram_here);
+        }
+    }
 
     #[test]
     fn arbitrary_unicode_never_panics(text in any::<String>()) {

@@ -12,7 +12,7 @@ use tantivy::Index;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::{analyze, fold_diacritics, Analysis, Token};
+use crate::{analyze, has_diacritics, Analysis, Token};
 
 /// Which of the four token streams a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,7 +86,7 @@ pub fn to_tantivy_token(token: &Token) -> TantivyToken {
         offset_from: token.start,
         offset_to: token.end,
         position: token.position,
-        text: token.text.clone(),
+        text: token.text.to_string(),
         position_length: 1,
     }
 }
@@ -100,6 +100,43 @@ impl TokenStream for PrecomputedTokenStream {
             }
             None => false,
         }
+    }
+
+    fn token(&self) -> &TantivyToken {
+        &self.current
+    }
+
+    fn token_mut(&mut self) -> &mut TantivyToken {
+        &mut self.current
+    }
+}
+
+/// The indexed tokens of one stream of an analysis, written one after the other into one
+/// reused tantivy token (no allocation per token).
+pub struct AnalysisTokenStream<'a> {
+    analysis: Rc<Analysis>,
+    kind: TokenStreamKind,
+    text: &'a str,
+    next: usize,
+    current: TantivyToken,
+}
+
+impl TokenStream for AnalysisTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        let stream = self.analysis.stream(self.kind);
+        while let Some(token) = stream.get(self.next) {
+            self.next += 1;
+            if is_indexed(token, self.kind, self.text) {
+                let current = &mut self.current;
+                current.offset_from = token.start;
+                current.offset_to = token.end;
+                current.position = token.position;
+                current.text.clear();
+                current.text.push_str(&token.text);
+                return true;
+            }
+        }
+        false
     }
 
     fn token(&self) -> &TantivyToken {
@@ -137,7 +174,7 @@ fn analysis_of(text: &str) -> Rc<Analysis> {
 /// ("RO", not "ro" or "rô"): the exact fields stay small and an acronym query cannot match
 /// a lowercase syllable.
 pub fn indexed_in_exact_field(token: &Token, text: &str) -> bool {
-    if fold_diacritics(&token.text) != token.text {
+    if has_diacritics(&token.text) {
         return true;
     }
     let surface = &text[token.start..token.end];
@@ -157,23 +194,26 @@ pub fn indexed_tokens<'a>(
     analysis
         .stream(kind)
         .iter()
-        .filter(move |token| match kind {
-            TokenStreamKind::Exact => indexed_in_exact_field(token, text),
-            TokenStreamKind::ExactBigram => fold_diacritics(&token.text) != token.text,
-            TokenStreamKind::Folded | TokenStreamKind::FoldedBigram => true,
-        })
+        .filter(move |token| is_indexed(token, kind, text))
+}
+
+fn is_indexed(token: &Token, kind: TokenStreamKind, text: &str) -> bool {
+    match kind {
+        TokenStreamKind::Exact => indexed_in_exact_field(token, text),
+        TokenStreamKind::ExactBigram => has_diacritics(&token.text),
+        TokenStreamKind::Folded | TokenStreamKind::FoldedBigram => true,
+    }
 }
 
 impl Tokenizer for TechmatchTokenizer {
-    type TokenStream<'a> = PrecomputedTokenStream;
+    type TokenStream<'a> = AnalysisTokenStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> PrecomputedTokenStream {
-        let analysis = analysis_of(text);
-        let tokens: Vec<TantivyToken> = indexed_tokens(&analysis, self.kind, text)
-            .map(to_tantivy_token)
-            .collect();
-        PrecomputedTokenStream {
-            tokens: tokens.into_iter(),
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> AnalysisTokenStream<'a> {
+        AnalysisTokenStream {
+            analysis: analysis_of(text),
+            kind: self.kind,
+            text,
+            next: 0,
             current: TantivyToken::default(),
         }
     }

@@ -123,7 +123,7 @@ fn sector_index(sector: Option<&str>) -> Option<u8> {
 }
 
 fn has_diacritics(text: &str) -> bool {
-    techmatch_analysis::fold_diacritics(text) != text
+    techmatch_analysis::has_diacritics(text)
 }
 
 impl Model {

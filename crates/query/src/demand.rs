@@ -54,7 +54,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, TantivyDocument, Term, TERMINATED};
 use techmatch_analysis::boilerplate::{boilerplate_positions, is_function_word};
 use techmatch_analysis::segment::is_cjk;
-use techmatch_analysis::{analyze, fold_diacritics, fold_token, TokenStreamKind};
+use techmatch_analysis::{analyze, fold_diacritics, has_diacritics, TokenStreamKind};
 use techmatch_indexer::document::from_document;
 use techmatch_indexer::{Demand, TextField};
 
@@ -440,13 +440,10 @@ impl DemandMatcher {
         ] {
             let analysis = analyze(text);
             let boilerplate = boilerplate_positions(text, &analysis);
-            let mut last_position = None;
-            for token in &analysis.exact {
-                if Some(token.position) == last_position || boilerplate.contains(&token.position) {
-                    continue;
+            for word in analysis.words() {
+                if !boilerplate.contains(&word.position) {
+                    count(&mut words, word.folded.to_string(), word.exact, weight);
                 }
-                last_position = Some(token.position);
-                count(&mut words, fold_token(&token.text), &token.text, weight);
             }
             let pair_at: HashMap<usize, &str> = analysis
                 .folded_bigrams
@@ -471,9 +468,9 @@ impl DemandMatcher {
                 .unwrap_or(0);
                 let glue = exact.text.split(' ').any(is_function_word);
                 if here >= beside && !glue {
-                    words_as_pairs.insert(folded.text.clone());
+                    words_as_pairs.insert(folded.text.to_string());
                 }
-                count(&mut pairs, folded.text.clone(), &exact.text, weight);
+                count(&mut pairs, folded.text.to_string(), &exact.text, weight);
             }
         }
         let select = |counted: HashMap<String, Counted>,
@@ -801,7 +798,7 @@ impl DemandMatcher {
             .fold(f32::EPSILON, f32::max);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in words {
-            let has_marks = fold_diacritics(&term.text) != term.text;
+            let has_marks = has_diacritics(&term.text);
             let word = QueryWord {
                 position: 0,
                 exact: term.text.to_lowercase(),
@@ -820,7 +817,7 @@ impl DemandMatcher {
             ));
         }
         for term in pairs {
-            let has_marks = fold_diacritics(&term.text) != term.text;
+            let has_marks = has_diacritics(&term.text);
             let bigram = QueryBigram {
                 exact: term.text.to_lowercase(),
                 folded: term.folded.clone(),
@@ -1116,7 +1113,7 @@ fn count(map: &mut HashMap<String, Counted>, folded: String, exact: &str, weight
     });
     entry.tf += weight;
     *entry.spellings.entry(exact.to_string()).or_default() += 1;
-    entry.has_marks |= fold_diacritics(exact) != exact;
+    entry.has_marks |= has_diacritics(exact);
 }
 
 /// The constraints a demand states, checked against a supply.

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use techmatch_analysis::{analyze, fold_token, segment::is_cjk};
+use techmatch_analysis::{analyze, has_diacritics, segment::is_cjk};
 use techmatch_indexer::record::SECTORS;
 
 /// The bundled glossary.
@@ -107,17 +107,10 @@ const COLUMNS: [&str; 6] = ["concept", "sector", "vi", "en", "zh", "abbr"];
 
 /// The main exact tokens of a text and their folded forms.
 fn main_tokens(text: &str) -> (Vec<String>, Vec<String>) {
-    let analysis = analyze(text);
-    let (mut exact, mut folded) = (Vec::new(), Vec::new());
-    let mut last_position = None;
-    for token in &analysis.exact {
-        if Some(token.position) != last_position {
-            folded.push(fold_token(&token.text));
-            exact.push(token.text.clone());
-            last_position = Some(token.position);
-        }
-    }
-    (exact, folded)
+    analyze(text)
+        .words()
+        .map(|w| (w.exact.to_string(), w.folded.to_string()))
+        .unzip()
 }
 
 fn folded_tokens(text: &str) -> Vec<String> {
@@ -242,7 +235,7 @@ impl Glossary {
                         tokens.join(" ")
                     };
                     let folded_key = (folded_key, lang == TermLang::Abbr && term.len() <= 2);
-                    let marked = techmatch_analysis::fold_diacritics(&key) != key;
+                    let marked = has_diacritics(&key);
                     let entries = term_owner.entry(folded_key).or_default();
                     let mut duplicate = false;
                     for (owner, owner_line, owner_key, owner_marked) in entries.iter() {
@@ -358,21 +351,17 @@ impl Glossary {
     pub fn find(&self, text: &str) -> Vec<ConceptMatch> {
         let analysis = analyze(text);
         // (folded, surface, exact when it carries diacritics)
-        let mut tokens: Vec<(String, String, Option<String>, String)> = Vec::new();
-        let mut last_position = None;
-        for token in &analysis.exact {
-            if Some(token.position) != last_position {
-                let marked = (techmatch_analysis::fold_diacritics(&token.text) != token.text)
-                    .then(|| token.text.clone());
-                tokens.push((
-                    fold_token(&token.text),
-                    text[token.start..token.end].to_string(),
-                    marked,
-                    token.text.clone(),
-                ));
-                last_position = Some(token.position);
-            }
-        }
+        let tokens: Vec<(String, String, Option<String>, String)> = analysis
+            .words()
+            .map(|w| {
+                (
+                    w.folded.to_string(),
+                    text[w.start..w.end].to_string(),
+                    w.has_diacritics.then(|| w.exact.to_string()),
+                    w.exact.to_string(),
+                )
+            })
+            .collect();
         let mut found: Vec<ConceptMatch> = Vec::new();
         let push = |found: &mut Vec<ConceptMatch>, concept: usize, term: usize| {
             if !found.iter().any(|m| m.concept == concept) {

@@ -110,14 +110,12 @@ impl Highlighter {
         let analysis = analyze(text);
         let mut raw: Vec<(usize, usize)> = Vec::new();
         let mut matched = BTreeSet::new();
-        let mut main: Vec<(String, usize, usize)> = Vec::new();
-        let mut last_position = None;
+        let main: Vec<(&str, usize, usize)> = analysis
+            .words()
+            .map(|w| (w.folded, w.start, w.end))
+            .collect();
         for token in &analysis.exact {
             let folded = fold_token(&token.text);
-            if Some(token.position) != last_position {
-                main.push((folded.clone(), token.start, token.end));
-                last_position = Some(token.position);
-            }
             if let Some(target) = self.matching_target(&token.text, &folded) {
                 matched.insert(target.label.clone());
                 raw.push((token.start, token.end));

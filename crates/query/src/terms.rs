@@ -4,7 +4,7 @@
 
 use techmatch_analysis::boilerplate::boilerplate_positions;
 use techmatch_analysis::{
-    analyze, fold_diacritics, fold_token, syllable::is_vietnamese_syllable, Analysis,
+    analyze, fold_token, has_diacritics, syllable::is_vietnamese_syllable, Analysis,
 };
 
 /// One word of a query.
@@ -125,10 +125,10 @@ impl QueryTerms {
                     let surface = text[token.start..token.end].to_string();
                     words.push(QueryWord {
                         position: token.position,
-                        has_marks: fold_diacritics(&token.text) != token.text,
+                        has_marks: has_diacritics(&token.text),
                         fuzzy: fuzzy_allowed(&surface, &folded),
                         acronym: is_acronym(&surface),
-                        exact: token.text.clone(),
+                        exact: token.text.to_string(),
                         folded,
                         variants: Vec::new(),
                         prefix: false,
@@ -163,8 +163,8 @@ impl QueryTerms {
             let second = words.iter().find(|w| w.position == exact.position + 1);
             let first = words.iter().find(|w| w.position == exact.position);
             bigrams.push(QueryBigram {
-                exact: exact.text.clone(),
-                folded: folded.text.clone(),
+                exact: exact.text.to_string(),
+                folded: folded.text.to_string(),
                 has_marks: first.is_some_and(|w| w.has_marks)
                     || second.is_some_and(|w| w.has_marks),
                 prefix: second.is_some_and(|w| w.prefix),
