@@ -292,6 +292,22 @@ proptest! {
         prop_assert_eq!(texts(&a.folded_bigrams), texts(&b.folded_bigrams));
     }
 
+    /// What the exact-bigram fields rely on to skip folding every bigram.
+    #[test]
+    fn a_bigram_has_diacritics_when_one_of_its_words_has(
+        text in prop_oneof![vietnamese_like_text(), any::<String>()]
+    ) {
+        let analysis = analyze(&text);
+        for bigram in &analysis.exact_bigrams {
+            let (first, second) = bigram.text.split_once(' ').expect("two words");
+            prop_assert_eq!(
+                has_diacritics(&bigram.text),
+                has_diacritics(first) || has_diacritics(second),
+                "{:?}", bigram.text
+            );
+        }
+    }
+
     #[test]
     fn folding_is_idempotent(text in any::<String>()) {
         let once = fold_diacritics(&text);

@@ -200,7 +200,13 @@ pub fn indexed_tokens<'a>(
 fn is_indexed(token: &Token, kind: TokenStreamKind, text: &str) -> bool {
     match kind {
         TokenStreamKind::Exact => indexed_in_exact_field(token, text),
-        TokenStreamKind::ExactBigram => has_diacritics(&token.text),
+        // Folding works character by character and nothing composes across the space, so
+        // a bigram carries diacritics when one of its words does; the words are in the
+        // fold memo, the many distinct bigrams would only churn it.
+        TokenStreamKind::ExactBigram => match token.text.split_once(' ') {
+            Some((first, second)) => has_diacritics(first) || has_diacritics(second),
+            None => has_diacritics(&token.text),
+        },
         TokenStreamKind::Folded | TokenStreamKind::FoldedBigram => true,
     }
 }
