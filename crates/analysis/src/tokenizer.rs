@@ -63,54 +63,6 @@ impl TechmatchTokenizer {
     }
 }
 
-/// Tokens of one text, handed out one by one.
-pub struct PrecomputedTokenStream {
-    tokens: std::vec::IntoIter<TantivyToken>,
-    current: TantivyToken,
-}
-
-impl PrecomputedTokenStream {
-    /// A stream over already analysed tokens.
-    pub fn new(tokens: &[Token]) -> Self {
-        let tokens: Vec<TantivyToken> = tokens.iter().map(to_tantivy_token).collect();
-        PrecomputedTokenStream {
-            tokens: tokens.into_iter(),
-            current: TantivyToken::default(),
-        }
-    }
-}
-
-/// Converts one of our tokens into tantivy's.
-pub fn to_tantivy_token(token: &Token) -> TantivyToken {
-    TantivyToken {
-        offset_from: token.start,
-        offset_to: token.end,
-        position: token.position,
-        text: token.text.to_string(),
-        position_length: 1,
-    }
-}
-
-impl TokenStream for PrecomputedTokenStream {
-    fn advance(&mut self) -> bool {
-        match self.tokens.next() {
-            Some(token) => {
-                self.current = token;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn token(&self) -> &TantivyToken {
-        &self.current
-    }
-
-    fn token_mut(&mut self) -> &mut TantivyToken {
-        &mut self.current
-    }
-}
-
 /// The indexed tokens of one stream of an analysis, written one after the other into one
 /// reused tantivy token (no allocation per token).
 pub struct AnalysisTokenStream<'a> {
