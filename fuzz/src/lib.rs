@@ -46,22 +46,24 @@ pub fn analyzer(data: &[u8]) {
 
 /// Arbitrary bytes as a JSONL file of supplies: every row read is validated.
 pub fn jsonl_reader(data: &[u8]) {
-    let rows = techmatch_indexer::read::read_jsonl(
-        JSONL_NAME,
-        std::io::Cursor::new(data.to_vec()),
-        READ_OPTIONS,
-    );
-    check_rows(JSONL_NAME, rows);
+    read_and_check(JSONL_NAME, data, techmatch_indexer::read::read_jsonl);
 }
 
 /// Arbitrary bytes as a CSV file of supplies (separator detected from the header).
 pub fn csv_reader(data: &[u8]) {
-    let rows = techmatch_indexer::read::read_csv(
-        CSV_NAME,
-        std::io::Cursor::new(data.to_vec()),
-        READ_OPTIONS,
+    read_and_check(CSV_NAME, data, techmatch_indexer::read::read_csv);
+}
+
+/// Reads `data` as the file `file` with `read`, then checks every row.
+fn read_and_check(
+    file: &str,
+    data: &[u8],
+    read: fn(&str, std::io::Cursor<Vec<u8>>, ReadOptions) -> RawRecords,
+) {
+    check_rows(
+        file,
+        read(file, std::io::Cursor::new(data.to_vec()), READ_OPTIONS),
     );
-    check_rows(CSV_NAME, rows);
 }
 
 /// Arbitrary bytes as a qrels file and a run (split at the first NUL; without one, the
