@@ -605,6 +605,13 @@ fn oversized_bodies_are_413() {
     server
         .post("/api/match/bulk", &lines)
         .assert_error(413, "payload_too_large", "4000 bytes");
+    // A client still sending a large body reads the 413 (the server drains what it refused
+    // instead of resetting the connection under the client's feet).
+    let huge = batch("H", 4000);
+    assert!(huge.len() > 2_000_000);
+    server
+        .post("/api/match/bulk", &huge)
+        .assert_error(413, "payload_too_large", "4000 bytes");
     // The bulk limit applies to the bulk endpoints only.
     let reply = server.post("/api/match/bulk", &big);
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -747,6 +754,11 @@ fn repeated_searches_come_from_the_cache_until_a_commit() {
         metrics.contains(r#"techmatch_cache_lookups_total{cache="search",result="hit"} 1"#),
         "{metrics}"
     );
+    // The reader's file watcher reloads once more after a commit (tantivy waits ~500 ms);
+    // that reload sees the same segments, so what was cached after the commit stays.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(server.get(path).header("x-cache"), Some("hit"));
+    assert_eq!(server.get(suggest).header("x-cache"), Some("hit"));
 
     // --cache-entries 0 turns it off.
     drop(server);

@@ -3,9 +3,10 @@
 //!
 //! A portal's traffic repeats itself: the same popular searches, the same prefixes typed
 //! key by key by many people, the same first page reloaded. Each key carries the
-//! generation of the index reader, so a commit (by this server or by `techmatch index`
-//! when the server runs read-only) makes every older entry unreachable at once; they then
-//! age out of the LRU. Entries are whole responses, counted (not weighed): with the
+//! generation of the index reader (a hash of its segments and their deletes), so a
+//! commit (by this server or by `techmatch index` when the server runs read-only) makes
+//! every older entry unreachable at once; they then age out of the LRU. A reload that
+//! changes no segment keeps them. Entries are whole responses, counted (not weighed): with the
 //! default 2 048 search entries of 5–40 KB each, the cache stays under ~80 MB.
 
 use std::hash::Hash;

@@ -45,11 +45,44 @@ pub async fn limit_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
+        // Answer at once, but go on reading (and dropping) what the client is still
+        // sending, within bounds: a server that closes with unread bytes in its socket
+        // resets the connection, and a client still writing sees "broken pipe" instead of
+        // the 413 that tells it why.
+        tokio::spawn(discard(
+            request.into_body(),
+            DISCARD_BYTES,
+            state.limits.header_timeout.min(DISCARD_TIME),
+        ));
         return ApiError::payload_too_large(limit).into_response();
     }
     let idle = state.limits.header_timeout;
     let request = request.map(|body| Body::new(Limited::new(stall_limited(body, idle), limit)));
     next.run(request).await
+}
+
+/// At most this much of a refused body is read and dropped after the 413 ...
+const DISCARD_BYTES: u64 = 8 << 20;
+/// ... within this long; then the connection closes.
+const DISCARD_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads `body` to its end and drops it, giving up after `max_bytes` or `max_time`
+/// (dropping the body then makes hyper close the connection). A body read to its end
+/// leaves the connection usable for the client's next request.
+async fn discard(body: Body, max_bytes: u64, max_time: std::time::Duration) {
+    let mut body = body;
+    let mut read = 0u64;
+    let drain = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Some(data) = frame.data_ref() {
+                read += data.len() as u64;
+                if read > max_bytes {
+                    break;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(max_time, drain).await;
 }
 
 /// A request body that went quiet for longer than the limit.

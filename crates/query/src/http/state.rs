@@ -1,6 +1,7 @@
 //! What the handlers share: the searcher (one reader, reloaded after every commit), the
 //! demand matcher, the single index writer, the limits and the metrics.
 
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -142,13 +143,16 @@ impl AppState {
         Ok(())
     }
 
-    /// The generation of the index the next search will see (part of every cache key).
+    /// What the next search will see, as part of every cache key: a hash of the reader's
+    /// segments and their delete opstamps. Two readers over the same segments answer
+    /// alike, so this is stable across reloads that change nothing (the reader's own
+    /// generation id is not: the reload on commit, the file watcher's reload that follows
+    /// it, each bump it, and would empty the cache for nothing).
     pub fn generation(&self) -> u64 {
-        self.searcher
-            .reader()
-            .searcher()
-            .generation()
-            .generation_id()
+        let searcher = self.searcher.reader().searcher();
+        let mut hasher = std::hash::DefaultHasher::new();
+        searcher.generation().segments().hash(&mut hasher);
+        hasher.finish()
     }
 }
 
