@@ -133,12 +133,21 @@ fn ingest_into(index: &SupplyIndex, index_dir: &Path, args: &IndexArgs) -> Resul
         &options,
         index.provinces(),
         |report| {
-            if report.read.is_multiple_of(64) {
+            if report.committing {
+                progress.set_position(report.read as u64);
+                progress.set_message(format!(
+                    "all read; committing {} records and comparing them for near-duplicates",
+                    report.indexed
+                ));
+            } else if report.read.is_multiple_of(64) {
                 progress.set_position(report.read as u64);
             }
         },
     )
-    .and_then(|report| writer.finish().map(|()| report));
+    .and_then(|report| {
+        progress.set_message("committed; waiting for background segment merges");
+        writer.finish().map(|()| report)
+    });
     progress.finish_and_clear();
     match report {
         Ok(report) => print_report(index, index_dir, args, &report),

@@ -188,6 +188,7 @@ impl SupplyIndex {
         let threads = threads.min((memory_budget / per_thread_floor).max(1));
         match self.index.writer_with_num_threads(threads, memory_budget) {
             Ok(writer) => Ok(SupplyWriter {
+                fresh: committed_is_empty(&self.index)?.then(HashSet::new),
                 writer,
                 index: self.index.clone(),
                 dir: self.dir.clone(),
@@ -391,6 +392,14 @@ fn read_commit_meta(index: &Index) -> Result<Option<CommitMeta>> {
         .and_then(|payload| serde_json::from_str(payload).ok()))
 }
 
+/// Whether the last commit of `index` holds no live record.
+fn committed_is_empty(index: &Index) -> Result<bool> {
+    Ok(index
+        .searchable_segment_metas()?
+        .iter()
+        .all(|segment| segment.num_docs() == 0))
+}
+
 /// The writer of a supply index: changes are invisible until [`SupplyWriter::commit`], and
 /// a commit is all or nothing.
 pub struct SupplyWriter {
@@ -402,6 +411,11 @@ pub struct SupplyWriter {
     pending: usize,
     /// Ids upserted since the last commit, to file into near-duplicate clusters.
     added: Vec<String>,
+    /// While the index holds no committed record (a first build, a rebuild after
+    /// `delete_all`): the ids written so far. A record whose id is not among them cannot
+    /// replace anything, so it is added without a delete, which tantivy would otherwise
+    /// apply to every segment at every flush and commit.
+    fresh: Option<HashSet<String>>,
     detect_duplicates: bool,
     last_clustering: ClusteringReport,
 }
@@ -427,9 +441,17 @@ impl SupplyWriter {
 
     fn write(&mut self, supply: &Supply, cluster: Option<&str>) -> Result<()> {
         let doc: TantivyDocument = to_document(&self.schema, &self.provinces, supply, cluster);
-        let id = Term::from_field_text(self.schema.id, &supply.id);
-        self.writer
-            .run([UserOperation::Delete(id), UserOperation::Add(doc)])?;
+        let replaces = match &mut self.fresh {
+            Some(written) => !written.insert(supply.id.clone()),
+            None => true,
+        };
+        if replaces {
+            let id = Term::from_field_text(self.schema.id, &supply.id);
+            self.writer
+                .run([UserOperation::Delete(id), UserOperation::Add(doc)])?;
+        } else {
+            self.writer.add_document(doc)?;
+        }
         self.pending += 1;
         Ok(())
     }
@@ -448,12 +470,17 @@ impl SupplyWriter {
     pub fn delete(&mut self, id: &str) {
         self.writer
             .delete_term(Term::from_field_text(self.schema.id, id));
+        // The delete removed what came before it; a later write of the id replaces nothing.
+        if let Some(written) = &mut self.fresh {
+            written.remove(id);
+        }
         self.pending += 1;
     }
 
     /// Removes every record (used by a rebuild, in the same commit as the new records).
     pub fn delete_all(&mut self) -> Result<()> {
         self.writer.delete_all_documents()?;
+        self.fresh = Some(HashSet::new());
         self.pending += 1;
         Ok(())
     }
@@ -469,6 +496,8 @@ impl SupplyWriter {
     /// searchable after the first commit either way).
     pub fn commit(&mut self) -> Result<Opstamp> {
         let mut opstamp = self.commit_changes()?;
+        // Cluster keys are written back below, as replacements.
+        self.fresh = committed_is_empty(&self.index)?.then(HashSet::new);
         let added = std::mem::take(&mut self.added);
         self.last_clustering = ClusteringReport::default();
         if self.detect_duplicates && !added.is_empty() {
@@ -498,6 +527,7 @@ impl SupplyWriter {
     /// Compares the committed records `new` with the whole index and rewrites those that
     /// duplicate another record with their cluster key. Returns how many were rewritten.
     fn file_into_clusters(&mut self, new: HashSet<String>) -> Result<usize> {
+        let opened = std::time::Instant::now();
         let reader = self
             .index
             .reader_builder()
@@ -513,14 +543,22 @@ impl SupplyWriter {
                 let Some(ids) = segment.fast_fields().str("id")? else {
                     continue;
                 };
-                let mut id = String::new();
+                // The id dictionary in one sequential pass (looking up each document's id
+                // by its ordinal instead costs a dictionary block decode per document).
+                let mut new_by_ord: HashMap<u64, &str> = HashMap::new();
+                let mut terms = ids.dictionary().stream()?;
+                while terms.advance() {
+                    if let Some(id) = std::str::from_utf8(terms.key())
+                        .ok()
+                        .and_then(|id| new.get(id))
+                    {
+                        new_by_ord.insert(terms.term_ord(), id.as_str());
+                    }
+                }
                 for doc in segment.doc_ids_alive() {
-                    if let Some(term) = ids.term_ords(doc).next() {
-                        id.clear();
-                        ids.ord_to_str(term, &mut id)?;
-                        if new.contains(&id) {
-                            addresses.insert(id.clone(), DocAddress::new(ord as u32, doc));
-                        }
+                    let found = ids.term_ords(doc).next();
+                    if let Some(id) = found.and_then(|term| new_by_ord.get(&term)) {
+                        addresses.insert(id.to_string(), DocAddress::new(ord as u32, doc));
                     }
                 }
             }
@@ -540,6 +578,8 @@ impl SupplyWriter {
             }
         }
         let new_addresses: HashSet<DocAddress> = addresses.values().copied().collect();
+        let lookup_seconds = opened.elapsed().as_secs_f64();
+        let started = std::time::Instant::now();
         let candidates = if many {
             let mut all = all_candidate_pairs(&searcher, &self.schema)?;
             all.retain(|(a, b)| new_addresses.contains(a) || new_addresses.contains(b));
@@ -548,11 +588,30 @@ impl SupplyWriter {
             let list: Vec<DocAddress> = new_addresses.iter().copied().collect();
             candidate_pairs_of(&self.index, &searcher, &self.schema, &list)?
         };
+        let candidates_seconds = started.elapsed().as_secs_f64();
         if candidates.is_empty() {
+            tracing::debug!(
+                records = new.len(),
+                many,
+                lookup_seconds,
+                candidates_seconds,
+                "near-duplicate pass: no candidate pair"
+            );
             return Ok(0);
         }
+        let started = std::time::Instant::now();
         let decisions = Decisions::load(self.dir.as_deref())?;
         let (pairs, keys) = confirm(&searcher, &self.schema, &candidates, &decisions)?;
+        tracing::debug!(
+            records = new.len(),
+            many,
+            candidates = candidates.len(),
+            lookup_seconds,
+            candidates_seconds,
+            confirmed = pairs.len(),
+            confirm_seconds = started.elapsed().as_secs_f64(),
+            "near-duplicate pass"
+        );
         let mut joined = 0;
         for cluster in clusters(&pairs, &keys, &new) {
             for member in &cluster.members {
@@ -583,6 +642,7 @@ impl SupplyWriter {
         self.writer.rollback()?;
         self.pending = 0;
         self.added.clear();
+        self.fresh = committed_is_empty(&self.index)?.then(HashSet::new);
         Ok(())
     }
 

@@ -46,6 +46,8 @@ pub struct IngestReport {
     pub unknown_provinces: Vec<String>,
     /// Near-duplicate detection after the commit.
     pub clustering: crate::index::ClusteringReport,
+    /// Set once every record is read, as the commit (and the near-duplicate pass) begins.
+    pub committing: bool,
 }
 
 impl IngestReport {
@@ -62,7 +64,8 @@ impl IngestReport {
 /// Reads every file, validates every record and upserts the valid ones; then commits, or
 /// rolls back when a record is invalid and `skip_invalid` is off.
 ///
-/// `on_record` is called after every record (for progress bars).
+/// `on_record` is called after every record (for progress bars), and once more with
+/// [`IngestReport::committing`] set before the commit.
 pub fn ingest(
     writer: &mut SupplyWriter,
     files: &[PathBuf],
@@ -121,6 +124,8 @@ pub fn ingest(
     report.unknown_fields = unknown_fields.into_iter().collect();
     report.unknown_provinces = unknown_provinces.into_iter().collect();
     if report.rejected.is_empty() || options.skip_invalid {
+        report.committing = true;
+        on_record(&report);
         writer.commit()?;
         report.committed = true;
         report.clustering = writer.last_clustering();

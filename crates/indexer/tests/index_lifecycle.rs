@@ -71,6 +71,56 @@ fn upsert_replaces_and_delete_removes() {
     assert_eq!(count_folded_title(&index, "nuoc"), 0);
 }
 
+/// A first build adds records without deletes; the same id twice in it, a delete and a
+/// re-add, a rebuild and its rollback must still leave exactly one record per id.
+#[test]
+fn a_first_build_and_a_rebuild_keep_one_record_per_id() {
+    let index = SupplyIndex::create_in_ram();
+    let mut writer = index.writer(30 << 20).unwrap();
+    writer.upsert(&supply("A", "Máy sấy cà phê")).unwrap();
+    writer.upsert(&supply("B", "Lò hơi sinh khối")).unwrap();
+    writer
+        .upsert(&supply("A", "Hệ thống xử lý nước thải"))
+        .unwrap();
+    writer.upsert(&supply("C", "Máy ép viên")).unwrap();
+    writer.delete("C");
+    writer
+        .upsert(&supply("C", "Máy ép viên nén mùn cưa"))
+        .unwrap();
+    writer.commit().unwrap();
+    assert_eq!(num_docs(&index), 3, "A twice, C deleted and added again");
+    assert_eq!(
+        count_folded_title(&index, "phe"),
+        0,
+        "A's first version is gone"
+    );
+    assert_eq!(count_folded_title(&index, "nuoc"), 1);
+    assert_eq!(count_folded_title(&index, "cua"), 1);
+
+    // After the first commit, writes replace again.
+    writer.upsert(&supply("B", "Lò hơi đốt trấu")).unwrap();
+    writer.commit().unwrap();
+    assert_eq!(num_docs(&index), 3);
+    assert_eq!(count_folded_title(&index, "khoi"), 0);
+
+    // A rebuild rolled back leaves the old records, and a later upsert still replaces.
+    writer.delete_all().unwrap();
+    writer.upsert(&supply("B", "Máy sấy nông sản")).unwrap();
+    writer.rollback().unwrap();
+    assert_eq!(num_docs(&index), 3);
+    writer.upsert(&supply("A", "Máy sấy nông sản")).unwrap();
+    writer.commit().unwrap();
+    assert_eq!(num_docs(&index), 3);
+    assert_eq!(count_folded_title(&index, "nuoc"), 0);
+
+    // A rebuild: the same id twice after `delete_all` is one record.
+    writer.delete_all().unwrap();
+    writer.upsert(&supply("X", "Máy sấy")).unwrap();
+    writer.upsert(&supply("X", "Lò sấy")).unwrap();
+    writer.commit().unwrap();
+    assert_eq!(num_docs(&index), 1);
+}
+
 #[test]
 fn rollback_leaves_the_last_commit() {
     let index = SupplyIndex::create_in_ram();
