@@ -188,14 +188,14 @@ impl SupplyIndex {
         let threads = threads.min((memory_budget / per_thread_floor).max(1));
         match self.index.writer_with_num_threads(threads, memory_budget) {
             Ok(writer) => Ok(SupplyWriter {
-                fresh: committed_is_empty(&self.index)?.then(HashSet::new),
+                fresh: committed_is_empty(&self.index)?,
                 writer,
                 index: self.index.clone(),
                 dir: self.dir.clone(),
                 schema: self.schema.clone(),
                 provinces: self.provinces.clone(),
                 pending: 0,
-                added: Vec::new(),
+                added: HashSet::new(),
                 detect_duplicates: true,
                 last_clustering: ClusteringReport::default(),
             }),
@@ -410,12 +410,12 @@ pub struct SupplyWriter {
     provinces: std::sync::Arc<Provinces>,
     pending: usize,
     /// Ids upserted since the last commit, to file into near-duplicate clusters.
-    added: Vec<String>,
-    /// While the index holds no committed record (a first build, a rebuild after
-    /// `delete_all`): the ids written so far. A record whose id is not among them cannot
-    /// replace anything, so it is added without a delete, which tantivy would otherwise
+    added: HashSet<String>,
+    /// Whether the index held no committed record when `added` began (a first build, a
+    /// rebuild after `delete_all`): then a record whose id is not in `added` cannot
+    /// replace anything, and is added without a delete, which tantivy would otherwise
     /// apply to every segment at every flush and commit.
-    fresh: Option<HashSet<String>>,
+    fresh: bool,
     detect_duplicates: bool,
     last_clustering: ClusteringReport,
 }
@@ -435,16 +435,13 @@ impl SupplyWriter {
     /// Adds a supply, replacing any record with the same id.
     pub fn upsert(&mut self, supply: &Supply) -> Result<()> {
         self.write(supply, None)?;
-        self.added.push(supply.id.clone());
+        self.added.insert(supply.id.clone());
         Ok(())
     }
 
     fn write(&mut self, supply: &Supply, cluster: Option<&str>) -> Result<()> {
         let doc: TantivyDocument = to_document(&self.schema, &self.provinces, supply, cluster);
-        let replaces = match &mut self.fresh {
-            Some(written) => !written.insert(supply.id.clone()),
-            None => true,
-        };
+        let replaces = !self.fresh || self.added.contains(&supply.id);
         if replaces {
             let id = Term::from_field_text(self.schema.id, &supply.id);
             self.writer
@@ -471,8 +468,8 @@ impl SupplyWriter {
         self.writer
             .delete_term(Term::from_field_text(self.schema.id, id));
         // The delete removed what came before it; a later write of the id replaces nothing.
-        if let Some(written) = &mut self.fresh {
-            written.remove(id);
+        if self.fresh {
+            self.added.remove(id);
         }
         self.pending += 1;
     }
@@ -480,7 +477,7 @@ impl SupplyWriter {
     /// Removes every record (used by a rebuild, in the same commit as the new records).
     pub fn delete_all(&mut self) -> Result<()> {
         self.writer.delete_all_documents()?;
-        self.fresh = Some(HashSet::new());
+        self.fresh = true;
         self.pending += 1;
         Ok(())
     }
@@ -497,17 +494,18 @@ impl SupplyWriter {
     pub fn commit(&mut self) -> Result<Opstamp> {
         let mut opstamp = self.commit_changes()?;
         // Cluster keys are written back below, as replacements.
-        self.fresh = committed_is_empty(&self.index)?.then(HashSet::new);
+        self.fresh = committed_is_empty(&self.index)?;
         let added = std::mem::take(&mut self.added);
         self.last_clustering = ClusteringReport::default();
         if self.detect_duplicates && !added.is_empty() {
             let started = std::time::Instant::now();
-            let joined = self.file_into_clusters(added.iter().cloned().collect())?;
+            let checked = added.len();
+            let joined = self.file_into_clusters(added)?;
             if joined > 0 {
                 opstamp = self.commit_changes()?;
             }
             self.last_clustering = ClusteringReport {
-                checked: added.len(),
+                checked,
                 joined,
                 seconds: started.elapsed().as_secs_f64(),
             };
@@ -642,7 +640,7 @@ impl SupplyWriter {
         self.writer.rollback()?;
         self.pending = 0;
         self.added.clear();
-        self.fresh = committed_is_empty(&self.index)?.then(HashSet::new);
+        self.fresh = committed_is_empty(&self.index)?;
         Ok(())
     }
 
