@@ -187,7 +187,28 @@ pub fn has_diacritics(text: &str) -> bool {
 
 /// Analyses a text into its four token streams and its words.
 pub fn analyze(text: &str) -> Analysis {
-    let mut builder = Builder::with_capacity(text.len() / 5 + 1);
+    analyze_into(text, true)
+}
+
+/// Analyses a text into its words and its exact and folded streams, without the two bigram
+/// streams (left empty): what highlighting and query code read, at less cost. Tokens, words
+/// and offsets are those of [`analyze`].
+///
+/// ```
+/// let text = "Máy sấy nông sản";
+/// let light = techmatch_analysis::analyze_words(text);
+/// let full = techmatch_analysis::analyze(text);
+/// assert_eq!(light.exact, full.exact);
+/// assert_eq!(light.folded, full.folded);
+/// assert!(light.words().eq(full.words()));
+/// assert!(light.exact_bigrams.is_empty() && light.folded_bigrams.is_empty());
+/// ```
+pub fn analyze_words(text: &str) -> Analysis {
+    analyze_into(text, false)
+}
+
+fn analyze_into(text: &str, bigrams: bool) -> Analysis {
+    let mut builder = Builder::with_capacity(text.len() / 5 + 1, bigrams);
     cache::with_word_parts(|memo| {
         for piece in segment::segment(text) {
             if piece.break_before {
@@ -284,22 +305,26 @@ struct Builder {
     started: bool,
     /// The last main word kept, as an index into `analysis.words`.
     last_main: Option<usize>,
+    /// Whether the bigram streams are filled.
+    bigrams: bool,
 }
 
 impl Builder {
-    fn with_capacity(words: usize) -> Self {
+    fn with_capacity(words: usize, bigrams: bool) -> Self {
+        let bigram_capacity = if bigrams { words } else { 0 };
         Builder {
             analysis: Analysis {
                 exact: Vec::with_capacity(words),
                 folded: Vec::with_capacity(words),
-                exact_bigrams: Vec::with_capacity(words),
-                folded_bigrams: Vec::with_capacity(words),
+                exact_bigrams: Vec::with_capacity(bigram_capacity),
+                folded_bigrams: Vec::with_capacity(bigram_capacity),
                 words: Vec::with_capacity(words),
             },
             chain: 0,
             position: 0,
             started: false,
             last_main: None,
+            bigrams,
         }
     }
 
@@ -353,7 +378,7 @@ impl Builder {
             .last_main
             .map(|w| a.words[w])
             .filter(|w| w.chain == self.chain && w.position as usize + 1 == position);
-        if let Some(previous) = previous {
+        if let Some(previous) = previous.filter(|_| self.bigrams) {
             let first = &a.exact[previous.exact as usize];
             let bigram_start = first.start;
             let bigram = |first: &str, second: &str| Token {

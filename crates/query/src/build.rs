@@ -8,15 +8,17 @@
 //! add up, weighted title > keywords > summary > description > owner. Adjacent words add a
 //! compound bonus through the bigram fields.
 
+use std::sync::Arc;
+
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query,
-    TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 use techmatch_analysis::TokenStreamKind;
 use techmatch_indexer::{SupplySchema, TextField};
 
+use crate::expand::{Expansion as Expand, ExpansionCache};
 use crate::glossary::Expansion;
 use crate::terms::{QueryBigram, QueryTerms, QueryWord};
 
@@ -147,12 +149,14 @@ fn term_query(field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn 
     Box::new(BoostQuery::new(Box::new(query), boost))
 }
 
-/// The clause of one word: matches in any field, scores summed over fields.
+/// The clause of one word: matches in any field, scores summed over fields. Typo and prefix
+/// matches come from `expansions` (remembered per segment).
 pub fn word_query(
     schema: &SupplySchema,
     word: &QueryWord,
     tuning: &Tuning,
     fields: &[TextField],
+    expansions: &Arc<ExpansionCache>,
 ) -> Box<dyn Query> {
     let mut per_field: Vec<Box<dyn Query>> = Vec::new();
     for &field in fields {
@@ -178,10 +182,10 @@ pub fn word_query(
         }
         let long_field = field != TextField::Owner;
         if word.fuzzy && long_field {
-            let fuzzy = FuzzyTermQuery::new(
-                Term::from_field_text(folded_field, &word.folded),
-                crate::terms::fuzzy_distance(&word.folded),
-                true,
+            let fuzzy = expansions.query(
+                folded_field,
+                &word.folded,
+                Expand::Typo(crate::terms::fuzzy_distance(&word.folded)),
             );
             disjuncts.push(Box::new(BoostQuery::new(
                 Box::new(fuzzy),
@@ -189,11 +193,7 @@ pub fn word_query(
             )));
         }
         if word.prefix && long_field {
-            let prefix = FuzzyTermQuery::new_prefix(
-                Term::from_field_text(folded_field, &word.folded),
-                0,
-                false,
-            );
+            let prefix = expansions.query(folded_field, &word.folded, Expand::Prefix);
             disjuncts.push(Box::new(BoostQuery::new(
                 Box::new(prefix),
                 weight * tuning.prefix_score,
@@ -215,6 +215,7 @@ pub fn bigram_query(
     bigram: &QueryBigram,
     tuning: &Tuning,
     fields: &[TextField],
+    expansions: &Arc<ExpansionCache>,
 ) -> Box<dyn Query> {
     let mut per_field: Vec<Box<dyn Query>> = Vec::new();
     for &field in fields {
@@ -225,11 +226,7 @@ pub fn bigram_query(
         let folded_field = schema.text_field(field, TokenStreamKind::FoldedBigram);
         let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
         if bigram.prefix {
-            let prefix = FuzzyTermQuery::new_prefix(
-                Term::from_field_text(folded_field, &bigram.folded),
-                0,
-                false,
-            );
+            let prefix = expansions.query(folded_field, &bigram.folded, Expand::Prefix);
             disjuncts.push(Box::new(BoostQuery::new(
                 Box::new(prefix),
                 weight * tuning.prefix_score,
@@ -316,11 +313,17 @@ pub fn text_query(
     tuning: &Tuning,
     fields: &[TextField],
     min_words: usize,
+    expansions: &Arc<ExpansionCache>,
 ) -> Box<dyn Query> {
     let words: Vec<(Occur, Box<dyn Query>)> = terms
         .words
         .iter()
-        .map(|word| (Occur::Should, word_query(schema, word, tuning, fields)))
+        .map(|word| {
+            (
+                Occur::Should,
+                word_query(schema, word, tuning, fields, expansions),
+            )
+        })
         .collect();
     let min_words = min_words.clamp(1, words.len().max(1));
     let mut words_query: Box<dyn Query> = Box::new(BooleanQuery::with_minimum_required_clauses(
@@ -339,7 +342,7 @@ pub fn text_query(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words_query)];
     if tuning.coverage_bonus > 0.0 {
         for word in &terms.words {
-            let matched = word_query(schema, word, tuning, fields);
+            let matched = word_query(schema, word, tuning, fields, expansions);
             clauses.push((
                 Occur::Should,
                 Box::new(ConstScoreQuery::new(matched, tuning.coverage_bonus)),
@@ -357,7 +360,10 @@ pub fn text_query(
         }
     }
     for bigram in &terms.bigrams {
-        clauses.push((Occur::Should, bigram_query(schema, bigram, tuning, fields)));
+        clauses.push((
+            Occur::Should,
+            bigram_query(schema, bigram, tuning, fields, expansions),
+        ));
     }
     Box::new(BooleanQuery::new(clauses))
 }

@@ -810,7 +810,7 @@ impl DemandMatcher {
                 acronym: false,
                 surface: term.text.clone(),
             };
-            let query = word_query(schema, &word, tuning, &fields);
+            let query = word_query(schema, &word, tuning, &fields, self.searcher.expansions());
             clauses.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(query, term.weight / max_weight)),
@@ -824,7 +824,7 @@ impl DemandMatcher {
                 has_marks,
                 prefix: false,
             };
-            let query = bigram_query(schema, &bigram, tuning, &fields);
+            let query = bigram_query(schema, &bigram, tuning, &fields, self.searcher.expansions());
             clauses.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(query, term.weight / max_weight)),

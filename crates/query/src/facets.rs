@@ -1,9 +1,20 @@
-//! Facet counting: a collector that reads the facet fast fields of every matching document.
+//! Facet counting from per-segment tables.
+//!
+//! Reading a fast-field column per matching document costs a lookup in the column's
+//! optional or multi-valued index for every dimension of every hit (a quarter of a search's
+//! time at 100,000 records, profiled). Segments are immutable and a record's facet values
+//! never change inside one (a deletion only hides the record), so each (segment, dimension)
+//! is read once into a [`DimTable`]: one small integer per document (its value's slot), or
+//! a compact list per document for multi-valued dimensions. Counting a hit is then one array
+//! read and one increment per dimension. The tables live in [`FacetTables`], shared by every
+//! search of one [`crate::Searcher`]; a table is built the first time a segment is counted
+//! and dropped once its segment has left the index (after a merge).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
+use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::filters::FacetDim;
@@ -11,26 +22,220 @@ use crate::filters::FacetDim;
 /// Counts per value, per dimension.
 pub type FacetCounts = BTreeMap<FacetDim, BTreeMap<String, u64>>;
 
-/// Counts the values of some facet dimensions over the matching documents.
-pub struct FacetCollector {
-    dims: Vec<FacetDim>,
+/// Largest TRL value counted (TRL runs from 1 to 9).
+const MAX_TRL: u64 = 9;
+
+/// Where each document's values sit among a dimension's labels, for one segment.
+#[derive(Debug)]
+enum Slots {
+    /// At most one value per document: its slot (0 = no value).
+    Single(Vec<u32>),
+    /// Several values per document: `slots[offsets[doc]..offsets[doc + 1]]`.
+    Multi { offsets: Vec<u32>, slots: Vec<u32> },
 }
 
-impl FacetCollector {
-    /// A collector for these dimensions.
-    pub fn new(dims: Vec<FacetDim>) -> Self {
-        FacetCollector { dims }
+/// The values of one facet dimension in one segment, ready for counting.
+#[derive(Debug)]
+pub struct DimTable {
+    slots: Slots,
+    /// `labels[slot - 1]` is the value of a slot.
+    labels: Vec<String>,
+}
+
+impl DimTable {
+    /// Reads a dimension's column for every document of a segment.
+    pub fn build(reader: &SegmentReader, dim: FacetDim) -> tantivy::Result<DimTable> {
+        let fast = reader.fast_fields();
+        let max_doc = reader.max_doc();
+        let mut builder = SlotsBuilder::new(max_doc);
+        let labels = if dim == FacetDim::Trl {
+            let column = fast.u64(dim.field_name())?;
+            for doc in 0..max_doc {
+                builder.push(
+                    column
+                        .values_for_doc(doc)
+                        .filter(|&v| v <= MAX_TRL)
+                        .map(|v| v as u32 + 1),
+                );
+            }
+            (0..=MAX_TRL).map(|v| v.to_string()).collect()
+        } else {
+            match fast.str(dim.field_name())? {
+                Some(column) => {
+                    for doc in 0..max_doc {
+                        builder.push(column.term_ords(doc).map(|ord| ord as u32 + 1));
+                    }
+                    let mut labels = Vec::with_capacity(column.num_terms());
+                    let mut text = String::new();
+                    for ord in 0..column.num_terms() as u64 {
+                        text.clear();
+                        column.ord_to_str(ord, &mut text)?;
+                        labels.push(text.clone());
+                    }
+                    labels
+                }
+                None => {
+                    for _ in 0..max_doc {
+                        builder.push(std::iter::empty());
+                    }
+                    Vec::new()
+                }
+            }
+        };
+        Ok(DimTable {
+            slots: builder.finish(),
+            labels,
+        })
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        let slots = match &self.slots {
+            Slots::Single(slots) => slots.len() * 4,
+            Slots::Multi { offsets, slots } => (offsets.len() + slots.len()) * 4,
+        };
+        slots + self.labels.iter().map(|l| l.len() + 24).sum::<usize>()
+    }
+
+    #[inline]
+    fn count(&self, doc: DocId, counts: &mut [u64]) {
+        match &self.slots {
+            Slots::Single(slots) => {
+                if let Some(&slot) = slots.get(doc as usize) {
+                    counts[slot as usize] += 1;
+                }
+            }
+            Slots::Multi { offsets, slots } => {
+                let doc = doc as usize;
+                if doc + 1 < offsets.len() {
+                    let range = offsets[doc] as usize..offsets[doc + 1] as usize;
+                    for &slot in &slots[range] {
+                        counts[slot as usize] += 1;
+                    }
+                }
+            }
+        }
     }
 }
 
-enum DimColumn {
-    Str(Option<StrColumn>, Vec<u64>),
-    Trl(Column<u64>, [u64; 10]),
+/// Builds [`Slots`]: single-valued until a document has two values.
+struct SlotsBuilder {
+    single: Vec<u32>,
+    multi: Option<(Vec<u32>, Vec<u32>)>,
+}
+
+impl SlotsBuilder {
+    fn new(max_doc: u32) -> Self {
+        SlotsBuilder {
+            single: Vec::with_capacity(max_doc as usize),
+            multi: None,
+        }
+    }
+
+    fn push(&mut self, values: impl Iterator<Item = u32>) {
+        let mut values = values.peekable();
+        if self.multi.is_none() {
+            let first = values.next();
+            if values.peek().is_none() {
+                self.single.push(first.unwrap_or(0));
+                return;
+            }
+            // The first document with two values: turn what was read into lists.
+            let mut offsets = Vec::with_capacity(self.single.capacity() + 1);
+            let mut slots = Vec::with_capacity(self.single.len() + 2);
+            offsets.push(0);
+            for &slot in &self.single {
+                if slot != 0 {
+                    slots.push(slot);
+                }
+                offsets.push(slots.len() as u32);
+            }
+            slots.extend(first);
+            self.single = Vec::new();
+            self.multi = Some((offsets, slots));
+        }
+        let (offsets, slots) = self.multi.as_mut().expect("lists");
+        slots.extend(values);
+        offsets.push(slots.len() as u32);
+    }
+
+    fn finish(self) -> Slots {
+        match self.multi {
+            Some((offsets, slots)) => Slots::Multi { offsets, slots },
+            None => Slots::Single(self.single),
+        }
+    }
+}
+
+/// The facet tables of the segments a searcher has counted, shared across searches.
+#[derive(Debug, Default)]
+pub struct FacetTables {
+    tables: Mutex<HashMap<(SegmentId, FacetDim), Arc<DimTable>>>,
+}
+
+impl FacetTables {
+    /// An empty set of tables.
+    pub fn new() -> Self {
+        FacetTables::default()
+    }
+
+    /// The table of a dimension in a segment, read on first use. `live` are the segments of
+    /// the searcher asking: when a table is added, tables of segments no longer among them
+    /// (merged away) are dropped.
+    pub fn get(
+        &self,
+        reader: &SegmentReader,
+        dim: FacetDim,
+        live: &HashSet<SegmentId>,
+    ) -> tantivy::Result<Arc<DimTable>> {
+        let key = (reader.segment_id(), dim);
+        if let Some(table) = self.lock().get(&key) {
+            return Ok(table.clone());
+        }
+        // Built outside the lock: two searches may both build it once, nobody waits.
+        let table = Arc::new(DimTable::build(reader, dim)?);
+        let mut tables = self.lock();
+        tables.retain(|(segment, _), _| live.contains(segment));
+        Ok(tables.entry(key).or_insert(table).clone())
+    }
+
+    /// Bytes held by every table.
+    pub fn bytes(&self) -> usize {
+        self.lock().values().map(|t| t.bytes()).sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(SegmentId, FacetDim), Arc<DimTable>>> {
+        // A panic while holding the lock leaves a consistent map (inserts are whole).
+        self.tables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Counts the values of some facet dimensions over the matching documents.
+pub struct FacetCollector {
+    dims: Vec<FacetDim>,
+    tables: Arc<FacetTables>,
+    live: HashSet<SegmentId>,
+}
+
+impl FacetCollector {
+    /// A collector for these dimensions over the segments of `searcher`.
+    pub fn new(
+        dims: Vec<FacetDim>,
+        tables: Arc<FacetTables>,
+        searcher: &tantivy::Searcher,
+    ) -> Self {
+        let live = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        FacetCollector { dims, tables, live }
+    }
 }
 
 /// The per-segment half of [`FacetCollector`].
 pub struct FacetSegmentCollector {
-    columns: Vec<(FacetDim, DimColumn)>,
+    dims: Vec<(FacetDim, Arc<DimTable>, Vec<u64>)>,
 }
 
 impl Collector for FacetCollector {
@@ -42,19 +247,13 @@ impl Collector for FacetCollector {
         _ord: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<FacetSegmentCollector> {
-        let fast = reader.fast_fields();
-        let mut columns = Vec::with_capacity(self.dims.len());
+        let mut dims = Vec::with_capacity(self.dims.len());
         for &dim in &self.dims {
-            let column = if dim == FacetDim::Trl {
-                DimColumn::Trl(fast.u64(dim.field_name())?, [0; 10])
-            } else {
-                let column = fast.str(dim.field_name())?;
-                let size = column.as_ref().map_or(0, |c| c.num_terms());
-                DimColumn::Str(column, vec![0; size])
-            };
-            columns.push((dim, column));
+            let table = self.tables.get(reader, dim, &self.live)?;
+            let counts = vec![0; table.labels.len() + 1];
+            dims.push((dim, table, counts));
         }
-        Ok(FacetSegmentCollector { columns })
+        Ok(FacetSegmentCollector { dims })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -81,49 +280,82 @@ impl Collector for FacetCollector {
 impl SegmentCollector for FacetSegmentCollector {
     type Fruit = FacetCounts;
 
+    #[inline]
     fn collect(&mut self, doc: DocId, _score: Score) {
-        for (_, column) in &mut self.columns {
-            match column {
-                DimColumn::Str(Some(column), counts) => {
-                    for ord in column.term_ords(doc) {
-                        counts[ord as usize] += 1;
-                    }
-                }
-                DimColumn::Str(None, _) => {}
-                DimColumn::Trl(column, counts) => {
-                    for value in column.values_for_doc(doc) {
-                        if let Some(slot) = counts.get_mut(value as usize) {
-                            *slot += 1;
-                        }
-                    }
-                }
+        for (_, table, counts) in &mut self.dims {
+            table.count(doc, counts);
+        }
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        for (_, table, counts) in &mut self.dims {
+            for &doc in docs {
+                table.count(doc, counts);
             }
         }
     }
 
     fn harvest(self) -> FacetCounts {
         let mut out = FacetCounts::new();
-        for (dim, column) in self.columns {
-            let entry = out.entry(dim).or_default();
-            match column {
-                DimColumn::Str(Some(column), counts) => {
-                    let mut text = String::new();
-                    for (ord, count) in counts.into_iter().enumerate() {
-                        if count > 0 && column.ord_to_str(ord as u64, &mut text).unwrap_or(false) {
-                            *entry.entry(text.clone()).or_default() += count;
-                        }
-                    }
-                }
-                DimColumn::Str(None, _) => {}
-                DimColumn::Trl(_, counts) => {
-                    for (value, count) in counts.into_iter().enumerate() {
-                        if count > 0 {
-                            entry.insert(value.to_string(), count);
-                        }
-                    }
+        for (dim, table, counts) in self.dims {
+            let entry: &mut BTreeMap<String, u64> = out.entry(dim).or_default();
+            for (slot, &count) in counts.iter().enumerate().skip(1) {
+                if count > 0 {
+                    *entry.entry(table.labels[slot - 1].clone()).or_default() += count;
                 }
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slots(values: &[&[u32]]) -> Slots {
+        let mut builder = SlotsBuilder::new(values.len() as u32);
+        for v in values {
+            builder.push(v.iter().copied());
+        }
+        builder.finish()
+    }
+
+    fn counted(slots: Slots, labels: usize, docs: &[DocId]) -> Vec<u64> {
+        let table = DimTable {
+            slots,
+            labels: (0..labels).map(|i| i.to_string()).collect(),
+        };
+        let mut counts = vec![0; labels + 1];
+        for &doc in docs {
+            table.count(doc, &mut counts);
+        }
+        counts
+    }
+
+    #[test]
+    fn single_values_stay_one_slot_per_document() {
+        let s = slots(&[&[1], &[], &[2], &[1]]);
+        assert!(matches!(&s, Slots::Single(v) if v == &vec![1, 0, 2, 1]));
+        assert_eq!(counted(s, 2, &[0, 1, 2, 3]), vec![1, 2, 1]);
+    }
+
+    #[test]
+    fn a_second_value_turns_the_table_into_lists_without_losing_earlier_documents() {
+        let s = slots(&[&[1], &[], &[2, 3], &[3], &[], &[1, 2, 3]]);
+        match &s {
+            Slots::Multi { offsets, slots } => {
+                assert_eq!(offsets, &vec![0, 1, 1, 3, 4, 4, 7]);
+                assert_eq!(slots, &vec![1, 2, 3, 3, 1, 2, 3]);
+            }
+            Slots::Single(_) => panic!("expected lists"),
+        }
+        assert_eq!(counted(s, 3, &[0, 2, 3, 5]), vec![0, 2, 2, 3]);
+    }
+
+    #[test]
+    fn documents_past_the_table_count_nothing() {
+        assert_eq!(counted(slots(&[&[1]]), 1, &[0, 7]), vec![0, 1]);
+        assert_eq!(counted(slots(&[&[1, 1]]), 1, &[0, 7]), vec![0, 2]);
     }
 }

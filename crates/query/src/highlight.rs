@@ -8,7 +8,9 @@
 
 use std::collections::BTreeSet;
 
-use techmatch_analysis::{analyze, fold_token};
+use std::borrow::Cow;
+
+use techmatch_analysis::{analyze_words, fold_token, Word};
 
 use crate::terms::QueryTerms;
 
@@ -97,25 +99,31 @@ impl Highlighter {
             }
             t.forms.iter().any(|f| f == folded)
                 || (t.prefix && folded.starts_with(t.forms[0].as_str()))
-                || (t.fuzzy
-                    && folded.len() >= 4
-                    && strsim::damerau_levenshtein(folded, &t.forms[0])
-                        <= usize::from(crate::terms::fuzzy_distance(&t.forms[0])))
+                || (t.fuzzy && folded.len() >= 4 && within_typo(folded, &t.forms[0]))
         })
     }
 
     /// Byte spans of matching words in `text`, merged when only spaces separate them, and
     /// the labels of the query words found.
     pub fn spans(&self, text: &str) -> (Vec<(usize, usize)>, BTreeSet<String>) {
-        let analysis = analyze(text);
+        let analysis = analyze_words(text);
         let mut raw: Vec<(usize, usize)> = Vec::new();
         let mut matched = BTreeSet::new();
-        let main: Vec<(&str, usize, usize)> = analysis
-            .words()
-            .map(|w| (w.folded, w.start, w.end))
-            .collect();
+        let words: Vec<Word<'_>> = analysis.words().collect();
+        let main: Vec<(&str, usize, usize)> =
+            words.iter().map(|w| (w.folded, w.start, w.end)).collect();
+        let mut at = 0;
         for token in &analysis.exact {
-            let folded = fold_token(&token.text);
+            // A main word's folded form is known; variants and sub-words are folded here.
+            while words.get(at).is_some_and(|w| w.position < token.position) {
+                at += 1;
+            }
+            let folded: Cow<'_, str> = match words.get(at) {
+                Some(w) if w.position == token.position && w.exact == token.text.as_str() => {
+                    Cow::Borrowed(w.folded)
+                }
+                _ => Cow::Owned(fold_token(&token.text)),
+            };
             if let Some(target) = self.matching_target(&token.text, &folded) {
                 matched.insert(target.label.clone());
                 raw.push((token.start, token.end));
@@ -196,6 +204,16 @@ impl Highlighter {
             matched: matched.into_iter().collect(),
         }
     }
+}
+
+/// Whether `word` is within the typo distance allowed for `target` (a length difference
+/// beyond it rules the pair out before the edit distance is computed).
+fn within_typo(word: &str, target: &str) -> bool {
+    let allowed = usize::from(crate::terms::fuzzy_distance(target));
+    if word.is_ascii() && target.is_ascii() && word.len().abs_diff(target.len()) > allowed {
+        return false;
+    }
+    strsim::damerau_levenshtein(word, target) <= allowed
 }
 
 fn floor_boundary(text: &str, mut i: usize) -> usize {

@@ -17,6 +17,7 @@ pub mod build;
 pub mod collapse;
 pub mod demand;
 pub mod error;
+pub mod expand;
 pub mod facets;
 pub mod filters;
 pub mod glossary;

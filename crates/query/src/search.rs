@@ -17,7 +17,8 @@ use crate::build::{text_query, Tuning};
 use crate::collapse::{also_listed, collapse, has_clusters, AlsoListed, ClusterKeys};
 use crate::demand::{DemandMatcher, KeyTerm};
 use crate::error::{QueryError, Result};
-use crate::facets::{FacetCollector, FacetCounts};
+use crate::expand::ExpansionCache;
+use crate::facets::{FacetCollector, FacetCounts, FacetTables};
 use crate::filters::{FacetDim, Filters};
 use crate::glossary::Glossary;
 use crate::highlight::{Highlight, Highlighter};
@@ -158,6 +159,8 @@ pub struct Searcher {
     reader: IndexReader,
     tuning: Tuning,
     glossary: Option<std::sync::Arc<Glossary>>,
+    facet_tables: std::sync::Arc<FacetTables>,
+    expansions: std::sync::Arc<ExpansionCache>,
 }
 
 /// Most glossary concepts a search-box query is expanded with.
@@ -175,6 +178,8 @@ impl Searcher {
             reader,
             tuning: Tuning::default(),
             glossary: Some(std::sync::Arc::new(Glossary::bundled())),
+            facet_tables: std::sync::Arc::new(FacetTables::new()),
+            expansions: std::sync::Arc::new(ExpansionCache::default()),
         })
     }
 
@@ -202,6 +207,11 @@ impl Searcher {
     pub fn with_tuning(mut self, tuning: Tuning) -> Searcher {
         self.tuning = tuning;
         self
+    }
+
+    /// The remembered typo and prefix matches of this searcher's queries.
+    pub fn expansions(&self) -> &std::sync::Arc<ExpansionCache> {
+        &self.expansions
     }
 
     /// The weights in use.
@@ -269,6 +279,7 @@ impl Searcher {
             &self.tuning,
             &SEARCH_FIELDS,
             min_words,
+            &self.expansions,
         )
     }
 
@@ -307,11 +318,15 @@ impl Searcher {
         let (total, addresses, mut counts, head) = loop {
             let text = (!terms.is_empty()).then(|| self.text_query(&terms, min_words));
             let query = self.combine(text, filters.queries(schema, None), &hidden);
-            let facets = FacetCollector::new(if request.facets {
-                facet_dims.clone()
-            } else {
-                vec![]
-            });
+            let facets = FacetCollector::new(
+                if request.facets {
+                    facet_dims.clone()
+                } else {
+                    vec![]
+                },
+                self.facet_tables.clone(),
+                &searcher,
+            );
             let (total, addresses, counts, head) = match sort {
                 Sort::Relevance => {
                     let long = self.long_text(&request.q, &terms);
@@ -380,7 +395,9 @@ impl Searcher {
             for dim in FacetDim::ALL.into_iter().filter(|d| filters.constrains(*d)) {
                 let text = (!terms.is_empty()).then(|| self.text_query(&terms, min_words));
                 let query = self.combine(text, filters.queries(schema, Some(dim)), &hidden);
-                let mut own = searcher.search(&query, &FacetCollector::new(vec![dim]))?;
+                let own_counts =
+                    FacetCollector::new(vec![dim], self.facet_tables.clone(), &searcher);
+                let mut own = searcher.search(&query, &own_counts)?;
                 counts.insert(dim, own.remove(&dim).unwrap_or_default());
             }
         }

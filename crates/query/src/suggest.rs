@@ -41,7 +41,14 @@ impl Searcher {
         }
         let schema = self.index().schema();
         let fields = [TextField::Title, TextField::Keywords];
-        let mut query = text_query(schema, &terms, self.tuning(), &fields, terms.words.len());
+        let mut query = text_query(
+            schema,
+            &terms,
+            self.tuning(),
+            &fields,
+            terms.words.len(),
+            self.expansions(),
+        );
         let searcher = self.reader().searcher();
         // Closed, withdrawn and expired records are not suggested.
         let hidden = crate::filters::Filters::default().hidden(&searcher, schema)?;

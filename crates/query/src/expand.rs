@@ -1,0 +1,387 @@
+//! Typo and prefix matches remembered per segment.
+//!
+//! A one-letter typo or a prefix is matched by walking a field's whole term dictionary with
+//! an automaton and reading the postings of every term it accepts (tantivy's
+//! `FuzzyTermQuery`); the search box asks for that on four fields for every word of every
+//! query, and the walk was a tenth of a search's time at 100,000 records. The result for
+//! one segment depends only on the segment, the field, the word and the kind of match, and
+//! segments never change, so [`ExpansionCache`] keeps the matching documents of each
+//! (segment, field, word, kind) in a concurrent cache weighed by bytes. A cached match
+//! scores exactly as the automaton query does (a constant), so results do not change.
+//! Deleted documents are in the remembered sets as they are in postings; collectors skip
+//! them as usual.
+
+use std::sync::Arc;
+
+use tantivy::index::SegmentId;
+use tantivy::query::{
+    ConstScorer, EnableScoring, Explanation, FuzzyTermQuery, Query, Scorer, Weight,
+};
+use tantivy::schema::{Field, Schema};
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+
+/// Bytes of cached matches kept by default (per searcher).
+pub const DEFAULT_EXPANSION_CACHE_BYTES: u64 = 64 << 20;
+
+/// How a word is expanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Expansion {
+    /// Terms within this edit distance (a transposition counts one).
+    Typo(u8),
+    /// Terms starting with the word.
+    Prefix,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    segment: SegmentId,
+    field: Field,
+    expansion: Expansion,
+    word: String,
+}
+
+/// The documents of one segment matching one expansion.
+#[derive(Debug)]
+enum Matches {
+    /// Few documents: their ids in order.
+    Sparse(Box<[DocId]>),
+    /// Many documents: one bit per document of the segment, 64 to a word, and how many.
+    Dense(Box<[u64]>, u32),
+}
+
+impl Matches {
+    fn from_docs(docs: Vec<DocId>, max_doc: DocId) -> Matches {
+        // A bitset costs max_doc / 8 bytes, a list 4 bytes per document.
+        if docs.len() * 32 > max_doc as usize {
+            let mut words = vec![0u64; (max_doc as usize).div_ceil(64)];
+            for &doc in &docs {
+                words[doc as usize / 64] |= 1 << (doc % 64);
+            }
+            Matches::Dense(words.into_boxed_slice(), docs.len() as u32)
+        } else {
+            Matches::Sparse(docs.into_boxed_slice())
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        match self {
+            Matches::Sparse(docs) => docs.len() as u64 * 4,
+            Matches::Dense(words, _) => words.len() as u64 * 8,
+        }
+    }
+}
+
+/// Remembered typo and prefix matches, shared by every search of one searcher.
+pub struct ExpansionCache {
+    cache: moka::sync::Cache<Key, Arc<Matches>>,
+}
+
+impl std::fmt::Debug for ExpansionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExpansionCache")
+            .field("entries", &self.cache.entry_count())
+            .field("bytes", &self.cache.weighted_size())
+            .finish()
+    }
+}
+
+impl ExpansionCache {
+    /// A cache holding at most about `max_bytes` of matches.
+    pub fn new(max_bytes: u64) -> Self {
+        ExpansionCache {
+            cache: moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|key: &Key, matches: &Arc<Matches>| {
+                    let bytes = matches.bytes() + key.word.len() as u64 + 64;
+                    u32::try_from(bytes).unwrap_or(u32::MAX)
+                })
+                .build(),
+        }
+    }
+
+    /// Bytes held (approximate: moka applies pending writes lazily).
+    pub fn bytes(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.weighted_size()
+    }
+
+    /// A query matching the terms of `field` within `expansion` of `word`, each with a
+    /// constant score of 1 (boost it as needed), remembered per segment.
+    pub fn query(
+        self: &Arc<Self>,
+        field: Field,
+        word: &str,
+        expansion: Expansion,
+    ) -> CachedExpansion {
+        CachedExpansion {
+            cache: self.clone(),
+            field,
+            word: word.to_string(),
+            expansion,
+        }
+    }
+}
+
+impl Default for ExpansionCache {
+    fn default() -> Self {
+        ExpansionCache::new(DEFAULT_EXPANSION_CACHE_BYTES)
+    }
+}
+
+/// A typo or prefix query whose matches are remembered per segment.
+#[derive(Clone)]
+pub struct CachedExpansion {
+    cache: Arc<ExpansionCache>,
+    field: Field,
+    word: String,
+    expansion: Expansion,
+}
+
+impl std::fmt::Debug for CachedExpansion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedExpansion")
+            .field("field", &self.field)
+            .field("word", &self.word)
+            .field("expansion", &self.expansion)
+            .finish()
+    }
+}
+
+impl CachedExpansion {
+    /// The automaton query this stands for.
+    fn automaton(&self) -> FuzzyTermQuery {
+        let term = Term::from_field_text(self.field, &self.word);
+        match self.expansion {
+            Expansion::Typo(distance) => FuzzyTermQuery::new(term, distance, true),
+            Expansion::Prefix => FuzzyTermQuery::new_prefix(term, 0, false),
+        }
+    }
+}
+
+impl Query for CachedExpansion {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(CachedExpansionWeight {
+            query: self.clone(),
+            schema: enable_scoring.schema().clone(),
+        }))
+    }
+}
+
+struct CachedExpansionWeight {
+    query: CachedExpansion,
+    schema: Schema,
+}
+
+impl CachedExpansionWeight {
+    fn matches(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Matches>> {
+        let key = Key {
+            segment: reader.segment_id(),
+            field: self.query.field,
+            expansion: self.query.expansion,
+            word: self.query.word.clone(),
+        };
+        if let Some(found) = self.query.cache.cache.get(&key) {
+            return Ok(found);
+        }
+        // Not remembered: run the automaton once for this segment.
+        let weight = self
+            .query
+            .automaton()
+            .weight(EnableScoring::disabled_from_schema(&self.schema))?;
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let mut docs = Vec::new();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            docs.push(doc);
+            doc = scorer.advance();
+        }
+        let matches = Arc::new(Matches::from_docs(docs, reader.max_doc()));
+        self.query.cache.cache.insert(key, matches.clone());
+        Ok(matches)
+    }
+}
+
+impl Weight for CachedExpansionWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let docs = MatchesDocSet::new(self.matches(reader)?);
+        Ok(Box::new(ConstScorer::new(docs, boost)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut docs = MatchesDocSet::new(self.matches(reader)?);
+        if docs.seek(doc) == doc {
+            let what = match self.query.expansion {
+                Expansion::Typo(d) => format!("within {d} edit(s) of {:?}", self.query.word),
+                Expansion::Prefix => format!("starts with {:?}", self.query.word),
+            };
+            Ok(Explanation::new_with_string(what, 1.0))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            )))
+        }
+    }
+}
+
+/// Iterates remembered matches.
+struct MatchesDocSet {
+    matches: Arc<Matches>,
+    /// Sparse: the index of the current document. Dense: the current word.
+    at: usize,
+    /// Dense: the bits of the current word not visited yet.
+    bits: u64,
+    doc: DocId,
+}
+
+impl MatchesDocSet {
+    fn new(matches: Arc<Matches>) -> Self {
+        let mut docs = MatchesDocSet {
+            matches,
+            at: 0,
+            bits: 0,
+            doc: 0,
+        };
+        docs.doc = match &*docs.matches {
+            Matches::Sparse(list) => list.first().copied().unwrap_or(TERMINATED),
+            Matches::Dense(words, _) => {
+                docs.bits = words.first().copied().unwrap_or(0);
+                docs.next_dense()
+            }
+        };
+        docs
+    }
+
+    /// Dense: the next set bit from the cursor on.
+    fn next_dense(&mut self) -> DocId {
+        let Matches::Dense(words, _) = &*self.matches else {
+            unreachable!("dense cursor over a list");
+        };
+        loop {
+            if self.bits != 0 {
+                let low = self.bits.trailing_zeros();
+                self.bits &= self.bits - 1;
+                return (self.at * 64) as DocId + low;
+            }
+            self.at += 1;
+            match words.get(self.at) {
+                Some(&word) => self.bits = word,
+                None => return TERMINATED,
+            }
+        }
+    }
+}
+
+impl DocSet for MatchesDocSet {
+    fn advance(&mut self) -> DocId {
+        if self.doc == TERMINATED {
+            return TERMINATED;
+        }
+        self.doc = match &*self.matches {
+            Matches::Sparse(list) => {
+                self.at += 1;
+                list.get(self.at).copied().unwrap_or(TERMINATED)
+            }
+            Matches::Dense(..) => self.next_dense(),
+        };
+        self.doc
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        self.doc = match &*self.matches {
+            Matches::Sparse(list) => {
+                self.at += list[self.at..].partition_point(|&d| d < target);
+                list.get(self.at).copied().unwrap_or(TERMINATED)
+            }
+            Matches::Dense(words, _) => {
+                let word = target as usize / 64;
+                if word >= words.len() {
+                    TERMINATED
+                } else {
+                    if word > self.at {
+                        self.at = word;
+                        self.bits = words[word];
+                    }
+                    // Drop the bits below the target in its word.
+                    self.bits &= u64::MAX << (target % 64);
+                    self.next_dense()
+                }
+            }
+        };
+        self.doc
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        match &*self.matches {
+            Matches::Sparse(list) => list.len() as u32,
+            Matches::Dense(_, len) => *len,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(matches: Matches) -> Vec<DocId> {
+        let mut docs = MatchesDocSet::new(Arc::new(matches));
+        let mut out = Vec::new();
+        while docs.doc() != TERMINATED {
+            out.push(docs.doc());
+            docs.advance();
+        }
+        out
+    }
+
+    fn seek_all(matches: Matches, targets: &[DocId]) -> Vec<DocId> {
+        let mut docs = MatchesDocSet::new(Arc::new(matches));
+        targets.iter().map(|&t| docs.seek(t)).collect()
+    }
+
+    #[test]
+    fn both_forms_iterate_and_seek_alike() {
+        let docs = vec![0, 3, 63, 64, 65, 200, 4095];
+        let max_doc = 4100;
+        let sparse = || Matches::Sparse(docs.clone().into_boxed_slice());
+        let dense = || {
+            let mut words = vec![0u64; (max_doc as usize).div_ceil(64)];
+            for &d in &docs {
+                words[d as usize / 64] |= 1 << (d % 64);
+            }
+            Matches::Dense(words.into_boxed_slice(), docs.len() as u32)
+        };
+        assert_eq!(walk(sparse()), docs);
+        assert_eq!(walk(dense()), docs);
+        let targets = [1, 3, 60, 64, 66, 66, 4000, 4096, 5000];
+        let expected = vec![3, 3, 63, 64, 200, 200, 4095, TERMINATED, TERMINATED];
+        assert_eq!(seek_all(sparse(), &targets), expected);
+        assert_eq!(seek_all(dense(), &targets), expected);
+    }
+
+    #[test]
+    fn empty_matches_are_terminated_at_once() {
+        assert!(walk(Matches::Sparse(Box::new([]))).is_empty());
+        assert!(walk(Matches::Dense(Box::new([]), 0)).is_empty());
+        assert!(walk(Matches::Dense(Box::new([0, 0]), 0)).is_empty());
+        let mut docs = MatchesDocSet::new(Arc::new(Matches::Sparse(Box::new([]))));
+        assert_eq!(docs.seek(5), TERMINATED);
+    }
+
+    #[test]
+    fn the_form_follows_the_density() {
+        assert!(matches!(
+            Matches::from_docs(vec![1, 2], 1000),
+            Matches::Sparse(_)
+        ));
+        assert!(matches!(
+            Matches::from_docs((0..100).collect(), 1000),
+            Matches::Dense(..)
+        ));
+    }
+}
