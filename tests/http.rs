@@ -760,9 +760,9 @@ fn repeated_searches_come_from_the_cache_until_a_commit() {
     assert_eq!(server.get(path).header("x-cache"), Some("hit"));
     assert_eq!(server.get(suggest).header("x-cache"), Some("hit"));
 
-    // --cache-entries 0 turns it off.
+    // --cache-mb 0 turns it off.
     drop(server);
-    let uncached = Server::start(&index, &["--cache-entries", "0"]);
+    let uncached = Server::start(&index, &["--cache-mb", "0"]);
     uncached.get(path);
     assert_eq!(uncached.get(path).header("x-cache"), Some("miss"));
 }
@@ -843,7 +843,7 @@ fn settings_come_from_flags_then_environment_then_file_then_defaults() {
     let file = dir.path().join("techmatch.toml");
     std::fs::write(
         &file,
-        "addr = \"127.0.0.1:9001\"\nmax_page_size = 40\ncache_entries = 11\nconcurrency_limit = 9\n",
+        "addr = \"127.0.0.1:9001\"\nmax_page_size = 40\ncache_mb = 11\nconcurrency_limit = 9\n",
     )
     .unwrap();
     let output = crate::common::techmatch()
@@ -853,7 +853,7 @@ fn settings_come_from_flags_then_environment_then_file_then_defaults() {
         .env("TECHMATCH_ADDR", "127.0.0.1:9002")
         .env("TECHMATCH_MAX_PAGE_SIZE", "30")
         .env("TECHMATCH_API_KEY", "s3cret-from-env")
-        .env_remove("TECHMATCH_CACHE_ENTRIES")
+        .env_remove("TECHMATCH_CACHE_MB")
         .env_remove("TECHMATCH_CONCURRENCY_LIMIT")
         .env_remove("TECHMATCH_MAX_CONNECTIONS")
         .output()
@@ -872,7 +872,7 @@ fn settings_come_from_flags_then_environment_then_file_then_defaults() {
         "env over file"
     );
     assert_eq!(
-        printed["cache_entries"].as_integer(),
+        printed["cache_mb"].as_integer(),
         Some(11),
         "file over default"
     );

@@ -148,7 +148,8 @@ pub struct SearchResponse {
     pub did_you_mean: Option<String>,
     /// True when not enough records matched all words and any-word matching was used.
     pub relaxed: bool,
-    /// Milliseconds spent.
+    /// Milliseconds the answer took to compute (an answer served from the HTTP answer
+    /// cache, `x-cache: hit`, is sent as it was computed, with this figure).
     pub took_ms: f64,
 }
 

@@ -165,10 +165,10 @@ pub struct Settings {
     /// Seconds to wait for in-flight requests on SIGTERM or Ctrl-C.
     #[arg(long, env = "TECHMATCH_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
-    /// Search and suggestion answers kept in memory per index generation (a commit makes
-    /// older ones unreachable); 0 turns the cache off.
-    #[arg(long, env = "TECHMATCH_CACHE_ENTRIES", default_value_t = 2048)]
-    pub cache_entries: usize,
+    /// MiB of search and suggestion answers kept in memory, weighed by their size, per
+    /// index generation (a commit makes older ones unreachable); 0 turns the cache off.
+    #[arg(long, env = "TECHMATCH_CACHE_MB", default_value_t = 64)]
+    pub cache_mb: u64,
 }
 
 /// The limits the service enforces.
@@ -221,8 +221,8 @@ pub struct ServeConfig {
     pub compression: bool,
     /// Drain time on shutdown.
     pub shutdown_timeout: Duration,
-    /// Capacity of the search and of the suggestion cache (0: off).
-    pub cache_entries: usize,
+    /// MiB of cached search and suggestion answers (0: off).
+    pub cache_mb: u64,
 }
 
 impl Default for ServeConfig {
@@ -378,10 +378,10 @@ impl Settings {
                 ));
             }
         }
-        if self.cache_entries > 1_000_000 {
+        if self.cache_mb > 65_536 {
             return bad(format!(
-                "cache_entries: must be at most 1000000 (0 turns the cache off), found {}",
-                self.cache_entries
+                "cache_mb: must be at most 65536 (0 turns the cache off), found {}",
+                self.cache_mb
             ));
         }
         let data_dir = DataDir::resolve(self.data_dir.as_deref());
@@ -404,7 +404,7 @@ impl Settings {
             cors_origins,
             compression: self.compression,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
-            cache_entries: self.cache_entries,
+            cache_mb: self.cache_mb,
         })
     }
 }
@@ -445,7 +445,7 @@ mod tests {
     fn a_flag_beats_the_file_which_beats_the_default() {
         let file =
             toml_file("addr = \"127.0.0.1:9000\"\nmax_page_size = 50\ncompression = false\n");
-        let matches = flags(&["--addr", "127.0.0.1:9100", "--cache-entries", "7"]);
+        let matches = flags(&["--addr", "127.0.0.1:9100", "--cache-mb", "7"]);
         let config = Settings::layered(&matches, Some(file.path()))
             .unwrap()
             .resolve()
@@ -453,7 +453,7 @@ mod tests {
         assert_eq!(config.addr.port(), 9100, "flag over file");
         assert_eq!(config.limits.request.max_page_size, 50, "file over default");
         assert!(!config.compression, "file over default");
-        assert_eq!(config.cache_entries, 7, "flag over default");
+        assert_eq!(config.cache_mb, 7, "flag over default");
         assert_eq!(config.limits.concurrency_limit, 64, "default");
     }
 

@@ -35,7 +35,7 @@ pub struct ErrorBody {
 }
 
 /// One error: a stable code for programs, a message for people.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code (`bad_request`, `malformed_json`, `unauthorized`,
     /// `forbidden`, `writes_disabled`, `read_only`, `not_found`, `method_not_allowed`,
@@ -94,7 +94,7 @@ impl FieldError {
 }
 
 /// An error response.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
     detail: ErrorDetail,

@@ -83,8 +83,7 @@ impl Server {
             cpu: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
-            search_cache: cache::ResponseCache::new(config.cache_entries),
-            suggest_cache: cache::ResponseCache::new(config.cache_entries),
+            answers: cache::AnswerCache::new(config.cache_mb << 20),
         });
         Ok(Server { state, config })
     }

@@ -7,12 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use techmatch_indexer::{IndexerError, SupplyIndex, SupplyWriter};
 
-use super::cache::ResponseCache;
+use super::cache::AnswerCache;
 use super::config::{ApiKey, Limits};
 use super::errors::ApiError;
 use super::metrics::Metrics;
-use crate::search::SearchResponse;
-use crate::suggest::Suggestion;
 use crate::{DemandMatcher, Searcher};
 
 /// The state shared by every request.
@@ -40,10 +38,8 @@ pub struct AppState {
     /// beyond that wait their turn in order, off the async workers, instead of piling up
     /// as threads that share the cores, each with its own analysis memo.
     pub cpu: Arc<tokio::sync::Semaphore>,
-    /// Search answers by request, per index generation.
-    pub search_cache: ResponseCache<String, SearchResponse>,
-    /// Suggestions by (text, limit), per index generation.
-    pub suggest_cache: ResponseCache<(String, usize, String), Vec<Suggestion>>,
+    /// Search and suggestion answers (JSON bytes) by request, per index generation.
+    pub answers: AnswerCache,
 }
 
 /// The single writer of the process and the key that guards it.
@@ -138,8 +134,7 @@ impl AppState {
             .reader()
             .reload()
             .map_err(ApiError::internal)?;
-        self.search_cache.clear();
-        self.suggest_cache.clear();
+        self.answers.clear();
         Ok(())
     }
 

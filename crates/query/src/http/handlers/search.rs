@@ -1,15 +1,13 @@
 //! `GET /api/search` and `GET /api/suggest`.
 
-use std::sync::Arc;
-use std::time::Instant;
-
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderName, HeaderValue};
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::errors::{ApiResult, ErrorBody};
+use crate::http::cache::AnswerKey;
+use crate::http::errors::{ApiError, ApiResult, ErrorBody};
 use crate::http::state::{compute, SharedState};
 use crate::params::{SearchParams, SuggestParams};
 use crate::search::SearchResponse;
@@ -32,24 +30,40 @@ const DEFAULT_SUGGESTIONS: usize = 8;
 pub async fn search(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
-) -> ApiResult<(CacheHeader, Json<Arc<SearchResponse>>)> {
+) -> ApiResult<(CacheHeader, JsonBody)> {
     let request = SearchParams::parse(query.as_deref())?.into_request(&state.limits.request)?;
-    let started = Instant::now();
-    let key = serde_json::to_string(&request).expect("a request serialises");
-    let generation = state.generation();
-    // A hit is answered on the spot, without queueing behind searches for a core.
-    if let Some(cached) = state.search_cache.get(generation, key.clone()) {
-        state.metrics.cache_lookup("search", true);
-        let mut response = SearchResponse::clone(&cached);
-        response.took_ms = started.elapsed().as_secs_f64() * 1000.0;
-        return Ok((cache_header(true), Json(Arc::new(response))));
-    }
-    state.metrics.cache_lookup("search", false);
-    // The cache and this response share one copy.
-    let response =
-        Arc::new(compute(&state, move |state| Ok(state.searcher.search(&request)?)).await?);
-    state.search_cache.put(generation, key, response.clone());
-    Ok((cache_header(false), Json(response)))
+    let key = AnswerKey::Search(serde_json::to_string(&request).expect("a request serialises"));
+    // A hit is answered on the spot, without queueing behind searches for a core; a miss
+    // computes once however many requests ask for it meanwhile.
+    let (body, hit) = state
+        .answers
+        .get_or_compute(state.generation(), key, || {
+            compute(&state, move |state| {
+                json_bytes(&state.searcher.search(&request)?)
+            })
+        })
+        .await?;
+    state.metrics.cache_lookup("search", hit);
+    Ok((cache_header(hit), json_body(body)))
+}
+
+/// A JSON body already serialised (the bytes the answer cache keeps).
+type JsonBody = ([(HeaderName, HeaderValue); 1], Bytes);
+
+fn json_body(body: Bytes) -> JsonBody {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+}
+
+fn json_bytes<T: Serialize>(value: &T) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::internal(format!("serialising the answer failed: {e}")))
 }
 
 /// `x-cache: hit` or `miss`: whether the answer came from the cache.
@@ -86,31 +100,24 @@ pub struct SuggestResponse {
 pub async fn suggest(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
-) -> ApiResult<(CacheHeader, Json<SuggestResponse>)> {
+) -> ApiResult<(CacheHeader, JsonBody)> {
     let params = SuggestParams::parse(query.as_deref(), &state.limits.request)?;
     let q = params.q.unwrap_or_default();
     let limit = params.limit.unwrap_or(DEFAULT_SUGGESTIONS);
-    let generation = state.generation();
     // The day is part of the key: an offer stops being suggested the day after it expires.
-    let key = (q.clone(), limit, crate::filters::today_in_vietnam());
-    let (suggestions, hit) = match state.suggest_cache.get(generation, key.clone()) {
-        Some(cached) => (cached.to_vec(), true),
-        None => {
-            let text = q.clone();
-            let found = compute(&state, move |state| {
-                Ok(state.searcher.suggest(&text, limit)?)
+    let key = AnswerKey::Suggest(q.clone(), limit, crate::filters::today_in_vietnam());
+    let (body, hit) = state
+        .answers
+        .get_or_compute(state.generation(), key, || {
+            compute(&state, move |state| {
+                let suggestions = state.searcher.suggest(&q, limit)?;
+                json_bytes(&SuggestResponse {
+                    query: q,
+                    suggestions,
+                })
             })
-            .await?;
-            state
-                .suggest_cache
-                .put(generation, key, Arc::new(found.clone()));
-            (found, false)
-        }
-    };
+        })
+        .await?;
     state.metrics.cache_lookup("suggest", hit);
-    let response = SuggestResponse {
-        query: q,
-        suggestions,
-    };
-    Ok((cache_header(hit), Json(response)))
+    Ok((cache_header(hit), json_body(body)))
 }
