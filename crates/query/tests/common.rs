@@ -41,3 +41,17 @@ pub fn bundled_searcher() -> &'static Searcher {
         searcher
     })
 }
+
+/// An in-memory index of some supplies committed in `batches` commits (one segment each:
+/// the writer runs on one thread and merges nothing this small).
+pub fn index_in_batches(supplies: &[Supply], batches: usize) -> SupplyIndex {
+    let index = SupplyIndex::create_in_ram();
+    let mut writer = index.writer(64 << 20).unwrap();
+    for chunk in supplies.chunks(supplies.len().div_ceil(batches.max(1))) {
+        for supply in chunk {
+            writer.upsert(supply).unwrap();
+        }
+        writer.commit().unwrap();
+    }
+    index
+}

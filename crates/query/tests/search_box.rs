@@ -386,3 +386,103 @@ fn suggestions_complete_the_last_word_without_diacritics() {
         assert!(suggestion.html.contains("<mark>"));
     }
 }
+
+/// The searches whose facets, totals and scores must not depend on how the index is cut into
+/// segments, nor on what the per-segment tables and remembered expansions already hold.
+const SEGMENT_QUERIES: [&str; 8] = [
+    "may say",
+    "xu ly nuoc thai",
+    "biogass",
+    "nang lu",
+    "th",
+    "công nghệ sấy",
+    "污水",
+    "",
+];
+
+#[test]
+fn facets_totals_and_scores_do_not_depend_on_segments_or_on_what_is_remembered() {
+    let single = bundled_searcher();
+    let index = crate::common::index_in_batches(bundled_supplies(), 3);
+    let split = Searcher::new(index).unwrap();
+    split.reader().reload().unwrap();
+    assert!(split.reader().searcher().segment_readers().len() >= 2);
+    let filters = Filters {
+        sector: vec!["agriculture".into(), "mechanical".into()],
+        ..Default::default()
+    };
+    for q in SEGMENT_QUERIES {
+        for filters in [Filters::default(), filters.clone()] {
+            let wanted = SearchRequest {
+                size: 20,
+                filters,
+                ..request(q)
+            };
+            let expected = single.search(&wanted).unwrap();
+            // Twice: the second search reads the tables and expansions the first one filled.
+            for round in 0..2 {
+                let got = split.search(&wanted).unwrap();
+                assert_eq!(got.total, expected.total, "{q:?} round {round}");
+                for dim in FacetDim::ALL {
+                    assert_eq!(
+                        facet_map(&got, dim),
+                        facet_map(&expected, dim),
+                        "{q:?} {dim:?} round {round}"
+                    );
+                }
+                let scores = |r: &techmatch_query::SearchResponse| -> Vec<String> {
+                    r.hits
+                        .iter()
+                        .map(|h| format!("{:.4}", h.score.unwrap_or(0.0)))
+                        .collect()
+                };
+                assert_eq!(scores(&got), scores(&expected), "{q:?} round {round}");
+            }
+        }
+    }
+}
+
+#[test]
+fn remembered_typo_and_prefix_matches_are_the_automatons_on_every_segment() {
+    use tantivy::collector::DocSetCollector;
+    use tantivy::query::FuzzyTermQuery;
+    use techmatch_analysis::TokenStreamKind;
+    use techmatch_indexer::TextField;
+    use techmatch_query::expand::Expansion;
+
+    let index = crate::common::index_in_batches(bundled_supplies(), 3);
+    let searcher = Searcher::new(index).unwrap();
+    searcher.reader().reload().unwrap();
+    let segments = searcher.reader().searcher();
+    let schema = searcher.index().schema();
+    let words = [
+        ("biogass", Expansion::Typo(2)),
+        ("nuoc", Expansion::Typo(1)),
+        ("thiet", Expansion::Typo(1)),
+        ("th", Expansion::Prefix),
+        ("xu", Expansion::Prefix),
+        ("c", Expansion::Prefix),
+        ("qqqqq", Expansion::Typo(1)),
+        ("qq", Expansion::Prefix),
+    ];
+    let mut matched = 0;
+    for field in TextField::ALL {
+        let folded = schema.text_field(field, TokenStreamKind::Folded);
+        for (word, expansion) in words {
+            let term = tantivy::Term::from_field_text(folded, word);
+            let automaton = match expansion {
+                Expansion::Typo(d) => FuzzyTermQuery::new(term, d, true),
+                Expansion::Prefix => FuzzyTermQuery::new_prefix(term, 0, false),
+            };
+            let expected = segments.search(&automaton, &DocSetCollector).unwrap();
+            let cached = searcher.expansions().query(folded, word, expansion);
+            for round in 0..2 {
+                let got = segments.search(&cached, &DocSetCollector).unwrap();
+                assert_eq!(got, expected, "{field:?} {word} {expansion:?} round {round}");
+            }
+            matched += usize::from(!expected.is_empty());
+        }
+    }
+    assert!(matched >= 15, "the words match in most fields: {matched}");
+    assert!(searcher.expansions().bytes() > 0);
+}
