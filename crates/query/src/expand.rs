@@ -6,7 +6,8 @@
 //! query, and the walk was a tenth of a search's time at 100,000 records. The result for
 //! one segment depends only on the segment, the field, the word and the kind of match, and
 //! segments never change, so [`ExpansionCache`] keeps the matching documents of each
-//! (segment, field, word, kind) in a concurrent cache weighed by bytes. A cached match
+//! (segment, field, word, kind) asked for more than once in a concurrent cache weighed by
+//! bytes. A cached match
 //! scores exactly as the automaton query does (a constant), so results do not change.
 //! Deleted documents are in the remembered sets as they are in postings; collectors skip
 //! them as usual.
@@ -50,17 +51,30 @@ enum Matches {
 }
 
 impl Matches {
-    fn from_docs(docs: Vec<DocId>, max_doc: DocId) -> Matches {
-        // A bitset costs max_doc / 8 bytes, a list 4 bytes per document.
-        if docs.len() * 32 > max_doc as usize {
-            let mut words = vec![0u64; (max_doc as usize).div_ceil(64)];
-            for &doc in &docs {
-                words[doc as usize / 64] |= 1 << (doc % 64);
-            }
-            Matches::Dense(words.into_boxed_slice(), docs.len() as u32)
-        } else {
-            Matches::Sparse(docs.into_boxed_slice())
+    /// From one bit per document (`words`) holding `count` documents: kept as bits when
+    /// that is smaller than a list (a list costs 4 bytes a document, bits max_doc / 8).
+    fn from_bits(words: Vec<u64>, count: u32) -> Matches {
+        if count as usize * 32 > words.len() * 64 {
+            return Matches::Dense(words.into_boxed_slice(), count);
         }
+        let mut docs = Vec::with_capacity(count as usize);
+        for (i, &word) in words.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                docs.push((i * 64) as DocId + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+        Matches::Sparse(docs.into_boxed_slice())
+    }
+
+    #[cfg(test)]
+    fn from_docs(docs: Vec<DocId>, max_doc: DocId) -> Matches {
+        let mut words = vec![0u64; (max_doc as usize).div_ceil(64)];
+        for &doc in &docs {
+            words[doc as usize / 64] |= 1 << (doc % 64);
+        }
+        Matches::from_bits(words, docs.len() as u32)
     }
 
     fn bytes(&self) -> u64 {
@@ -72,9 +86,17 @@ impl Matches {
 }
 
 /// Remembered typo and prefix matches, shared by every search of one searcher.
+///
+/// An expansion is remembered the second time it is asked for in a segment: most prefixes
+/// typed once are never asked for again, and for them gathering the matches would only
+/// add to the automaton's work. `seen` keeps the keys asked for once (counted, not weighed).
 pub struct ExpansionCache {
     cache: moka::sync::Cache<Key, Arc<Matches>>,
+    seen: moka::sync::Cache<Key, ()>,
 }
+
+/// Keys of expansions asked for once, kept to recognise the second time.
+const SEEN_KEYS: u64 = 65_536;
 
 impl std::fmt::Debug for ExpansionCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -96,6 +118,7 @@ impl ExpansionCache {
                     u32::try_from(bytes).unwrap_or(u32::MAX)
                 })
                 .build(),
+            seen: moka::sync::Cache::new(SEEN_KEYS),
         }
     }
 
@@ -173,42 +196,72 @@ struct CachedExpansionWeight {
 }
 
 impl CachedExpansionWeight {
-    fn matches(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Matches>> {
-        let key = Key {
+    fn key(&self, reader: &SegmentReader) -> Key {
+        Key {
             segment: reader.segment_id(),
             field: self.query.field,
             expansion: self.query.expansion,
             word: self.query.word.clone(),
-        };
-        if let Some(found) = self.query.cache.cache.get(&key) {
-            return Ok(found);
         }
-        // Not remembered: run the automaton once for this segment.
-        let weight = self
-            .query
+    }
+
+    fn automaton_weight(&self) -> tantivy::Result<Box<dyn Weight>> {
+        self.query
             .automaton()
-            .weight(EnableScoring::disabled_from_schema(&self.schema))?;
-        let mut scorer = weight.scorer(reader, 1.0)?;
-        let mut docs = Vec::new();
+            .weight(EnableScoring::disabled_from_schema(&self.schema))
+    }
+
+    /// The remembered matches in this segment; gathered and remembered the second time
+    /// they are asked for (`None` the first time: run the automaton).
+    fn remembered(&self, reader: &SegmentReader) -> tantivy::Result<Option<Arc<Matches>>> {
+        let key = self.key(reader);
+        let cache = &self.query.cache;
+        if let Some(found) = cache.cache.get(&key) {
+            return Ok(Some(found));
+        }
+        if !cache.seen.contains_key(&key) {
+            cache.seen.insert(key, ());
+            return Ok(None);
+        }
+        let matches = Arc::new(self.gather(reader)?);
+        cache.seen.invalidate(&key);
+        cache.cache.insert(key, matches.clone());
+        Ok(Some(matches))
+    }
+
+    /// Runs the automaton over the segment and keeps its documents.
+    fn gather(&self, reader: &SegmentReader) -> tantivy::Result<Matches> {
+        let mut scorer = self.automaton_weight()?.scorer(reader, 1.0)?;
+        let mut words = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
+        let mut count = 0u32;
         let mut doc = scorer.doc();
         while doc != TERMINATED {
-            docs.push(doc);
+            words[doc as usize / 64] |= 1 << (doc % 64);
+            count += 1;
             doc = scorer.advance();
         }
-        let matches = Arc::new(Matches::from_docs(docs, reader.max_doc()));
-        self.query.cache.cache.insert(key, matches.clone());
-        Ok(matches)
+        Ok(Matches::from_bits(words, count))
     }
 }
 
 impl Weight for CachedExpansionWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let docs = MatchesDocSet::new(self.matches(reader)?);
-        Ok(Box::new(ConstScorer::new(docs, boost)))
+        match self.remembered(reader)? {
+            Some(matches) => Ok(Box::new(ConstScorer::new(
+                MatchesDocSet::new(matches),
+                boost,
+            ))),
+            // The automaton's own scorer: the same constant score over the same documents.
+            None => self.automaton_weight()?.scorer(reader, boost),
+        }
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut docs = MatchesDocSet::new(self.matches(reader)?);
+        let matches = match self.remembered(reader)? {
+            Some(matches) => matches,
+            None => Arc::new(self.gather(reader)?),
+        };
+        let mut docs = MatchesDocSet::new(matches);
         if docs.seek(doc) == doc {
             let what = match self.query.expansion {
                 Expansion::Typo(d) => format!("within {d} edit(s) of {:?}", self.query.word),
