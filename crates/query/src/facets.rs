@@ -88,15 +88,6 @@ impl DimTable {
         })
     }
 
-    /// Bytes held.
-    pub fn bytes(&self) -> usize {
-        let slots = match &self.slots {
-            Slots::Single(slots) => slots.len() * 4,
-            Slots::Multi { offsets, slots } => (offsets.len() + slots.len()) * 4,
-        };
-        slots + self.labels.iter().map(|l| l.len() + 24).sum::<usize>()
-    }
-
     #[inline]
     fn count(&self, doc: DocId, counts: &mut [u64]) {
         match &self.slots {
@@ -197,11 +188,6 @@ impl FacetTables {
         let mut tables = self.lock();
         tables.retain(|(segment, _), _| live.contains(segment));
         Ok(tables.entry(key).or_insert(table).clone())
-    }
-
-    /// Bytes held by every table.
-    pub fn bytes(&self) -> usize {
-        self.lock().values().map(|t| t.bytes()).sum()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(SegmentId, FacetDim), Arc<DimTable>>> {
