@@ -10,7 +10,7 @@
 //! search of one [`crate::Searcher`]; a table is built the first time a segment is counted
 //! and dropped once its segment has left the index (after a merge).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -177,7 +177,7 @@ impl FacetTables {
         &self,
         reader: &SegmentReader,
         dim: FacetDim,
-        live: &HashSet<SegmentId>,
+        live: &[SegmentId],
     ) -> tantivy::Result<Arc<DimTable>> {
         let key = (reader.segment_id(), dim);
         if let Some(table) = self.lock().get(&key) {
@@ -200,7 +200,8 @@ impl FacetTables {
 pub struct FacetCollector {
     dims: Vec<FacetDim>,
     tables: Arc<FacetTables>,
-    live: HashSet<SegmentId>,
+    /// The searcher's segments (a handful: a list, not a set).
+    live: Vec<SegmentId>,
 }
 
 impl FacetCollector {

@@ -110,8 +110,6 @@ impl Highlighter {
         let mut raw: Vec<(usize, usize)> = Vec::new();
         let mut matched = BTreeSet::new();
         let words: Vec<Word<'_>> = analysis.words().collect();
-        let main: Vec<(&str, usize, usize)> =
-            words.iter().map(|w| (w.folded, w.start, w.end)).collect();
         let mut at = 0;
         for token in &analysis.exact {
             // A main word's folded form is known; variants and sub-words are folded here.
@@ -130,14 +128,14 @@ impl Highlighter {
             }
         }
         for (phrase, label) in &self.phrases {
-            for window in main.windows(phrase.len()) {
+            for window in words.windows(phrase.len()) {
                 if window
                     .iter()
                     .zip(phrase)
-                    .all(|(token, word)| token.0 == *word)
+                    .all(|(w, folded)| w.folded == *folded)
                 {
                     matched.insert(label.clone());
-                    raw.push((window[0].1, window[window.len() - 1].2));
+                    raw.push((window[0].start, window[window.len() - 1].end));
                 }
             }
         }
