@@ -67,6 +67,9 @@ impl Server {
         let mut command = techmatch();
         command
             .args(["serve", "--addr", "127.0.0.1:0", "--api-key", KEY])
+            // Below the 340 bundled records, so that browsing everything shows a capped
+            // total.
+            .args(["--total-cap", "300"])
             .arg("--index")
             .arg(dir.join("index"))
             .arg("--seed")
@@ -491,6 +494,15 @@ async fn drive(client: &Client, server: &Server) {
         js(client, "return document.documentElement.lang").await,
         "vi"
     );
+    // Browsing everything counts more records than the server's cap: shown as "300+".
+    let status = js(
+        client,
+        "return [document.getElementById('status').textContent, \
+         document.getElementById('results').dataset.totalIsLowerBound]",
+    )
+    .await;
+    assert!(status[0].as_str().unwrap().starts_with("300+ "), "{status}");
+    assert_eq!(status[1], "true", "{status}");
     assert_eq!(
         js(
             client,
@@ -667,6 +679,22 @@ async fn drive(client: &Client, server: &Server) {
     .await;
     assert_eq!(js(client, snapshot).await["ids"], filtered["ids"]);
 
+    // Every province again (the filters cleared): the records with all the words fill
+    // more than one page.
+    let narrowed = js(client, snapshot).await;
+    click(client, "#clear-filters").await;
+    wait_for(
+        client,
+        "the results of every province",
+        "const r = document.getElementById('results'); \
+         return Number(r.dataset.renders) > arguments[0] && r.getAttribute('aria-busy') === 'false';",
+        vec![narrowed["renders"].clone()],
+    )
+    .await;
+    let filtered = js(client, snapshot).await;
+    assert_eq!(filtered["total"], unfiltered["total"], "{filtered}");
+    assert!(filtered["total"].as_u64().unwrap() > 10, "{filtered}");
+
     // Paging, and the browser's back button restores the first page from the URL.
     click(client, "#next").await;
     wait_for(
@@ -762,7 +790,15 @@ async fn drive(client: &Client, server: &Server) {
 
     // The hostile record stays text.
     click(client, "#tab-search").await;
-    click(client, "#clear-filters").await;
+    assert_eq!(
+        js(
+            client,
+            "return document.getElementById('clear-filters').hidden"
+        )
+        .await,
+        true,
+        "no filter is left to clear"
+    );
     let before = type_query(client, "zzhostile").await;
     results_of(client, "zzhostile", before).await;
     let card_title = js(

@@ -287,6 +287,25 @@ fn serve_with_no_arguments_builds_the_index_from_the_bundled_data() {
 }
 
 #[test]
+fn totals_above_the_cap_are_flagged_as_lower_bounds() {
+    let server = Server::start(bundled_index(), &["--total-cap", "3"]);
+    let body = server.get("/api/search?q=nuoc+thai").json();
+    assert_eq!(body["total"], 3, "{body}");
+    assert_eq!(body["total_is_lower_bound"], true, "{body}");
+    // The hits and facets still come from every matching record.
+    assert!(body["hits"].as_array().unwrap().len() > 3, "{body}");
+    let counted: u64 = body["facets"]["lang"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["count"].as_u64().unwrap())
+        .sum();
+    assert!(counted > 3, "{body}");
+    let exact = server.get("/api/search?q=qqzzxxw").json();
+    assert_eq!(exact["total_is_lower_bound"], false, "{exact}");
+}
+
+#[test]
 fn search_returns_hits_with_snippets_and_facets() {
     let server = Server::start(bundled_index(), &[]);
     let body = server.get("/api/search?q=nuoc+thai").json();
@@ -696,7 +715,21 @@ fn health_metrics_openapi_and_unknown_routes() {
     ] {
         assert!(openapi["paths"][path].is_object(), "{path} missing");
     }
-    assert!(openapi["components"]["schemas"]["SearchResponse"].is_object());
+    let search_response = &openapi["components"]["schemas"]["SearchResponse"];
+    assert!(search_response.is_object());
+    // The capped total and the words made optional are described.
+    for field in ["total", "total_is_lower_bound", "relaxed", "optional_words"] {
+        assert!(
+            search_response["properties"][field].is_object(),
+            "SearchResponse.{field} missing"
+        );
+    }
+    assert!(
+        search_response["properties"]["total_is_lower_bound"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("10,000+")
+    );
 
     server
         .get("/nowhere")

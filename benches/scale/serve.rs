@@ -106,10 +106,26 @@ pub fn serve_techmatch(dir: &Path, n: u64, mix: Mix, seed: u64) -> anyhow::Resul
     let mut search_ms = Timings::default();
     let mut totals = 0usize;
     let mut relaxed = 0usize;
+    let mut slowest: Vec<(f64, String)> = Vec::new();
     for request in &requests {
         let response = search_ms.time(|| searcher.search(request))?;
         totals += response.total;
         relaxed += usize::from(response.relaxed);
+        slowest.push((
+            response.took_ms,
+            format!(
+                "{:?} total {} relaxed {:?} filtered {}",
+                request.q,
+                response.total,
+                response.optional_words,
+                request.filters != Default::default()
+            ),
+        ));
+    }
+    // The slowest searches, for whoever reads the log to know where the tail comes from.
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (ms, what) in slowest.iter().take(12) {
+        eprintln!("slow search {ms:.1} ms: {what}");
     }
     let mut no_facets_ms = Timings::default();
     for request in &requests {

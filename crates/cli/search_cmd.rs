@@ -147,15 +147,21 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
     }
     writeln!(
         out,
-        "{} records match \"{}\" ({:.1} ms){}",
+        "{}{} records match \"{}\" ({:.1} ms){}{}",
         response.total,
+        if response.total_is_lower_bound {
+            "+"
+        } else {
+            ""
+        },
         response.query,
         response.took_ms,
         if response.relaxed {
-            ", matching any word"
+            "; too few contain every word, optional: "
         } else {
             ""
-        }
+        },
+        response.optional_words.join(", ")
     )?;
     if let Some(suggestion) = &response.did_you_mean {
         writeln!(out, "did you mean: {suggestion}")?;

@@ -53,7 +53,9 @@ pub fn run(args: ServeArgs, matches: &clap::ArgMatches) -> Result<ExitCode> {
 
     let index = open_or_build_index(&config)?;
     let glossary = load_glossary(config.glossary.as_deref(), config.no_glossary)?;
-    let searcher = Searcher::new(index)?.with_glossary(glossary);
+    let searcher = Searcher::new(index)?
+        .with_glossary(glossary)
+        .with_total_cap(config.total_cap);
     tracing::info!(
         index = %config.index.display(),
         documents = searcher.num_docs(),

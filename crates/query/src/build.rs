@@ -19,6 +19,7 @@ use techmatch_analysis::TokenStreamKind;
 use techmatch_indexer::{SupplySchema, TextField};
 
 use crate::expand::{Expansion as Expand, ExpansionCache};
+use crate::flat::FieldsMaxQuery;
 use crate::glossary::Expansion;
 use crate::terms::{QueryBigram, QueryTerms, QueryWord};
 
@@ -44,8 +45,12 @@ pub struct Tuning {
     pub fuzzy_score: f32,
     /// Constant score of a prefix match, per unit of field weight.
     pub prefix_score: f32,
-    /// Share of the query words a hit must match (0 = any word).
-    pub min_match_ratio: f32,
+    /// Fewest results a query's words must find before the least informative of them are
+    /// made optional (see [`crate::matching`]); 0 keeps every word required.
+    pub min_results: usize,
+    /// Longest query, in words, whose words a result must contain; a longer text (a
+    /// question, a pasted paragraph) is ranked as a whole and any word qualifies a record.
+    pub required_words_up_to: usize,
     /// Weight of a glossary concept matched through its other terms, relative to one of the
     /// user's own words in the same field. The user's own wording of a concept matches
     /// each of its words plus the compound bonus, so an expansion always weighs less.
@@ -90,7 +95,8 @@ impl Default for Tuning {
             bigram_boost: 0.7,
             fuzzy_score: 1.2,
             prefix_score: 1.5,
-            min_match_ratio: 0.0,
+            min_results: 10,
+            required_words_up_to: 8,
             glossary_boost: 1.0,
             coverage_bonus: 0.0,
             demand_retrieval_weight: 0.7,
@@ -125,18 +131,61 @@ impl Tuning {
     }
 }
 
-/// Per-field clauses of one word or pair combined: saturated across fields, or summed.
-/// A word still being typed is summed: its matches are completions, not a frequency to
-/// saturate, and how many fields a completion fits tells the likely word.
-fn across_fields(per_field: Vec<Box<dyn Query>>, tuning: &Tuning, typing: bool) -> Box<dyn Query> {
-    if typing || tuning.field_tie_breaker >= 1.0 {
+/// How a word's clauses over several fields are put together; the scores are the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One flat scorer ([`FieldsMaxQuery`]): cheap to seek, for a word that is required
+    /// (intersected) or optional beside required ones.
+    Flat,
+    /// Tantivy's disjunction-max per field inside one across fields: buffered unions,
+    /// faster when every matching record is visited in turn (any-word queries).
+    Nested,
+}
+
+/// The clauses of one word or pair, each tagged with its field: the best clause per field,
+/// the fields saturated (tie breaker below 1) or summed. A word still being typed is
+/// summed: its matches are completions, not a frequency to saturate, and how many fields a
+/// completion fits tells the likely word.
+fn across_fields(
+    parts: Vec<(usize, Box<dyn Query>)>,
+    tuning: &Tuning,
+    typing: bool,
+    layout: Layout,
+) -> Box<dyn Query> {
+    let tie_breaker = if typing {
+        1.0
+    } else {
+        tuning.field_tie_breaker.clamp(0.0, 1.0)
+    };
+    if layout == Layout::Flat {
+        return Box::new(FieldsMaxQuery::new(parts, tie_breaker));
+    }
+    let mut per_field: Vec<Box<dyn Query>> = Vec::new();
+    let mut group: Vec<Box<dyn Query>> = Vec::new();
+    let mut current = None;
+    let mut flush = |group: &mut Vec<Box<dyn Query>>| {
+        if group.len() == 1 {
+            per_field.push(group.pop().expect("one clause"));
+        } else if !group.is_empty() {
+            per_field.push(Box::new(DisjunctionMaxQuery::new(std::mem::take(group))));
+        }
+    };
+    for (field, clause) in parts {
+        if current != Some(field) {
+            flush(&mut group);
+            current = Some(field);
+        }
+        group.push(clause);
+    }
+    flush(&mut group);
+    if tie_breaker >= 1.0 {
         Box::new(BooleanQuery::new(
             per_field.into_iter().map(|q| (Occur::Should, q)).collect(),
         ))
     } else {
         Box::new(DisjunctionMaxQuery::with_tie_breaker(
             per_field,
-            tuning.field_tie_breaker.max(0.0),
+            tie_breaker,
         ))
     }
 }
@@ -157,28 +206,27 @@ pub fn word_query(
     tuning: &Tuning,
     fields: &[TextField],
     expansions: &Arc<ExpansionCache>,
+    layout: Layout,
 ) -> Box<dyn Query> {
-    let mut per_field: Vec<Box<dyn Query>> = Vec::new();
-    for &field in fields {
+    let mut parts: Vec<(usize, Box<dyn Query>)> = Vec::new();
+    for (group, &field) in fields.iter().enumerate() {
         let weight = tuning.weight(field);
         let folded_field = schema.text_field(field, TokenStreamKind::Folded);
-        let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
         if word.acronym {
             let exact_field = schema.text_field(field, TokenStreamKind::Exact);
-            per_field.push(term_query(exact_field, &word.exact, weight));
+            parts.push((group, term_query(exact_field, &word.exact, weight)));
             continue;
         }
         if word.has_marks {
             let exact_field = schema.text_field(field, TokenStreamKind::Exact);
-            disjuncts.push(term_query(
-                exact_field,
-                &word.exact,
-                weight * tuning.exact_boost,
+            parts.push((
+                group,
+                term_query(exact_field, &word.exact, weight * tuning.exact_boost),
             ));
         }
-        disjuncts.push(term_query(folded_field, &word.folded, weight));
+        parts.push((group, term_query(folded_field, &word.folded, weight)));
         for variant in &word.variants {
-            disjuncts.push(term_query(folded_field, variant, weight));
+            parts.push((group, term_query(folded_field, variant, weight)));
         }
         let long_field = field != TextField::Owner;
         if word.fuzzy && long_field {
@@ -187,26 +235,26 @@ pub fn word_query(
                 &word.folded,
                 Expand::Typo(crate::terms::fuzzy_distance(&word.folded)),
             );
-            disjuncts.push(Box::new(BoostQuery::new(
-                Box::new(fuzzy),
-                weight * tuning.fuzzy_score,
-            )));
+            parts.push((
+                group,
+                Box::new(BoostQuery::new(
+                    Box::new(fuzzy),
+                    weight * tuning.fuzzy_score,
+                )),
+            ));
         }
         if word.prefix && long_field {
             let prefix = expansions.query(folded_field, &word.folded, Expand::Prefix);
-            disjuncts.push(Box::new(BoostQuery::new(
-                Box::new(prefix),
-                weight * tuning.prefix_score,
-            )));
+            parts.push((
+                group,
+                Box::new(BoostQuery::new(
+                    Box::new(prefix),
+                    weight * tuning.prefix_score,
+                )),
+            ));
         }
-        let clause: Box<dyn Query> = if disjuncts.len() == 1 {
-            disjuncts.pop().expect("one disjunct")
-        } else {
-            Box::new(DisjunctionMaxQuery::new(disjuncts))
-        };
-        per_field.push(clause);
     }
-    across_fields(per_field, tuning, word.prefix)
+    across_fields(parts, tuning, word.prefix, layout)
 }
 
 /// The compound bonus of two adjacent words.
@@ -217,39 +265,34 @@ pub fn bigram_query(
     fields: &[TextField],
     expansions: &Arc<ExpansionCache>,
 ) -> Box<dyn Query> {
-    let mut per_field: Vec<Box<dyn Query>> = Vec::new();
-    for &field in fields {
+    let mut parts: Vec<(usize, Box<dyn Query>)> = Vec::new();
+    for (group, &field) in fields.iter().enumerate() {
         if field == TextField::Owner {
             continue;
         }
         let weight = tuning.weight(field) * tuning.bigram_boost;
         let folded_field = schema.text_field(field, TokenStreamKind::FoldedBigram);
-        let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
         if bigram.prefix {
             let prefix = expansions.query(folded_field, &bigram.folded, Expand::Prefix);
-            disjuncts.push(Box::new(BoostQuery::new(
-                Box::new(prefix),
-                weight * tuning.prefix_score,
-            )));
+            parts.push((
+                group,
+                Box::new(BoostQuery::new(
+                    Box::new(prefix),
+                    weight * tuning.prefix_score,
+                )),
+            ));
         } else {
             if bigram.has_marks {
                 let exact_field = schema.text_field(field, TokenStreamKind::ExactBigram);
-                disjuncts.push(term_query(
-                    exact_field,
-                    &bigram.exact,
-                    weight * tuning.exact_boost,
+                parts.push((
+                    group,
+                    term_query(exact_field, &bigram.exact, weight * tuning.exact_boost),
                 ));
             }
-            disjuncts.push(term_query(folded_field, &bigram.folded, weight));
+            parts.push((group, term_query(folded_field, &bigram.folded, weight)));
         }
-        let clause: Box<dyn Query> = if disjuncts.len() == 1 {
-            disjuncts.pop().expect("one disjunct")
-        } else {
-            Box::new(DisjunctionMaxQuery::new(disjuncts))
-        };
-        per_field.push(clause);
     }
-    across_fields(per_field, tuning, bigram.prefix)
+    across_fields(parts, tuning, bigram.prefix, Layout::Flat)
 }
 
 /// A phrase of folded tokens in any field: one token as a term, longer phrases as all of
@@ -305,30 +348,34 @@ pub fn expansion_query(
     Box::new(DisjunctionMaxQuery::new(phrases))
 }
 
-/// The whole text query: words (at least `min_words` of them must match) plus compound
-/// bonuses; a record that matches a glossary expansion qualifies too.
+/// The whole text query: the words (those marked in `required` must match, the others add
+/// to the score; with none marked any word, or a glossary expansion, qualifies a record),
+/// plus compound bonuses. A required word is met by a glossary concept that covers it too.
+/// The score is the same sum of word, expansion and compound scores whichever words are
+/// required: requiring only narrows the records.
 pub fn text_query(
     schema: &SupplySchema,
     terms: &QueryTerms,
     tuning: &Tuning,
     fields: &[TextField],
-    min_words: usize,
+    required: &[bool],
     expansions: &Arc<ExpansionCache>,
 ) -> Box<dyn Query> {
+    let is_required = |i: usize| required.get(i).copied().unwrap_or(false);
+    if (0..terms.words.len()).any(is_required) {
+        return required_words_query(schema, terms, tuning, fields, required, expansions);
+    }
     let words: Vec<(Occur, Box<dyn Query>)> = terms
         .words
         .iter()
         .map(|word| {
             (
                 Occur::Should,
-                word_query(schema, word, tuning, fields, expansions),
+                word_query(schema, word, tuning, fields, expansions, Layout::Nested),
             )
         })
         .collect();
-    let min_words = min_words.clamp(1, words.len().max(1));
-    let mut words_query: Box<dyn Query> = Box::new(BooleanQuery::with_minimum_required_clauses(
-        words, min_words,
-    ));
+    let mut words_query: Box<dyn Query> = Box::new(BooleanQuery::new(words));
     if !terms.expansions.is_empty() {
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, words_query)];
         for expansion in &terms.expansions {
@@ -340,9 +387,76 @@ pub fn text_query(
         words_query = Box::new(BooleanQuery::new(alternatives));
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words_query)];
+    bonuses(schema, terms, tuning, fields, expansions, &mut clauses);
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// The text query when some words are required: one flat conjunction of the required
+/// words' clauses (an intersection leaps over records the rarest word misses), the other
+/// words and the glossary expansions adding to the score.
+fn required_words_query(
+    schema: &SupplySchema,
+    terms: &QueryTerms,
+    tuning: &Tuning,
+    fields: &[TextField],
+    required: &[bool],
+    expansions: &Arc<ExpansionCache>,
+) -> Box<dyn Query> {
+    let covers = terms.expansion_coverage();
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (i, word) in terms.words.iter().enumerate() {
+        let query = word_query(schema, word, tuning, fields, expansions, Layout::Flat);
+        let covering: Vec<&Expansion> = terms
+            .expansions
+            .iter()
+            .zip(&covers)
+            .filter(|(_, covered)| covered.contains(&i))
+            .map(|(expansion, _)| expansion)
+            .collect();
+        if !required.get(i).copied().unwrap_or(false) {
+            clauses.push((Occur::Should, query));
+        } else if covering.is_empty() {
+            clauses.push((Occur::Must, query));
+        } else {
+            // The word or a concept covering it; scored as the word (the concept's own
+            // clause below scores the concept).
+            let mut met: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, query.box_clone())];
+            for expansion in covering {
+                met.push((
+                    Occur::Should,
+                    expansion_query(schema, expansion, tuning, fields),
+                ));
+            }
+            clauses.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(met)), 0.0)),
+            ));
+            clauses.push((Occur::Should, query));
+        }
+    }
+    for expansion in &terms.expansions {
+        clauses.push((
+            Occur::Should,
+            expansion_query(schema, expansion, tuning, fields),
+        ));
+    }
+    bonuses(schema, terms, tuning, fields, expansions, &mut clauses);
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// The optional clauses every text query carries: the coverage bonus (when tuned on) and
+/// the compound bonus of adjacent words.
+fn bonuses(
+    schema: &SupplySchema,
+    terms: &QueryTerms,
+    tuning: &Tuning,
+    fields: &[TextField],
+    expansions: &Arc<ExpansionCache>,
+    clauses: &mut Vec<(Occur, Box<dyn Query>)>,
+) {
     if tuning.coverage_bonus > 0.0 {
         for word in &terms.words {
-            let matched = word_query(schema, word, tuning, fields, expansions);
+            let matched = word_query(schema, word, tuning, fields, expansions, Layout::Nested);
             clauses.push((
                 Occur::Should,
                 Box::new(ConstScoreQuery::new(matched, tuning.coverage_bonus)),
@@ -365,5 +479,4 @@ pub fn text_query(
             bigram_query(schema, bigram, tuning, fields, expansions),
         ));
     }
-    Box::new(BooleanQuery::new(clauses))
 }

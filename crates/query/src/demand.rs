@@ -810,7 +810,14 @@ impl DemandMatcher {
                 acronym: false,
                 surface: term.text.clone(),
             };
-            let query = word_query(schema, &word, tuning, &fields, self.searcher.expansions());
+            let query = word_query(
+                schema,
+                &word,
+                tuning,
+                &fields,
+                self.searcher.expansions(),
+                crate::build::Layout::Nested,
+            );
             clauses.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(query, term.weight / max_weight)),

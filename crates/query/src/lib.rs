@@ -20,10 +20,12 @@ pub mod error;
 pub mod expand;
 pub mod facets;
 pub mod filters;
+pub mod flat;
 pub mod glossary;
 pub mod highlight;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod matching;
 pub mod params;
 pub mod search;
 pub mod suggest;

@@ -22,6 +22,7 @@ use crate::facets::{FacetCollector, FacetCounts, FacetTables};
 use crate::filters::{FacetDim, Filters};
 use crate::glossary::Glossary;
 use crate::highlight::{Highlight, Highlighter};
+use crate::matching::{Requirements, Tier};
 use crate::params::RequestLimits;
 use crate::suggest::did_you_mean;
 use crate::terms::QueryTerms;
@@ -32,6 +33,9 @@ pub const MAX_PAGE_SIZE: usize = 100;
 pub const MAX_RESULT_DEPTH: usize = 10_000;
 /// Longest query text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
+/// Totals are exact up to this many records; above it, a response reports this figure and
+/// flags it as a lower bound (`total_is_lower_bound`), the page shows "10.000+".
+pub const TOTAL_CAP: usize = 10_000;
 /// Snippet length in characters.
 pub const SNIPPET_CHARS: usize = 240;
 
@@ -133,8 +137,12 @@ pub struct SearchResponse {
     /// The query text.
     pub query: String,
     /// Number of matching records (near-duplicates counted one by one, closed, withdrawn
-    /// and expired records left out unless asked for).
+    /// and expired records left out unless asked for), exact up to the server's cap
+    /// (10,000 unless configured); above it, the cap, and `total_is_lower_bound` is true.
     pub total: usize,
+    /// True when more records match than `total` says (it is the cap): show it as
+    /// "10,000+".
+    pub total_is_lower_bound: bool,
     /// Page number.
     pub page: usize,
     /// Page size.
@@ -146,8 +154,15 @@ pub struct SearchResponse {
     /// A corrected query from the index vocabulary, when nothing matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub did_you_mean: Option<String>,
-    /// True when not enough records matched all words and any-word matching was used.
+    /// True when too few records contained every word, so some words were made optional
+    /// (see `optional_words`).
     pub relaxed: bool,
+    /// The words a hit need not contain, as typed: when fewer than the `min_results` of
+    /// the tuning (10) contained every word, the commonest were made optional (every word,
+    /// when any word qualifies a record). They still raise the score of the hits that
+    /// contain them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub optional_words: Vec<String>,
     /// Milliseconds the answer took to compute (an answer served from the HTTP answer
     /// cache, `x-cache: hit`, is sent as it was computed, with this figure).
     pub took_ms: f64,
@@ -162,6 +177,7 @@ pub struct Searcher {
     glossary: Option<std::sync::Arc<Glossary>>,
     facet_tables: std::sync::Arc<FacetTables>,
     expansions: std::sync::Arc<ExpansionCache>,
+    total_cap: usize,
 }
 
 /// Most glossary concepts a search-box query is expanded with.
@@ -181,7 +197,15 @@ impl Searcher {
             glossary: Some(std::sync::Arc::new(Glossary::bundled())),
             facet_tables: std::sync::Arc::new(FacetTables::new()),
             expansions: std::sync::Arc::new(ExpansionCache::default()),
+            total_cap: TOTAL_CAP,
         })
+    }
+
+    /// Totals exact up to `cap` records (at least 1), flagged as a lower bound above it
+    /// (default [`TOTAL_CAP`]).
+    pub fn with_total_cap(mut self, cap: usize) -> Searcher {
+        self.total_cap = cap.max(1);
+        self
     }
 
     /// Replaces the glossary (`None` turns expansion off).
@@ -272,21 +296,38 @@ impl Searcher {
         }
     }
 
-    /// The text query of parsed terms, requiring `min_words` of them.
-    pub fn text_query(&self, terms: &QueryTerms, min_words: usize) -> Box<dyn Query> {
+    /// The text query of parsed terms, the words marked in `required` required (see
+    /// [`Requirements`]); with none marked, any word or glossary concept qualifies a record.
+    pub fn text_query(&self, terms: &QueryTerms, required: &[bool]) -> Box<dyn Query> {
         text_query(
             self.index.schema(),
             terms,
             &self.tuning,
             &SEARCH_FIELDS,
-            min_words,
+            required,
             &self.expansions,
         )
     }
 
-    fn min_words(&self, terms: &QueryTerms) -> usize {
-        let n = terms.words.len();
-        ((n as f32 * self.tuning.min_match_ratio).ceil() as usize).clamp(1, n.max(1))
+    /// What requiring each word of `terms` means, and the order in which words are made
+    /// optional (`None` for a query without words).
+    pub fn requirements(
+        &self,
+        searcher: &tantivy::Searcher,
+        terms: &QueryTerms,
+    ) -> Result<Option<Requirements>> {
+        if terms.words.is_empty() {
+            return Ok(None);
+        }
+        Requirements::new(
+            searcher,
+            self.index.schema(),
+            terms,
+            &self.tuning,
+            &SEARCH_FIELDS,
+            &self.expansions,
+        )
+        .map(Some)
     }
 
     /// Runs a search-box request.
@@ -310,14 +351,39 @@ impl Searcher {
         let wanted = offset + request.size;
         // Collapsing needs the head of the list; a few clusters per page is the norm.
         let collapse_depth = (wanted * 2 + 50).min(2 * MAX_RESULT_DEPTH);
-        let mut relaxed = false;
-        let mut min_words = self.min_words(&terms);
         let facet_dims: Vec<FacetDim> = FacetDim::ALL
             .into_iter()
             .filter(|d| !filters.constrains(*d))
             .collect();
+        let requirements = self.requirements(&searcher, &terms)?;
+        let required = |tier: Tier| {
+            requirements
+                .as_ref()
+                .map(|r| r.required(tier))
+                .unwrap_or_default()
+        };
+        let mut tier = requirements
+            .as_ref()
+            .map_or(Tier::AllBut(0), |r| r.first_tier(&self.tuning));
+        // Which words a result must contain is decided on the words alone (the hidden
+        // records aside), never on the filters: filters only narrow the results, so a
+        // facet's count is what clicking it finds. Without filters the search itself
+        // counts the first tier; with filters it is counted apart first.
+        let count_words = |filter: &dyn Query| -> Result<usize> {
+            let query = self.combine(Some(filter.box_clone()), vec![], &hidden);
+            Ok(searcher.search(&query, &Count)?)
+        };
+        let mut relaxing = filters.queries(schema, None).is_empty();
+        if let (false, Some(requirements)) = (relaxing, &requirements) {
+            if let Some(filter) = requirements.filter(tier) {
+                let total = count_words(filter.as_ref())?;
+                if !requirements.settled(tier, total, &self.tuning) {
+                    tier = requirements.relax(&self.tuning, count_words)?;
+                }
+            }
+        }
         let (total, addresses, mut counts, head) = loop {
-            let text = (!terms.is_empty()).then(|| self.text_query(&terms, min_words));
+            let text = (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
             let query = self.combine(text, filters.queries(schema, None), &hidden);
             let facets = FacetCollector::new(
                 if request.facets {
@@ -343,13 +409,9 @@ impl Searcher {
                     }
                     .order_by_score();
                     let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-                    let hits = self.ranked(
-                        &searcher,
-                        hits,
-                        long,
-                        filters.queries(schema, None),
-                        &hidden,
-                    )?;
+                    let mut long_filters = filters.queries(schema, None);
+                    long_filters.extend(requirements.as_ref().and_then(|r| r.filter(tier)));
+                    let hits = self.ranked(&searcher, hits, long, long_filters, &hidden)?;
                     let hits: Vec<(Option<f32>, DocAddress)> =
                         hits.into_iter().map(|(s, a)| (Some(s), a)).collect();
                     (total, hits, counts, head)
@@ -367,13 +429,21 @@ impl Searcher {
                     (total, hits, counts, collapsing)
                 }
             };
-            if total == 0 && min_words > 1 {
-                min_words = 1;
-                relaxed = true;
-                continue;
+            // Too few records with every word: find the tier with enough (counting only),
+            // then search it.
+            if let Some(requirements) = requirements.as_ref().filter(|_| relaxing) {
+                relaxing = false;
+                if !requirements.settled(tier, total, &self.tuning) {
+                    tier = requirements.relax(&self.tuning, count_words)?;
+                    continue;
+                }
             }
             break (total, addresses, counts, head);
         };
+        let optional_words = requirements
+            .as_ref()
+            .map(|r| r.optional_words(tier))
+            .unwrap_or_default();
         // The page: clusters collapsed to their best member, then paged.
         let page: Vec<(RankedHit, Option<String>)> = if collapsing {
             collapse(&searcher, &addresses)?
@@ -394,7 +464,7 @@ impl Searcher {
 
         if request.facets {
             for dim in FacetDim::ALL.into_iter().filter(|d| filters.constrains(*d)) {
-                let text = (!terms.is_empty()).then(|| self.text_query(&terms, min_words));
+                let text = (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
                 let query = self.combine(text, filters.queries(schema, Some(dim)), &hidden);
                 let own_counts =
                     FacetCollector::new(vec![dim], self.facet_tables.clone(), &searcher);
@@ -434,13 +504,15 @@ impl Searcher {
         };
         Ok(SearchResponse {
             query: request.q.clone(),
-            total,
+            total: total.min(self.total_cap),
+            total_is_lower_bound: total > self.total_cap,
             page: request.page,
             size: request.size,
             hits,
             facets: facet_values(counts),
             did_you_mean,
-            relaxed,
+            relaxed: !optional_words.is_empty(),
+            optional_words,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
     }
@@ -502,7 +574,9 @@ impl Searcher {
     }
 
     /// Ids and scores of the best `top` records for a query text, without snippets or facets
-    /// (run files for evaluation).
+    /// (run files for evaluation): the search box's results in its order, then, when they
+    /// are fewer than `top`, the records that match fewer of the words, in the order of the
+    /// same ranking.
     pub fn search_ids(&self, q: &str, top: usize) -> Result<Vec<(String, f32)>> {
         let terms = self.parse_query(q, true);
         if terms.is_empty() {
@@ -511,9 +585,32 @@ impl Searcher {
         let searcher = self.reader.searcher();
         let schema = self.index.schema();
         let hidden = Filters::default().hidden(&searcher, schema)?;
-        let mut min_words = self.min_words(&terms);
-        loop {
-            let query = self.combine(Some(self.text_query(&terms, min_words)), vec![], &hidden);
+        let requirements = self.requirements(&searcher, &terms)?;
+        let count = |filter: &dyn Query| -> Result<usize> {
+            let query = self.combine(Some(filter.box_clone()), vec![], &hidden);
+            Ok(searcher.search(&query, &Count)?)
+        };
+        let tier = match &requirements {
+            Some(requirements) => {
+                let first = requirements.first_tier(&self.tuning);
+                let total = match requirements.filter(first) {
+                    Some(filter) => count(filter.as_ref())?,
+                    None => 0,
+                };
+                if requirements.settled(first, total, &self.tuning) {
+                    first
+                } else {
+                    requirements.relax(&self.tuning, count)?
+                }
+            }
+            None => Tier::AllBut(0),
+        };
+        let ranking = |tier: Tier| -> Result<Vec<(f32, DocAddress)>> {
+            let (required, filter) = match &requirements {
+                Some(r) => (r.required(tier), r.filter(tier)),
+                None => (Vec::new(), None),
+            };
+            let query = self.combine(Some(self.text_query(&terms, &required)), vec![], &hidden);
             let long = self.long_text(q, &terms);
             let depth = if long.is_some() {
                 top.max(LONG_TEXT_WINDOW)
@@ -521,17 +618,40 @@ impl Searcher {
                 top.max(1)
             };
             let hits = searcher.search(&query, &TopDocs::with_limit(depth).order_by_score())?;
-            if hits.is_empty() && min_words > 1 {
-                min_words = 1;
-                continue;
-            }
-            let mut hits = self.ranked(&searcher, hits, long, Vec::new(), &hidden)?;
+            let mut hits =
+                self.ranked(&searcher, hits, long, filter.into_iter().collect(), &hidden)?;
             hits.truncate(top);
-            return hits
+            Ok(hits)
+        };
+        let mut hits = ranking(tier)?;
+        let narrowed = requirements
+            .as_ref()
+            .is_some_and(|r| r.filter(tier).is_some());
+        if hits.len() < top && narrowed {
+            let listed: std::collections::HashSet<DocAddress> = hits.iter().map(|h| h.1).collect();
+            let rest: Vec<(f32, DocAddress)> = ranking(Tier::AnyWord)?
                 .into_iter()
-                .map(|(score, address)| Ok((stored_id(&searcher, schema, address)?, score)))
+                .filter(|h| !listed.contains(&h.1))
                 .collect();
+            // The records with fewer of the words come after the results, in their own
+            // order, their scores scaled below the last result's so that a run file's
+            // scores keep the list's order (trec_eval sorts by score).
+            let floor = hits.last().map_or(f32::MAX, |h| h.0);
+            let top_rest = rest.first().map_or(0.0, |h| h.0);
+            let scale = if top_rest >= floor && top_rest > 0.0 {
+                floor / top_rest * 0.999
+            } else {
+                1.0
+            };
+            hits.extend(
+                rest.into_iter()
+                    .map(|(score, address)| (score * scale, address)),
+            );
+            hits.truncate(top);
         }
+        hits.into_iter()
+            .map(|(score, address)| Ok((stored_id(&searcher, schema, address)?, score)))
+            .collect()
     }
 }
 

@@ -46,7 +46,7 @@ impl Searcher {
             &terms,
             self.tuning(),
             &fields,
-            terms.words.len(),
+            &vec![true; terms.words.len()],
             self.expansions(),
         );
         let searcher = self.reader().searcher();

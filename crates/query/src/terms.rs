@@ -99,6 +99,29 @@ fn fuzzy_allowed(surface: &str, folded: &str) -> bool {
 }
 
 impl QueryTerms {
+    /// For each glossary expansion, the words it covers: the run of query words whose
+    /// folded forms spell the term found in the text (empty when none does).
+    pub fn expansion_coverage(&self) -> Vec<Vec<usize>> {
+        self.expansions
+            .iter()
+            .map(|expansion| {
+                let matched: Vec<String> = QueryTerms::parse(&expansion.matched, false)
+                    .words
+                    .into_iter()
+                    .map(|w| w.folded)
+                    .collect();
+                if matched.is_empty() {
+                    return Vec::new();
+                }
+                self.words
+                    .windows(matched.len())
+                    .position(|run| run.iter().zip(&matched).all(|(w, m)| &w.folded == m))
+                    .map(|start| (start..start + matched.len()).collect())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// Analyses query text. With `prefix_last`, the last word may be incomplete unless the
     /// text ends with a space or punctuation.
     pub fn parse(text: &str, prefix_last: bool) -> QueryTerms {

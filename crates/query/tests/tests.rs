@@ -3,5 +3,6 @@
 mod common;
 mod demand_matching;
 mod long_text;
+mod matching;
 mod search_box;
 mod translations;

@@ -169,6 +169,10 @@ pub struct Settings {
     /// index generation (a commit makes older ones unreachable); 0 turns the cache off.
     #[arg(long, env = "TECHMATCH_CACHE_MB", default_value_t = 64)]
     pub cache_mb: u64,
+    /// Totals of a search are exact up to this many records; above it, a search reports
+    /// this figure flagged as a lower bound (`total_is_lower_bound`; the page shows "N+").
+    #[arg(long, env = "TECHMATCH_TOTAL_CAP", default_value_t = 10_000)]
+    pub total_cap: usize,
 }
 
 /// The limits the service enforces.
@@ -223,6 +227,8 @@ pub struct ServeConfig {
     pub shutdown_timeout: Duration,
     /// MiB of cached search and suggestion answers (0: off).
     pub cache_mb: u64,
+    /// Totals exact up to this many records.
+    pub total_cap: usize,
 }
 
 impl Default for ServeConfig {
@@ -384,6 +390,11 @@ impl Settings {
                 self.cache_mb
             ));
         }
+        if self.total_cap == 0 {
+            return bad(
+                "total_cap: must be at least 1 (totals exact up to that many records)".into(),
+            );
+        }
         let data_dir = DataDir::resolve(self.data_dir.as_deref());
         let seed = match self.seed {
             Some(path) if path.as_os_str().is_empty() => None,
@@ -405,6 +416,7 @@ impl Settings {
             compression: self.compression,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
             cache_mb: self.cache_mb,
+            total_cap: self.total_cap,
         })
     }
 }

@@ -59,9 +59,9 @@
       showMore: (n) => `Xem thêm ${n}`,
       showLess: 'Thu gọn',
       loading: 'Đang tìm…',
-      count: (n, q) => (q ? `${fmt(n)} công nghệ phù hợp với “${q}”` : `${fmt(n)} công nghệ`),
+      count: (n, q, more) => (q ? `${fmt(n)}${more ? '+' : ''} công nghệ phù hợp với “${q}”` : `${fmt(n)}${more ? '+' : ''} công nghệ`),
       pageInfo: (p, n) => `Trang ${p} / ${n}`,
-      relaxed: 'Không có hồ sơ chứa đủ mọi từ đã gõ; đang hiển thị các hồ sơ chứa một phần.',
+      relaxed: (words) => `Quá ít hồ sơ chứa đủ mọi từ đã gõ; các từ sau không bắt buộc có mặt: ${words}.`,
       didYouMean: 'Có phải bạn muốn tìm: ',
       emptyTitle: 'Không tìm thấy công nghệ nào',
       emptyHelp: 'Hãy thử từ khác hoặc ngắn hơn, kiểm tra chính tả, hoặc bỏ bớt bộ lọc.',
@@ -147,9 +147,9 @@
       showMore: (n) => `Show ${n} more`,
       showLess: 'Show fewer',
       loading: 'Searching…',
-      count: (n, q) => (q ? `${fmt(n)} technologies match “${q}”` : `${fmt(n)} technologies`),
+      count: (n, q, more) => (q ? `${fmt(n)}${more ? '+' : ''} technologies match “${q}”` : `${fmt(n)}${more ? '+' : ''} technologies`),
       pageInfo: (p, n) => `Page ${p} of ${n}`,
-      relaxed: 'No record contains every word typed; showing records that contain some of them.',
+      relaxed: (words) => `Too few records contain every word typed; these words were made optional: ${words}.`,
       didYouMean: 'Did you mean: ',
       emptyTitle: 'No technology found',
       emptyHelp: 'Try other or fewer words, check the spelling, or remove some filters.',
@@ -450,7 +450,8 @@
     results.dataset.renders = String(renders);
     results.dataset.renderedQ = body.query;
     results.dataset.total = String(body.total);
-    $('status').textContent = t('count')(body.total, body.query.trim());
+    results.dataset.totalIsLowerBound = String(Boolean(body.total_is_lower_bound));
+    $('status').textContent = t('count')(body.total, body.query.trim(), body.total_is_lower_bound);
     renderNotice(body);
     renderFacets(body.facets || {});
     if (!body.hits.length) {
@@ -477,7 +478,9 @@
           onclick: () => { q.value = body.did_you_mean; commitQuery(true); },
         }))]);
     }
-    if (body.relaxed) append(notice, [el('p', { text: t('relaxed') })]);
+    if (body.relaxed) {
+      append(notice, [el('p', { id: 'relaxed', text: t('relaxed')((body.optional_words || []).join(', ')) })]);
+    }
     notice.hidden = !notice.childNodes.length;
   }
 
