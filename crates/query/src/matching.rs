@@ -178,7 +178,8 @@ impl Requirements {
     }
 
     /// The strictest tier with at least [`Tuning::min_results`] results once every word
-    /// did not find enough, given a count of a tier's results: the fewest
+    /// did not find enough, given a count of a tier's results (a count may stop at the
+    /// minimum; only "enough or not" is asked): the fewest
     /// least-informative words made optional (counts grow as words are dropped, so a
     /// binary search finds it); any word when even the most informative word alone is too
     /// rare.

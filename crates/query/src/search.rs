@@ -371,7 +371,7 @@ impl Searcher {
         // counts the first tier; with filters it is counted apart first.
         let count_words = |filter: &dyn Query| -> Result<usize> {
             let query = self.combine(Some(filter.box_clone()), vec![], &hidden);
-            Ok(searcher.search(&query, &Count)?)
+            count_up_to(&searcher, query.as_ref(), self.tuning.min_results)
         };
         let mut relaxing = filters.queries(schema, None).is_empty();
         if let (false, Some(requirements)) = (relaxing, &requirements) {
@@ -588,7 +588,7 @@ impl Searcher {
         let requirements = self.requirements(&searcher, &terms)?;
         let count = |filter: &dyn Query| -> Result<usize> {
             let query = self.combine(Some(filter.box_clone()), vec![], &hidden);
-            Ok(searcher.search(&query, &Count)?)
+            count_up_to(&searcher, query.as_ref(), self.tuning.min_results)
         };
         let tier = match &requirements {
             Some(requirements) => {
@@ -702,6 +702,31 @@ pub fn fuse(
         fused.into_iter().map(|(a, s)| (s * unit, a)).collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     ranked
+}
+
+/// The number of live records matching `query`, counted up to `limit` and no further (the
+/// tiers of [`Requirements`] only ask whether there are enough: stopping there keeps the
+/// question cheap whatever the number of matches).
+pub fn count_up_to(searcher: &tantivy::Searcher, query: &dyn Query, limit: usize) -> Result<usize> {
+    use tantivy::query::EnableScoring;
+    use tantivy::DocSet as _;
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut found = 0;
+    for reader in searcher.segment_readers() {
+        if found >= limit {
+            break;
+        }
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != tantivy::TERMINATED && found < limit {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                found += 1;
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok(found)
 }
 
 /// Reads the id of a hit from its fast field.
