@@ -95,7 +95,7 @@ impl Default for Tuning {
             bigram_boost: 0.7,
             fuzzy_score: 1.2,
             prefix_score: 1.5,
-            min_results: 10,
+            min_results: 20,
             required_words_up_to: 8,
             glossary_boost: 1.0,
             coverage_bonus: 0.0,

@@ -158,7 +158,7 @@ pub struct SearchResponse {
     /// (see `optional_words`).
     pub relaxed: bool,
     /// The words a hit need not contain, as typed: when fewer than the `min_results` of
-    /// the tuning (10) contained every word, the commonest were made optional (every word,
+    /// the tuning (20) contained every word, the commonest were made optional (every word,
     /// when any word qualifies a record). They still raise the score of the hits that
     /// contain them.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -204,7 +204,7 @@ fn brute_force(
 #[test]
 fn facet_counts_match_a_brute_force_count_and_ignore_their_own_filter() {
     // Both words stay required however few records the filters leave (by default, fewer
-    // than ten would make the commoner word optional, and the filtered results would
+    // than twenty would make the commoner word optional, and the filtered results would
     // then be another set than the unfiltered ones this brute force starts from).
     let searcher = Searcher::new(index_of(bundled_supplies()))
         .unwrap()
