@@ -378,12 +378,7 @@ pub fn text_query(
     let mut words_query: Box<dyn Query> = Box::new(BooleanQuery::new(words));
     if !terms.expansions.is_empty() {
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, words_query)];
-        for expansion in &terms.expansions {
-            alternatives.push((
-                Occur::Should,
-                expansion_query(schema, expansion, tuning, fields),
-            ));
-        }
+        alternatives.extend(expansion_clauses(schema, &terms.expansions, tuning, fields));
         words_query = Box::new(BooleanQuery::new(alternatives));
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words_query)];
@@ -406,42 +401,68 @@ fn required_words_query(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (i, word) in terms.words.iter().enumerate() {
         let query = word_query(schema, word, tuning, fields, expansions, Layout::Flat);
-        let covering: Vec<&Expansion> = terms
-            .expansions
-            .iter()
-            .zip(&covers)
-            .filter(|(_, covered)| covered.contains(&i))
-            .map(|(expansion, _)| expansion)
-            .collect();
         if !required.get(i).copied().unwrap_or(false) {
             clauses.push((Occur::Should, query));
-        } else if covering.is_empty() {
-            clauses.push((Occur::Must, query));
-        } else {
-            // The word or a concept covering it; scored as the word (the concept's own
+            continue;
+        }
+        match word_or_concepts(schema, terms, &covers, i, query.box_clone(), tuning, fields) {
+            // Met by the word alone: required and scored at once.
+            None => clauses.push((Occur::Must, query)),
+            // The word or a concept covering it, scored as the word (each concept's own
             // clause below scores the concept).
-            let mut met: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, query.box_clone())];
-            for expansion in covering {
-                met.push((
-                    Occur::Should,
-                    expansion_query(schema, expansion, tuning, fields),
-                ));
+            Some(met) => {
+                clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(met, 0.0))));
+                clauses.push((Occur::Should, query));
             }
-            clauses.push((
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(met)), 0.0)),
-            ));
-            clauses.push((Occur::Should, query));
         }
     }
-    for expansion in &terms.expansions {
-        clauses.push((
+    clauses.extend(expansion_clauses(schema, &terms.expansions, tuning, fields));
+    bonuses(schema, terms, tuning, fields, expansions, &mut clauses);
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// Each glossary expansion as an optional clause.
+fn expansion_clauses<'a>(
+    schema: &'a SupplySchema,
+    expansions: &'a [Expansion],
+    tuning: &'a Tuning,
+    fields: &'a [TextField],
+) -> impl Iterator<Item = (Occur, Box<dyn Query>)> + 'a {
+    expansions
+        .iter()
+        .map(move |e| (Occur::Should, expansion_query(schema, e, tuning, fields)))
+}
+
+/// What requiring word `i` means when glossary concepts cover it (`covers`, from
+/// [`QueryTerms::expansion_coverage`]): its clause `word` or any covering concept; `None`
+/// when no concept covers it (the word's clause alone).
+pub fn word_or_concepts(
+    schema: &SupplySchema,
+    terms: &QueryTerms,
+    covers: &[Vec<usize>],
+    i: usize,
+    word: Box<dyn Query>,
+    tuning: &Tuning,
+    fields: &[TextField],
+) -> Option<Box<dyn Query>> {
+    let covering: Vec<&Expansion> = terms
+        .expansions
+        .iter()
+        .zip(covers)
+        .filter(|(_, covered)| covered.contains(&i))
+        .map(|(expansion, _)| expansion)
+        .collect();
+    if covering.is_empty() {
+        return None;
+    }
+    let mut met: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, word)];
+    for expansion in covering {
+        met.push((
             Occur::Should,
             expansion_query(schema, expansion, tuning, fields),
         ));
     }
-    bonuses(schema, terms, tuning, fields, expansions, &mut clauses);
-    Box::new(BooleanQuery::new(clauses))
+    Some(Box::new(BooleanQuery::new(met)))
 }
 
 /// The optional clauses every text query carries: the coverage bonus (when tuned on) and

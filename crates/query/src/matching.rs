@@ -20,7 +20,7 @@ use tantivy::Term;
 use techmatch_analysis::TokenStreamKind;
 use techmatch_indexer::{SupplySchema, TextField};
 
-use crate::build::{expansion_query, word_query, Layout, Tuning};
+use crate::build::{word_or_concepts, word_query, Layout, Tuning};
 use crate::error::Result;
 use crate::expand::ExpansionCache;
 use crate::terms::QueryTerms;
@@ -60,23 +60,10 @@ impl Requirements {
         let mut clauses = Vec::with_capacity(terms.words.len());
         let mut frequency = Vec::with_capacity(terms.words.len());
         for (i, word) in terms.words.iter().enumerate() {
-            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = vec![(
-                Occur::Should,
-                word_query(schema, word, tuning, fields, expansions, Layout::Flat),
-            )];
-            for (expansion, covered) in terms.expansions.iter().zip(&covers) {
-                if covered.contains(&i) {
-                    alternatives.push((
-                        Occur::Should,
-                        expansion_query(schema, expansion, tuning, fields),
-                    ));
-                }
-            }
-            let clause: Box<dyn Query> = if alternatives.len() == 1 {
-                alternatives.pop().expect("one alternative").1
-            } else {
-                Box::new(BooleanQuery::new(alternatives))
-            };
+            let query = word_query(schema, word, tuning, fields, expansions, Layout::Flat);
+            let clause =
+                word_or_concepts(schema, terms, &covers, i, query.box_clone(), tuning, fields)
+                    .unwrap_or(query);
             clauses.push(clause);
             frequency.push(document_frequency(searcher, schema, word, fields)?);
         }
