@@ -795,9 +795,19 @@ fn repeated_searches_come_from_the_cache_until_a_commit() {
 
     // --cache-mb 0 turns it off.
     drop(server);
-    let uncached = Server::start(&index, &["--cache-mb", "0"]);
+    let uncached = Server::start(&index, &["--cache-mb", "0", "--api-key", KEY]);
     uncached.get(path);
     assert_eq!(uncached.get(path).header("x-cache"), Some("miss"));
+    // Without the cache too, a commit is visible to the next search (one word: no word
+    // can become optional as the counts change).
+    let one_word = "/api/search?q=tr%E1%BA%A1m&size=3";
+    let before = uncached.get(one_word).json()["total"].as_u64().unwrap();
+    let reply = uncached.write("POST", "/api/supplies", Some(&batch("NOCACHE", 2)));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(
+        uncached.get(one_word).json()["total"].as_u64().unwrap(),
+        before + 2
+    );
 }
 
 #[test]
