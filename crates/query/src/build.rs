@@ -96,7 +96,7 @@ impl Default for Tuning {
             fuzzy_score: 1.2,
             prefix_score: 1.5,
             min_results: 20,
-            required_words_up_to: 8,
+            required_words_up_to: 4,
             glossary_boost: 1.0,
             coverage_bonus: 0.0,
             demand_retrieval_weight: 0.7,
