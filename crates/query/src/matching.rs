@@ -101,12 +101,12 @@ impl Requirements {
     /// The filter of a tier (scoring nothing; for counting), or `None` when it requires no
     /// more than the text query itself does (any word; a single word).
     pub fn filter(&self, tier: Tier) -> Option<Box<dyn Query>> {
+        if !self.narrows(tier) {
+            return None;
+        }
         let Tier::AllBut(dropped) = tier else {
             return None;
         };
-        if self.len() < 2 || dropped >= self.len() {
-            return None;
-        }
         let required: Vec<(Occur, Box<dyn Query>)> = self.drop_order[dropped..]
             .iter()
             .map(|&i| (Occur::Must, self.clauses[i].box_clone()))
@@ -161,7 +161,31 @@ impl Requirements {
     /// Whether `tier` is final given `total` results: it has enough of them, or there is
     /// nothing to relax.
     pub fn settled(&self, tier: Tier, total: usize, tuning: &Tuning) -> bool {
-        total >= tuning.min_results || self.filter(tier).is_none()
+        total >= tuning.min_results || !self.narrows(tier)
+    }
+
+    /// Whether `tier` requires more than the text query itself does (some word, in a query
+    /// of two or more).
+    pub fn narrows(&self, tier: Tier) -> bool {
+        matches!(tier, Tier::AllBut(dropped) if self.len() >= 2 && dropped < self.len())
+    }
+
+    /// The tier of a query counted apart from its search (with filters, or for a run
+    /// file): the first tier, relaxed when `count` finds too few records in it.
+    pub fn choose(
+        &self,
+        tuning: &Tuning,
+        mut count: impl FnMut(&dyn Query) -> Result<usize>,
+    ) -> Result<Tier> {
+        let first = self.first_tier(tuning);
+        let Some(filter) = self.filter(first) else {
+            return Ok(first);
+        };
+        if self.settled(first, count(filter.as_ref())?, tuning) {
+            Ok(first)
+        } else {
+            self.relax(tuning, count)
+        }
     }
 
     /// The strictest tier with at least [`Tuning::min_results`] results once every word

@@ -375,12 +375,7 @@ impl Searcher {
         };
         let mut relaxing = filters.queries(schema, None).is_empty();
         if let (false, Some(requirements)) = (relaxing, &requirements) {
-            if let Some(filter) = requirements.filter(tier) {
-                let total = count_words(filter.as_ref())?;
-                if !requirements.settled(tier, total, &self.tuning) {
-                    tier = requirements.relax(&self.tuning, count_words)?;
-                }
-            }
+            tier = requirements.choose(&self.tuning, count_words)?;
         }
         let (total, addresses, mut counts, head) = loop {
             let text = (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
@@ -591,18 +586,7 @@ impl Searcher {
             count_up_to(&searcher, query.as_ref(), self.tuning.min_results)
         };
         let tier = match &requirements {
-            Some(requirements) => {
-                let first = requirements.first_tier(&self.tuning);
-                let total = match requirements.filter(first) {
-                    Some(filter) => count(filter.as_ref())?,
-                    None => 0,
-                };
-                if requirements.settled(first, total, &self.tuning) {
-                    first
-                } else {
-                    requirements.relax(&self.tuning, count)?
-                }
-            }
+            Some(requirements) => requirements.choose(&self.tuning, count)?,
             None => Tier::AllBut(0),
         };
         let ranking = |tier: Tier| -> Result<Vec<(f32, DocAddress)>> {
@@ -624,9 +608,7 @@ impl Searcher {
             Ok(hits)
         };
         let mut hits = ranking(tier)?;
-        let narrowed = requirements
-            .as_ref()
-            .is_some_and(|r| r.filter(tier).is_some());
+        let narrowed = requirements.as_ref().is_some_and(|r| r.narrows(tier));
         if hits.len() < top && narrowed {
             let listed: std::collections::HashSet<DocAddress> = hits.iter().map(|h| h.1).collect();
             let rest: Vec<(f32, DocAddress)> = ranking(Tier::AnyWord)?
