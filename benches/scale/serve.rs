@@ -107,10 +107,19 @@ pub fn serve_techmatch(dir: &Path, n: u64, mix: Mix, seed: u64) -> anyhow::Resul
     let mut totals = 0usize;
     let mut relaxed = 0usize;
     let mut slowest: Vec<(f64, String)> = Vec::new();
+    // Where the time goes by how many results a search has: (count, ms) per bucket.
+    let mut by_results = [(0usize, 0.0f64); 3];
     for request in &requests {
         let response = search_ms.time(|| searcher.search(request))?;
         totals += response.total;
         relaxed += usize::from(response.relaxed);
+        let bucket = match response.total {
+            0..1_000 => 0,
+            1_000..10_000 => 1,
+            _ => 2,
+        };
+        by_results[bucket].0 += 1;
+        by_results[bucket].1 += search_ms.wall.last().copied().unwrap_or(0.0);
         slowest.push((
             response.took_ms,
             format!(
@@ -124,7 +133,12 @@ pub fn serve_techmatch(dir: &Path, n: u64, mix: Mix, seed: u64) -> anyhow::Resul
     }
     // The slowest searches, for whoever reads the log to know where the tail comes from.
     slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
-    for (ms, what) in slowest.iter().take(12) {
+    // TECHMATCH_BENCH_SLOW_LOG sets how many (12 by default; a large number logs all).
+    let logged = std::env::var("TECHMATCH_BENCH_SLOW_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    for (ms, what) in slowest.iter().take(logged) {
         eprintln!("slow search {ms:.1} ms: {what}");
     }
     let mut no_facets_ms = Timings::default();
@@ -179,6 +193,7 @@ pub fn serve_techmatch(dir: &Path, n: u64, mix: Mix, seed: u64) -> anyhow::Resul
         "search_no_facets": no_facets_ms.summary(),
         "mean_total_hits": totals as f64 / requests.len().max(1) as f64,
         "relaxed_share": relaxed as f64 / requests.len().max(1) as f64,
+        "search_by_results": by_results_summary(&by_results),
         "suggest": suggest_ms.summary(),
         "demand": demand_ms.summary(),
         "unmet_share": unmet as f64 / mix.demands.max(1) as f64,
@@ -189,6 +204,26 @@ pub fn serve_techmatch(dir: &Path, n: u64, mix: Mix, seed: u64) -> anyhow::Resul
         "memory_after_bulk": after_bulk,
         "load_after": measure::load_average(),
     }))
+}
+
+/// The searches of each result-count bucket (fewer than 1,000 results; 1,000 to 9,999;
+/// 10,000 or more, where totals are capped): how many, their mean wall time, and their
+/// share of the whole mix's search time.
+fn by_results_summary(buckets: &[(usize, f64); 3]) -> Value {
+    let all: f64 = buckets.iter().map(|b| b.1).sum::<f64>().max(f64::EPSILON);
+    let names = ["under_1000", "1000_to_9999", "10000_or_more"];
+    let mut out = serde_json::Map::new();
+    for (name, (count, ms)) in names.iter().zip(buckets) {
+        out.insert(
+            name.to_string(),
+            json!({
+                "searches": count,
+                "mean_ms": ms / (*count).max(1) as f64,
+                "share_of_time": ms / all,
+            }),
+        );
+    }
+    Value::Object(out)
 }
 
 /// Runs the same search-box texts on the raw index (no filters: it has no facet fields).
