@@ -405,7 +405,7 @@ fn required_words_query(
             clauses.push((Occur::Should, query));
             continue;
         }
-        match word_or_concepts(schema, terms, &covers, i, query.box_clone(), tuning, fields) {
+        match word_or_concepts(schema, terms, &covers, i, query.as_ref(), tuning, fields) {
             // Met by the word alone: required and scored at once.
             None => clauses.push((Occur::Must, query)),
             // The word or a concept covering it, scored as the word (each concept's own
@@ -435,13 +435,14 @@ fn expansion_clauses<'a>(
 
 /// What requiring word `i` means when glossary concepts cover it (`covers`, from
 /// [`QueryTerms::expansion_coverage`]): its clause `word` or any covering concept; `None`
-/// when no concept covers it (the word's clause alone).
+/// when no concept covers it (the word's clause alone, which the caller keeps: nothing
+/// is copied then).
 pub fn word_or_concepts(
     schema: &SupplySchema,
     terms: &QueryTerms,
     covers: &[Vec<usize>],
     i: usize,
-    word: Box<dyn Query>,
+    word: &dyn Query,
     tuning: &Tuning,
     fields: &[TextField],
 ) -> Option<Box<dyn Query>> {
@@ -455,7 +456,7 @@ pub fn word_or_concepts(
     if covering.is_empty() {
         return None;
     }
-    let mut met: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, word)];
+    let mut met: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, word.box_clone())];
     for expansion in covering {
         met.push((
             Occur::Should,

@@ -62,7 +62,7 @@ impl Requirements {
         for (i, word) in terms.words.iter().enumerate() {
             let query = word_query(schema, word, tuning, fields, expansions, Layout::Flat);
             let clause =
-                word_or_concepts(schema, terms, &covers, i, query.box_clone(), tuning, fields)
+                word_or_concepts(schema, terms, &covers, i, query.as_ref(), tuning, fields)
                     .unwrap_or(query);
             clauses.push(clause);
             frequency.push(document_frequency(searcher, schema, word, fields)?);
