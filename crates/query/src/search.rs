@@ -330,6 +330,18 @@ impl Searcher {
         .map(Some)
     }
 
+    /// How many visible records a tier's filter finds, counted up to
+    /// [`Tuning::min_results`] (choosing a tier only asks whether there are enough).
+    fn count_tier(
+        &self,
+        searcher: &tantivy::Searcher,
+        filter: &dyn Query,
+        hidden: &[Box<dyn Query>],
+    ) -> Result<usize> {
+        let query = self.combine(Some(filter.box_clone()), vec![], hidden);
+        count_up_to(searcher, query.as_ref(), self.tuning.min_results)
+    }
+
     /// Runs a search-box request.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         let started = Instant::now();
@@ -369,10 +381,7 @@ impl Searcher {
         // records aside), never on the filters: filters only narrow the results, so a
         // facet's count is what clicking it finds. Without filters the search itself
         // counts the first tier; with filters it is counted apart first.
-        let count_words = |filter: &dyn Query| -> Result<usize> {
-            let query = self.combine(Some(filter.box_clone()), vec![], &hidden);
-            count_up_to(&searcher, query.as_ref(), self.tuning.min_results)
-        };
+        let count_words = |filter: &dyn Query| self.count_tier(&searcher, filter, &hidden);
         let mut relaxing = filters.queries(schema, None).is_empty();
         if let (false, Some(requirements)) = (relaxing, &requirements) {
             tier = requirements.choose(&self.tuning, count_words)?;
@@ -581,10 +590,7 @@ impl Searcher {
         let schema = self.index.schema();
         let hidden = Filters::default().hidden(&searcher, schema)?;
         let requirements = self.requirements(&searcher, &terms)?;
-        let count = |filter: &dyn Query| -> Result<usize> {
-            let query = self.combine(Some(filter.box_clone()), vec![], &hidden);
-            count_up_to(&searcher, query.as_ref(), self.tuning.min_results)
-        };
+        let count = |filter: &dyn Query| self.count_tier(&searcher, filter, &hidden);
         let tier = match &requirements {
             Some(requirements) => requirements.choose(&self.tuning, count)?,
             None => Tier::AllBut(0),
