@@ -2,6 +2,7 @@
 
 mod browser;
 mod common;
+mod exchange;
 mod fuzz_seeds;
 mod http;
 mod index_cli;

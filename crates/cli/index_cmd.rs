@@ -1,4 +1,4 @@
-//! `techmatch index`: ingest supply files into an index.
+//! `techmatch index`: ingest supply (or demand) files into an index.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use techmatch_indexer::{ingest, IndexerError, IngestOptions, IngestReport, SupplyIndex};
+use techmatch_indexer::{
+    demand_index_dir, ingest, IndexerError, IngestOptions, IngestReport, RecordKind, SupplyIndex,
+};
 
 /// Arguments of `techmatch index`.
 #[derive(Args)]
@@ -18,13 +20,21 @@ Examples:
   techmatch index --index data/index --skip-invalid --rejects rejects.jsonl export.xlsx
   techmatch index --index data/index --delete TS-0001 TS-0002
   techmatch index --index data/index --rebuild index-data/supplies.jsonl
+  techmatch index --index data/index --kind demands index-data/demands.jsonl
 
 Input: .jsonl (one JSON object per line), .csv (header row with the field names; cells
 separated by ',', ';' or tabs, detected from the header; lists inside a cell separated by
 ';', quoted as Excel does when ';' also separates cells) or .xlsx (first sheet, same
 header). Records are upserted by id.
 By default the whole ingest is one commit: if any record is invalid, nothing is written,
-every problem is listed as FILE:LINE: field FIELD: reason, and the exit code is 1.")]
+every problem is listed as FILE:LINE: field FIELD: reason, and the exit code is 1.
+
+--kind demands stores enterprise demands (id, title, description, keywords, sector,
+province, enterprise, lang, trl_min, transfer, country, status, updated, source_event) in
+their own index beside the supplies' (DIR.demands for --index DIR), with the same
+validation, upserts and atomic commits; `techmatch match --against demands` and
+`techmatch pair` match supplies against them, and the server searches them
+(kind=demands). A demand whose status is closed or withdrawn stops being matched.")]
 pub struct IndexArgs {
     /// Index directory (created if absent) and data directory.
     #[command(flatten)]
@@ -58,8 +68,38 @@ pub struct IndexArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
-    /// Supply files to ingest.
+    /// What the files hold.
+    #[arg(long, value_enum, default_value = "supplies")]
+    kind: KindArg,
+    /// Supply (or, with --kind demands, demand) files to ingest.
     files: Vec<PathBuf>,
+}
+
+/// `--kind`: the side of the exchange a command works on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// Technology offers.
+    Supplies,
+    /// Enterprise needs (kept beside the supplies, in DIR.demands).
+    Demands,
+}
+
+impl KindArg {
+    /// The record kind.
+    pub fn kind(self) -> RecordKind {
+        match self {
+            KindArg::Supplies => RecordKind::Supplies,
+            KindArg::Demands => RecordKind::Demands,
+        }
+    }
+
+    /// The index directory of this kind for the supply index directory `supplies`.
+    pub fn dir(self, supplies: &Path) -> PathBuf {
+        match self {
+            KindArg::Supplies => supplies.to_path_buf(),
+            KindArg::Demands => demand_index_dir(supplies),
+        }
+    }
 }
 
 /// A CSV cell separator.
@@ -85,9 +125,12 @@ impl Delimiter {
 
 /// Runs the command.
 pub fn run(args: IndexArgs) -> Result<ExitCode> {
-    let index_dir = args.location.index();
+    let index_dir = args.kind.dir(&args.location.index());
     if args.files.is_empty() && args.delete.is_empty() {
-        anyhow::bail!("nothing to do: give supply files to ingest and/or --delete ID...");
+        anyhow::bail!(
+            "nothing to do: give {} files to ingest and/or --delete ID...",
+            args.kind.kind().singular()
+        );
     }
     for file in &args.files {
         if !file.is_file() {
@@ -115,6 +158,7 @@ fn ingest_into(index: &SupplyIndex, index_dir: &Path, args: &IndexArgs) -> Resul
     let options = IngestOptions {
         skip_invalid: args.skip_invalid,
         replace_all: args.rebuild,
+        kind: args.kind.kind(),
         read: techmatch_indexer::read::ReadOptions {
             max_record_bytes: args.max_record_bytes,
             delimiter: args.delimiter.map(|d| d.byte()),
@@ -240,13 +284,17 @@ fn print_report(
     };
     writeln!(
         stderr,
-        "read {}, indexed {}, rejected {}, deleted {} in {:.2} s ({:.0} docs/s); {status}; index now holds {total} records",
+        "read {}, indexed {}, rejected {}, deleted {} in {:.2} s ({:.0} docs/s); {status}; {} now holds {total} records",
         report.read,
         report.indexed,
         report.rejected_records,
         args.delete.len(),
         report.seconds,
         report.docs_per_second(),
+        match args.kind {
+            KindArg::Supplies => "the index".to_string(),
+            KindArg::Demands => format!("the demand index ({})", index_dir.display()),
+        },
     )?;
     if report.clustering.checked > 0 {
         writeln!(

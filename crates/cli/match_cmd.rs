@@ -1,4 +1,5 @@
-//! `techmatch match`: a file of demands against the supply index, ranked and explained.
+//! `techmatch match`: a file of demands against the supply index (or, with `--against
+//! demands`, a file of supplies against the demand index), ranked and explained.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,12 +11,22 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use techmatch_eval::{write_trec, RunLine};
-use techmatch_indexer::{Demand, SupplyIndex};
+use techmatch_indexer::{demand_index_dir, Demand, Supply, SupplyIndex};
 use techmatch_query::demand::{DemandResult, UNMET_THRESHOLD};
-use techmatch_query::table::{table_rows, TABLE_HEADER};
-use techmatch_query::{DemandMatcher, MatchOptions, Searcher};
+use techmatch_query::table::{reverse_table_rows, table_rows, REVERSE_HEADER, TABLE_HEADER};
+use techmatch_query::{DemandMatcher, MatchOptions, Searcher, SupplyMatcher, SupplyResult};
 
 use crate::search_cmd::load_glossary;
+
+/// What `techmatch match` matches the input against.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Against {
+    /// The input is demands; rank the supplies of the index for each.
+    Supplies,
+    /// The input is supplies; rank the open demands kept beside the index (DIR.demands,
+    /// written by `techmatch index --kind demands`) for each.
+    Demands,
+}
 
 /// Output formats of `techmatch match`.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -37,11 +48,19 @@ Examples:
   techmatch match --index data/index --format xlsx --out matches.xlsx demands.jsonl
   techmatch match --index data/index --format jsonl --top 5 demands.csv | jq '.matches[0].explanation'
   techmatch match --index data/index --top 100 --format trec index-data/demands.jsonl > demands.run
+  techmatch match --index data/index --against demands --format xlsx --out asked.xlsx offers.jsonl
 
 Demands (.jsonl, .csv or .xlsx) have: id, title, description, sector, province, enterprise,
 lang, and optionally trl_min, transfer, country (stated constraints). Each match gets a score
 from 0 to 100; a demand whose best match scores under the unmet threshold is flagged unmet:
-no good supply exists. An invalid demand is reported and counted; the others still run.")]
+no good supply exists. An invalid demand is reported and counted; the others still run.
+
+With --against demands the roles swap: the file holds supplies (as `techmatch index`
+reads them), each is matched against the open demands indexed with `techmatch index
+--kind demands`, and every row says which of the demand's constraints (minimum TRL,
+transfer modes wanted, preferred country) the supply meets, the sector, and whether both
+are in the same province. A supply no open demand scores the unmet threshold for is
+flagged unasked. TREC lines are SUPPLY_ID Q0 DEMAND_ID RANK SCORE RUN_NAME.")]
 pub struct MatchArgs {
     #[command(flatten)]
     location: crate::location::IndexLocation,
@@ -79,7 +98,12 @@ pub struct MatchArgs {
     /// Do not expand demands with the glossary.
     #[arg(long, conflicts_with = "glossary")]
     no_glossary: bool,
-    /// The demands file.
+    /// Match the input against the supplies (the input is demands) or the demands (the
+    /// input is supplies).
+    #[arg(long, value_enum, default_value = "supplies")]
+    against: Against,
+    /// The demands file (with --against demands: the supplies file).
+    #[arg(value_name = "FILE")]
     demands: PathBuf,
 }
 
@@ -99,11 +123,6 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
     if args.format == MatchFormat::Xlsx && args.out.is_none() {
         bail!("--format xlsx needs --out FILE.xlsx");
     }
-    let index = SupplyIndex::open(&args.location.index())?;
-    let searcher = Searcher::new(index)?
-        .with_glossary(load_glossary(args.glossary.as_deref(), args.no_glossary)?);
-    let matcher = DemandMatcher::new(searcher);
-    let (demands, invalid) = read_demands(&args.demands)?;
     let options = MatchOptions {
         top: usize::try_from(args.top)?,
         candidates: args.candidates,
@@ -112,6 +131,14 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
         include_inactive: args.include_inactive,
     };
     options.check()?;
+    if args.against == Against::Demands {
+        return run_against_demands(&args, &options);
+    }
+    let index = SupplyIndex::open(&args.location.index())?;
+    let searcher = Searcher::new(index)?
+        .with_glossary(load_glossary(args.glossary.as_deref(), args.no_glossary)?);
+    let matcher = DemandMatcher::new(searcher);
+    let (demands, invalid) = read_demands(&args.demands)?;
 
     let progress = ProgressBar::new(demands.len() as u64);
     progress.set_style(
@@ -161,6 +188,150 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Opens the demand index kept beside the supply index, with a hint when there is none.
+pub fn open_demand_index(supplies: &Path) -> Result<SupplyIndex> {
+    let dir = demand_index_dir(supplies);
+    if !dir.join("meta.json").exists() {
+        bail!(
+            "no demands are indexed beside {} (expected in {}): add them with \
+             techmatch index --index {} --kind demands DEMANDS.jsonl",
+            supplies.display(),
+            dir.display(),
+            supplies.display()
+        );
+    }
+    Ok(SupplyIndex::open(&dir)?)
+}
+
+/// Reads supplies, reporting invalid ones on stderr; returns the valid ones and the count of
+/// invalid ones.
+pub fn read_supplies(path: &Path) -> Result<(Vec<Supply>, usize)> {
+    let mut validator = techmatch_indexer::validate::Validator::new(&path.display().to_string());
+    let mut supplies = Vec::new();
+    let mut invalid = std::collections::BTreeSet::new();
+    for row in techmatch_indexer::read::read_raw(path, Default::default())? {
+        match row
+            .map_err(|e| vec![e])
+            .and_then(|raw| validator.supply(&raw))
+        {
+            Ok(supply) => supplies.push(supply),
+            Err(errors) => {
+                for error in errors {
+                    eprintln!("{error}");
+                    invalid.insert(error.line);
+                }
+            }
+        }
+    }
+    Ok((supplies, invalid.len()))
+}
+
+/// `--against demands`: each supply of the file against the open demands.
+fn run_against_demands(args: &MatchArgs, options: &MatchOptions) -> Result<ExitCode> {
+    let index = open_demand_index(&args.location.index())?;
+    let searcher = Searcher::new(index)?
+        .with_glossary(load_glossary(args.glossary.as_deref(), args.no_glossary)?);
+    let matcher = SupplyMatcher::new(searcher);
+    let (supplies, invalid) = read_supplies(&args.demands)?;
+    let progress = ProgressBar::new(supplies.len() as u64);
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} supplies, {per_sec}, ETA {eta}")
+            .expect("valid template"),
+    );
+    let started = Instant::now();
+    let done = AtomicUsize::new(0);
+    let tick = || {
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_multiple_of(4) || n == supplies.len() {
+            progress.set_position(n as u64);
+        }
+    };
+    let results = match args.threads {
+        Some(threads) => rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build()?
+            .install(|| matcher.match_all(&supplies, options, &tick)),
+        None => matcher.match_all(&supplies, options, &tick),
+    };
+    progress.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let mut ok: Vec<SupplyResult> = Vec::with_capacity(results.len());
+    let mut failed = invalid;
+    for (supply, result) in supplies.iter().zip(results) {
+        match result {
+            Ok(result) => ok.push(result),
+            Err(error) => {
+                failed += 1;
+                eprintln!("{}: supply {}: {error}", args.demands.display(), supply.id);
+            }
+        }
+    }
+    write_reverse_output(args, &ok)?;
+    let unasked = ok.iter().filter(|r| r.unasked).count();
+    eprintln!(
+        "supplies {}, asked for {}, unasked {} (best demand score < {UNMET_THRESHOLD}), failed {failed}, {seconds:.2} s ({:.1} supplies/s)",
+        supplies.len() + invalid,
+        ok.len() - unasked,
+        unasked,
+        ok.len() as f64 / seconds.max(1e-9),
+    );
+    Ok(if failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_reverse_output(args: &MatchArgs, results: &[SupplyResult]) -> Result<()> {
+    match args.format {
+        MatchFormat::Trec => {
+            let mut out = output(args)?;
+            for result in results {
+                let lines = RunLine::ranked(
+                    &result.supply_id,
+                    &args.run_name,
+                    result
+                        .matches
+                        .iter()
+                        .map(|m| (m.demand_id.clone(), f64::from(m.relevance))),
+                );
+                write_trec(&mut out, &lines)?;
+            }
+            out.flush()?;
+        }
+        MatchFormat::Jsonl => {
+            let mut out = output(args)?;
+            for result in results {
+                serde_json::to_writer(&mut out, result)?;
+                writeln!(out)?;
+            }
+            out.flush()?;
+        }
+        MatchFormat::Csv => {
+            let mut writer = csv::Writer::from_writer(output(args)?);
+            writer.write_record(REVERSE_HEADER)?;
+            for row in reverse_table_rows(results) {
+                writer.write_record(&row)?;
+            }
+            writer.flush()?;
+        }
+        MatchFormat::Xlsx => {
+            let path = args.out.as_ref().expect("checked above");
+            let widths = [
+                10.0, 48.0, 6.0, 10.0, 56.0, 36.0, 14.0, 7.0, 8.0, 60.0, 60.0, 24.0,
+            ];
+            crate::sheet::write_xlsx(
+                path,
+                "matches",
+                &REVERSE_HEADER,
+                &widths,
+                &reverse_table_rows(results),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn output(args: &MatchArgs) -> Result<Box<dyn Write>> {

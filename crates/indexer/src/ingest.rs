@@ -23,6 +23,9 @@ pub struct IngestOptions {
     pub replace_all: bool,
     /// Limits on input rows.
     pub read: ReadOptions,
+    /// What the files hold: supplies (the default) or demands, validated as such and
+    /// written as records ([`crate::Demand::to_record`]).
+    pub kind: crate::RecordKind,
 }
 
 /// What an ingest did.
@@ -93,7 +96,10 @@ pub fn ingest(
         for row in rows {
             report.read += 1;
             let result = match row {
-                Ok(raw) => validator.supply(&raw),
+                Ok(raw) => match options.kind {
+                    crate::RecordKind::Supplies => validator.supply(&raw),
+                    crate::RecordKind::Demands => validator.demand(&raw).map(|d| d.to_record()),
+                },
                 Err(error) => Err(vec![error]),
             };
             match result {

@@ -45,5 +45,5 @@ pub use index::{
 };
 pub use ingest::{ingest, IngestOptions, IngestReport};
 pub use paths::{DataDir, Seed};
-pub use record::{Demand, Supply};
+pub use record::{demand_index_dir, Demand, RecordKind, Supply};
 pub use schema::{SupplySchema, TextField};

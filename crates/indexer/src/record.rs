@@ -179,10 +179,166 @@ impl Demand {
     }
 }
 
+/// Which side of the exchange a set of records is: technology offers or enterprise needs.
+///
+/// Both are kept in indexes of the same schema ([`crate::SupplySchema`]): a demand is
+/// written as a record through [`Demand::to_record`] and read back with
+/// [`Demand::from_record`], so validation, analysis, upserts, atomic commits, near-duplicate
+/// detection, search and facets work the same on both sides. The demands of the index in
+/// `DIR` live beside it, in [`demand_index_dir`]`(DIR)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordKind {
+    /// Technology offers (the default).
+    #[default]
+    Supplies,
+    /// Enterprise needs.
+    Demands,
+}
+
+impl RecordKind {
+    /// `supplies` or `demands`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::Supplies => "supplies",
+            RecordKind::Demands => "demands",
+        }
+    }
+
+    /// One record of this kind, in words (`supply`, `demand`).
+    pub fn singular(self) -> &'static str {
+        match self {
+            RecordKind::Supplies => "supply",
+            RecordKind::Demands => "demand",
+        }
+    }
+
+    /// Parses `supplies`/`supply` or `demands`/`demand`.
+    pub fn parse(text: &str) -> Option<RecordKind> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "supplies" | "supply" => Some(RecordKind::Supplies),
+            "demands" | "demand" => Some(RecordKind::Demands),
+            _ => None,
+        }
+    }
+}
+
+/// Where the demands of the index in `supply_dir` are kept: the sibling directory
+/// `{supply_dir}.demands` (`data/index` → `data/index.demands`). A sibling, not a
+/// subdirectory, so that rebuilding, snapshotting or deleting one side never touches the
+/// other.
+pub fn demand_index_dir(supply_dir: &std::path::Path) -> std::path::PathBuf {
+    let mut name = supply_dir
+        .file_name()
+        .map_or_else(|| std::ffi::OsString::from("index"), |n| n.to_os_string());
+    name.push(".demands");
+    supply_dir.with_file_name(name)
+}
+
+impl Demand {
+    /// The demand as a record of the index schema: `enterprise` is kept as `owner`,
+    /// `trl_min` as `trl`, the transfer modes wanted as `transfer`, the preferred country as
+    /// `country` and `source_event` as `source` (the provenance facet); `tags` (evaluation
+    /// labels) are not kept. [`Demand::from_record`] reads it back.
+    pub fn to_record(&self) -> Supply {
+        Supply {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            summary: None,
+            description: self.description.clone(),
+            keywords: self.keywords.clone(),
+            sector: self.sector.clone(),
+            owner: self.enterprise.clone(),
+            country: self.country.clone(),
+            province: self.province.clone(),
+            lang: self.lang,
+            trl: self.trl_min,
+            transfer: self.transfer.clone(),
+            updated: self.updated.clone(),
+            source: self.source_event.clone(),
+            source_id: None,
+            status: self.status.clone(),
+            expires: None,
+        }
+    }
+
+    /// The demand a record written by [`Demand::to_record`] holds.
+    pub fn from_record(record: Supply) -> Demand {
+        Demand {
+            id: record.id,
+            title: record.title,
+            description: match (record.summary, record.description) {
+                (Some(summary), Some(description)) => Some(format!("{summary}\n{description}")),
+                (summary, description) => summary.or(description),
+            },
+            sector: record.sector,
+            province: record.province,
+            enterprise: record.owner,
+            lang: record.lang,
+            trl_min: record.trl,
+            transfer: record.transfer,
+            country: record.country,
+            tags: Vec::new(),
+            keywords: record.keywords,
+            status: record.status,
+            updated: record.updated,
+            source_event: record.source,
+        }
+    }
+}
+
 /// The Vietnamese name of a sector code.
 pub fn sector_name_vi(code: &str) -> Option<&'static str> {
     SECTORS
         .iter()
         .find(|(c, _)| *c == code)
         .map(|(_, name)| *name)
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn a_demand_survives_the_record_form() {
+        let demand = Demand {
+            id: "D9".into(),
+            title: "Cần máy sấy".into(),
+            description: Some("HTX cà phê".into()),
+            sector: Some("agriculture".into()),
+            province: Some("Đắk Lắk".into()),
+            enterprise: Some("HTX Ea Tân".into()),
+            lang: Some(Language::Vi),
+            trl_min: Some(7),
+            transfer: vec!["equipment".into()],
+            country: Some("VN".into()),
+            tags: Vec::new(),
+            keywords: vec!["sấy cà phê".into()],
+            status: Some("closed".into()),
+            updated: Some("2025-06-18".into()),
+            source_event: Some("Techmart Tây Nguyên 2025".into()),
+        };
+        let record = demand.to_record();
+        assert_eq!(record.owner.as_deref(), Some("HTX Ea Tân"));
+        assert_eq!(record.trl, Some(7));
+        assert_eq!(record.source.as_deref(), Some("Techmart Tây Nguyên 2025"));
+        assert!(
+            !record.is_active_on("2026-01-01"),
+            "a closed demand is hidden"
+        );
+        assert_eq!(Demand::from_record(record), demand);
+    }
+
+    #[test]
+    fn demands_live_beside_the_supply_index() {
+        use std::path::Path;
+        assert_eq!(
+            demand_index_dir(Path::new("data/index")),
+            Path::new("data/index.demands")
+        );
+        assert_eq!(demand_index_dir(Path::new("ix")), Path::new("ix.demands"));
+        assert_eq!(RecordKind::parse("Demands"), Some(RecordKind::Demands));
+        assert_eq!(RecordKind::parse("supply"), Some(RecordKind::Supplies));
+        assert_eq!(RecordKind::parse("offers"), None);
+    }
 }

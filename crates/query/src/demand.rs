@@ -267,10 +267,35 @@ pub struct DemandResult {
     pub key_terms: Vec<KeyTerm>,
 }
 
-/// Matches demands against a supply index.
+/// Matches demands against a supply index (or, through [`crate::reverse`], supplies
+/// against a demand index).
 #[derive(Clone)]
 pub struct DemandMatcher {
     searcher: Searcher,
+    /// What a query record is called in errors (`demand`, or `supply` in reverse).
+    query_kind: &'static str,
+}
+
+/// One ranked record of [`DemandMatcher::rank`], before it is named as a match.
+pub(crate) struct Ranked {
+    /// The record as indexed.
+    pub record: techmatch_indexer::Supply,
+    /// The score shown and ranked by (0–100, unrounded).
+    pub score: f32,
+    /// Why it matched.
+    pub explanation: Explanation,
+    /// Its near-duplicates folded into it.
+    pub also_listed: Vec<AlsoListed>,
+}
+
+/// The ranked list of one query record.
+pub(crate) struct RankedList {
+    /// What the query record was reduced to.
+    pub key_terms: Vec<KeyTerm>,
+    /// Best first.
+    pub ranked: Vec<Ranked>,
+    /// The best score of any candidate (0 when none), for the unmet flag.
+    pub best: f32,
 }
 
 struct Candidate {
@@ -361,7 +386,16 @@ struct Counted {
 impl DemandMatcher {
     /// A matcher sharing the searcher's index, reader, weights and glossary.
     pub fn new(searcher: Searcher) -> DemandMatcher {
-        DemandMatcher { searcher }
+        DemandMatcher {
+            searcher,
+            query_kind: "demand",
+        }
+    }
+
+    /// The same matcher naming its query records `kind` in errors.
+    pub(crate) fn naming_queries(mut self, kind: &'static str) -> DemandMatcher {
+        self.query_kind = kind;
+        self
     }
 
     /// The underlying searcher.
@@ -537,10 +571,45 @@ impl DemandMatcher {
         demand: &Demand,
         options: &MatchOptions,
     ) -> Result<DemandResult> {
+        let list = self.rank(demand, options, &|facts| check_constraints(demand, facts))?;
+        Ok(DemandResult {
+            demand_id: demand.id.clone(),
+            demand_title: demand.title.clone(),
+            unmet: list.best < UNMET_THRESHOLD,
+            matches: list
+                .ranked
+                .into_iter()
+                .enumerate()
+                .map(|(i, ranked)| Match {
+                    rank: i + 1,
+                    supply_id: ranked.record.id,
+                    score: (ranked.score * 10.0).round() / 10.0,
+                    relevance: ranked.score,
+                    title: ranked.record.title,
+                    owner: ranked.record.owner,
+                    country: ranked.record.country,
+                    explanation: ranked.explanation,
+                    also_listed: ranked.also_listed,
+                })
+                .collect(),
+            key_terms: list.key_terms,
+        })
+    }
+
+    /// Key terms, retrieval, rerank and explanations of one query record (a demand, or a
+    /// supply written as one by [`crate::reverse`]) against the records of this matcher's
+    /// index; `constraints` checks the stated constraints of the pair from the candidate's
+    /// facts. Best first, at most `options.top`.
+    pub(crate) fn rank(
+        &self,
+        demand: &Demand,
+        options: &MatchOptions,
+        constraints: &dyn Fn(&SupplyFacts) -> Vec<ConstraintCheck>,
+    ) -> Result<RankedList> {
         if demand.full_text().len() > MAX_DEMAND_BYTES {
             return Err(QueryError::Invalid(format!(
-                "demand {}: text longer than {MAX_DEMAND_BYTES} bytes",
-                demand.id
+                "{} {}: text longer than {MAX_DEMAND_BYTES} bytes",
+                self.query_kind, demand.id
             )));
         }
         options.check()?;
@@ -561,12 +630,10 @@ impl DemandMatcher {
                 straddles: false,
             });
         }
-        let empty = DemandResult {
-            demand_id: demand.id.clone(),
-            demand_title: demand.title.clone(),
-            matches: Vec::new(),
-            unmet: true,
+        let empty = RankedList {
             key_terms: key_terms.clone(),
+            ranked: Vec::new(),
+            best: 0.0,
         };
         if words.is_empty() && pairs.is_empty() && expansions.is_empty() {
             return Ok(empty);
@@ -642,11 +709,12 @@ impl DemandMatcher {
                 let other_language =
                     demand.lang.is_some() && facts.lang.is_some() && demand.lang != facts.lang;
                 let mut quality = coverage.quality(other_language);
-                let constraints = check_constraints(demand, &facts);
+                let constraints = constraints(&facts);
                 for check in &constraints {
                     match (check.constraint, check.met) {
                         ("sector", true) => quality *= 1.05,
-                        ("sector", false) => {}
+                        // Where each side is, for the broker; it does not weigh.
+                        ("sector", false) | ("province", _) => {}
                         (_, false) => quality *= 0.85,
                         _ => {}
                     }
@@ -690,7 +758,7 @@ impl DemandMatcher {
         let collapsing = !options.show_duplicates && has_clusters(&searcher)?;
         let mut keys = ClusterKeys::new(&searcher);
         let mut clusters_seen = std::collections::HashSet::new();
-        let mut matches: Vec<Match> = Vec::with_capacity(options.top);
+        let mut matches: Vec<Ranked> = Vec::with_capacity(options.top);
         for entry in scored.into_iter().filter(|s| s.score >= options.min_score) {
             if matches.len() == options.top {
                 break;
@@ -706,32 +774,25 @@ impl DemandMatcher {
                 None
             };
             let doc: TantivyDocument = searcher.doc(candidate.address)?;
-            let Some(supply) = from_document(schema, &doc) else {
+            let Some(record) = from_document(schema, &doc) else {
                 continue;
             };
             let explanation = explain(candidate, &entry, &words, &pairs, &expansions);
-            let supply_id = supply.id.clone();
-            matches.push(Match {
-                rank: matches.len() + 1,
-                supply_id: supply.id,
-                score: (entry.score * 10.0).round() / 10.0,
-                relevance: entry.score,
-                title: supply.title,
-                owner: supply.owner,
-                country: supply.country,
+            let also_listed = match cluster {
+                Some(key) => also_listed(&searcher, schema, &key, &record.id, &hidden)?,
+                None => Vec::new(),
+            };
+            matches.push(Ranked {
+                record,
+                score: entry.score,
                 explanation,
-                also_listed: match cluster {
-                    Some(key) => also_listed(&searcher, schema, &key, &supply_id, &hidden)?,
-                    None => Vec::new(),
-                },
+                also_listed,
             });
         }
-        Ok(DemandResult {
-            demand_id: demand.id.clone(),
-            demand_title: demand.title.clone(),
-            matches,
-            unmet: best < UNMET_THRESHOLD,
+        Ok(RankedList {
             key_terms,
+            ranked: matches,
+            best,
         })
     }
 
@@ -963,13 +1024,15 @@ struct Scored {
 
 /// What the constraints and the language need to know of a supply, read from its fast
 /// fields (no stored record).
-#[derive(Debug, Default)]
-struct SupplyFacts {
-    lang: Option<techmatch_analysis::Language>,
-    sector: Option<String>,
-    country: Option<String>,
-    transfer: Vec<String>,
-    trl: Option<u8>,
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SupplyFacts {
+    pub lang: Option<techmatch_analysis::Language>,
+    pub sector: Option<String>,
+    pub country: Option<String>,
+    pub transfer: Vec<String>,
+    pub trl: Option<u8>,
+    /// Canonical province (the `province` fast field).
+    pub province: Option<String>,
 }
 
 /// The facts of each candidate, in the candidates' order.
@@ -988,6 +1051,7 @@ fn read_facts(searcher: &tantivy::Searcher, candidates: &[Candidate]) -> Result<
                     country: fast.str("country")?,
                     transfer: fast.str("transfer")?,
                     trl: fast.column_opt::<u64>("trl")?,
+                    province: fast.str("province")?,
                 })
             }
         };
@@ -1017,6 +1081,7 @@ fn read_facts(searcher: &tantivy::Searcher, candidates: &[Candidate]) -> Result<
                 .as_ref()
                 .and_then(|c| c.first(doc))
                 .and_then(|t| u8::try_from(t).ok()),
+            province: first(&column.province)?,
         });
     }
     Ok(facts)
@@ -1029,6 +1094,7 @@ struct FactColumns {
     country: Option<tantivy::columnar::StrColumn>,
     transfer: Option<tantivy::columnar::StrColumn>,
     trl: Option<tantivy::columnar::Column<u64>>,
+    province: Option<tantivy::columnar::StrColumn>,
 }
 
 /// Why a candidate matched: its terms by field, the terms that weigh most, its glossary
@@ -1124,7 +1190,7 @@ fn count(map: &mut HashMap<String, Counted>, folded: String, exact: &str, weight
 }
 
 /// The constraints a demand states, checked against a supply.
-fn check_constraints(demand: &Demand, supply: &SupplyFacts) -> Vec<ConstraintCheck> {
+pub(crate) fn check_constraints(demand: &Demand, supply: &SupplyFacts) -> Vec<ConstraintCheck> {
     let mut checks = Vec::new();
     if let Some(sector) = &demand.sector {
         let offered = supply.sector.clone().unwrap_or_default();

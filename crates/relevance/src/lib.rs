@@ -2,8 +2,12 @@
 //!
 //! A collection is a directory in the layout of `index-data/`: `supplies.jsonl` (the
 //! documents), `qrels.txt` (graded judgments), and `queries.jsonl` (search-box queries)
-//! and/or `demands.jsonl` (demands); either side may be absent. [`Report::compute`] builds a
-//! fresh techmatch index of the supplies in a temporary directory, runs every [`System`]
+//! and/or `demands.jsonl` (demands); either side may be absent. A third, optional side
+//! judges supply → demand matching: `reverse-queries.jsonl` names supplies of
+//! `supplies.jsonl` used as queries (`{"id": "TS-0001", "tags": [...]}`) and
+//! `reverse-qrels.txt` judges the demands of `demands.jsonl` for them.
+//! [`Report::compute`] builds a fresh techmatch index of the supplies (and one of the
+//! demands for the reverse side) in a temporary directory, runs every [`System`]
 //! (techmatch with and without the glossary, and the two in-process tantivy baselines of
 //! `techmatch_query::baseline`) on both sides, and evaluates each run with trec_eval's
 //! definitions (`techmatch_eval`). The report renders as the README's markdown table
@@ -28,10 +32,12 @@ use serde::Serialize;
 use techmatch_eval::{evaluate, Evaluation, Metric, Qrels, Run, RunLine};
 use techmatch_indexer::read::{read_raw, RawRecord, ReadOptions};
 use techmatch_indexer::validate::Validator;
-use techmatch_indexer::{ingest, Demand, IngestOptions, RecordError, Supply, SupplyIndex};
+use techmatch_indexer::{
+    ingest, Demand, IngestOptions, RecordError, RecordKind, Supply, SupplyIndex,
+};
 use techmatch_query::baseline::{Baseline, BaselineKind};
 use techmatch_query::glossary::Glossary;
-use techmatch_query::{DemandMatcher, MatchOptions, Searcher, Tuning};
+use techmatch_query::{DemandMatcher, MatchOptions, Searcher, SupplyMatcher, Tuning};
 
 /// What can go wrong while loading a collection or running it.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +88,17 @@ pub struct Query {
     /// The text as typed.
     pub text: String,
     /// Difficulty tags (`no_diacritics`, `typo`, …).
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A supply of the collection used as a query of supply → demand matching
+/// (`reverse-queries.jsonl`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ReverseQuery {
+    /// The supply's id in `supplies.jsonl`.
+    pub id: String,
+    /// Tags (`vi`, `en`, `cross_language`, …).
     #[serde(default)]
     pub tags: Vec<String>,
 }
@@ -176,6 +193,10 @@ pub struct Collection {
     pub query_qrels: Option<Qrels>,
     /// The judgments of the demands, `None` when none is judged.
     pub demand_qrels: Option<Qrels>,
+    /// Supplies used as queries against the demands (empty when the collection has none).
+    pub reverse_queries: Vec<ReverseQuery>,
+    /// The judgments of the demands for those supplies, `None` when there are none.
+    pub reverse_qrels: Option<Qrels>,
 }
 
 /// The judgments of `ids` only, `None` when there are none.
@@ -231,6 +252,7 @@ impl Collection {
                 dir.display()
             )));
         }
+        let (reverse_queries, reverse_qrels) = read_reverse(dir, &supplies, &demands)?;
         Ok(Collection {
             dir: dir.to_path_buf(),
             supplies,
@@ -238,10 +260,20 @@ impl Collection {
             demands,
             query_qrels,
             demand_qrels,
+            reverse_queries,
+            reverse_qrels,
         })
     }
 
-    /// The tags of every query and demand, by id.
+    /// The supplies used as reverse queries, in the order of `reverse-queries.jsonl`.
+    pub fn reverse_supplies(&self) -> Vec<Supply> {
+        self.reverse_queries
+            .iter()
+            .filter_map(|q| self.supplies.iter().find(|s| s.id == q.id).cloned())
+            .collect()
+    }
+
+    /// The tags of every query, demand and reverse query, by id.
     pub fn tags(&self) -> BTreeMap<&str, &[String]> {
         self.queries
             .iter()
@@ -251,8 +283,75 @@ impl Collection {
                     .iter()
                     .map(|d| (d.id.as_str(), d.tags.as_slice())),
             )
+            .chain(
+                self.reverse_queries
+                    .iter()
+                    .map(|q| (q.id.as_str(), q.tags.as_slice())),
+            )
             .collect()
     }
+}
+
+/// Reads `reverse-queries.jsonl` and `reverse-qrels.txt` when both exist: every query must
+/// name a supply of the collection and every judged document a demand.
+fn read_reverse(
+    dir: &Path,
+    supplies: &[Supply],
+    demands: &[Demand],
+) -> Result<(Vec<ReverseQuery>, Option<Qrels>)> {
+    let queries_path = dir.join("reverse-queries.jsonl");
+    let qrels_path = dir.join("reverse-qrels.txt");
+    if !queries_path.exists() || !qrels_path.exists() {
+        return Ok((Vec::new(), None));
+    }
+    let text = std::fs::read_to_string(&queries_path).map_err(|source| Error::Io {
+        path: queries_path.clone(),
+        source,
+    })?;
+    let supply_ids: HashSet<&str> = supplies.iter().map(|s| s.id.as_str()).collect();
+    let mut queries = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |reason: String| Error::QueryLine {
+            path: queries_path.clone(),
+            line: i + 1,
+            reason,
+        };
+        let query: ReverseQuery = serde_json::from_str(line)
+            .map_err(|e| bad(format!("expected {{\"id\": \"SUPPLY_ID\"}} ({e})")))?;
+        if !supply_ids.contains(query.id.as_str()) {
+            return Err(bad(format!(
+                "field id: '{}' is not a supply of supplies.jsonl",
+                query.id
+            )));
+        }
+        if !seen.insert(query.id.clone()) {
+            return Err(bad(format!("field id: duplicate supply '{}'", query.id)));
+        }
+        queries.push(query);
+    }
+    let qrels_text = std::fs::read_to_string(&qrels_path).map_err(|source| Error::Io {
+        path: qrels_path.clone(),
+        source,
+    })?;
+    let demand_ids: HashSet<&str> = demands.iter().map(|d| d.id.as_str()).collect();
+    for (i, line) in qrels_text.lines().enumerate() {
+        if let Some(doc) = line.split_whitespace().nth(2) {
+            if !demand_ids.contains(doc) {
+                return Err(Error::QueryLine {
+                    path: qrels_path.clone(),
+                    line: i + 1,
+                    reason: format!("'{doc}' is not a demand of demands.jsonl"),
+                });
+            }
+        }
+    }
+    let ids: HashSet<&str> = seen.iter().map(String::as_str).collect();
+    let qrels = qrels_of(&qrels_text, &ids, &qrels_path.display().to_string())?;
+    Ok((queries, qrels))
 }
 
 /// The systems of a report, in the order of its rows.
@@ -300,14 +399,21 @@ pub struct SystemResult {
     pub queries: Option<Side>,
     /// The run of the demands and its evaluations at 10 and 50 (when judged).
     pub demands: Option<Side>,
+    /// The run of the supplies against the demands (when judged).
+    pub reverse: Option<Side>,
 }
 
+/// The sides of a report, in the order of its columns: search-box queries, demands against
+/// the supplies, and supplies against the demands.
+pub const SIDES: [&str; 3] = ["queries", "demands", "reverse"];
+
 impl SystemResult {
-    /// The side called `label` (`queries` or `demands`), when evaluated.
+    /// The side called `label` (one of [`SIDES`]), when evaluated.
     pub fn side(&self, label: &str) -> Option<&Side> {
         match label {
             "queries" => self.queries.as_ref(),
             "demands" => self.demands.as_ref(),
+            "reverse" => self.reverse.as_ref(),
             _ => None,
         }
     }
@@ -400,6 +506,9 @@ pub struct SystemSummary {
     /// Its demands, when the collection has judged demands.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demands: Option<SideSummary>,
+    /// Its supplies matched against the demands, when judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverse: Option<SideSummary>,
 }
 
 /// The JSON output of a report.
@@ -413,6 +522,8 @@ pub struct Summary {
     pub queries: usize,
     /// Demands in the collection.
     pub demands: usize,
+    /// Supplies used as queries against the demands.
+    pub reverse_queries: usize,
     /// Every system's metrics.
     pub systems: Vec<SystemSummary>,
 }
@@ -459,6 +570,29 @@ impl<'a> Report<'a> {
             return Err(Error::Records(report.rejected));
         }
         writer.finish()?;
+        let demand_index = match collection.reverse_qrels {
+            Some(_) => {
+                let index = SupplyIndex::open_or_create(&temp.path().join("index.demands"))?;
+                let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
+                let report = ingest(
+                    &mut writer,
+                    &[collection.dir.join("demands.jsonl")],
+                    &IngestOptions {
+                        kind: RecordKind::Demands,
+                        ..IngestOptions::default()
+                    },
+                    index.provinces(),
+                    |_| {},
+                )?;
+                if !report.committed {
+                    return Err(Error::Records(report.rejected));
+                }
+                writer.finish()?;
+                Some(index)
+            }
+            None => None,
+        };
+        let reverse_supplies = collection.reverse_supplies();
 
         let options = MatchOptions {
             top: RUN_DEPTH,
@@ -476,9 +610,32 @@ impl<'a> Report<'a> {
         let mut systems = Vec::new();
         for system in System::ALL {
             let name = system.name();
-            let (query_results, demand_results) = match system {
+            let (query_results, demand_results, reverse_results) = match system {
                 System::Techmatch | System::TechmatchNoGlossary => {
                     let glossary = (system == System::Techmatch).then(Glossary::bundled);
+                    let reverse = match &demand_index {
+                        Some(demand_index) => {
+                            let matcher = SupplyMatcher::new(
+                                Searcher::new(demand_index.clone())?
+                                    .with_glossary(glossary.clone())
+                                    .with_tuning(*tuning),
+                            );
+                            matcher
+                                .match_all(&reverse_supplies, &options, &|| {})
+                                .into_iter()
+                                .zip(&reverse_supplies)
+                                .map(|(result, supply)| {
+                                    let matches = result?
+                                        .matches
+                                        .into_iter()
+                                        .map(|m| (m.demand_id, m.relevance))
+                                        .collect();
+                                    Ok((supply.id.clone(), matches))
+                                })
+                                .collect::<Result<Vec<_>>>()?
+                        }
+                        None => Vec::new(),
+                    };
                     let searcher = Searcher::new(index.clone())?
                         .with_glossary(glossary)
                         .with_tuning(*tuning);
@@ -509,7 +666,7 @@ impl<'a> Report<'a> {
                         }
                         None => Vec::new(),
                     };
-                    (queries, demands)
+                    (queries, demands, reverse)
                 }
                 System::TantivyFolded | System::TantivyDefault => {
                     let kind = if system == System::TantivyFolded {
@@ -530,13 +687,34 @@ impl<'a> Report<'a> {
                         .filter(|_| collection.demand_qrels.is_some())
                         .map(|d| Ok((d.id.clone(), baseline.search(&d.full_text(), RUN_DEPTH)?)))
                         .collect::<Result<Vec<_>>>()?;
-                    (queries, demands)
+                    let reverse = match collection.reverse_qrels {
+                        Some(_) => {
+                            // Like techmatch, which hides closed and withdrawn demands,
+                            // the baselines see the open demands only.
+                            let records: Vec<Supply> = collection
+                                .demands
+                                .iter()
+                                .filter(|d| d.status.as_deref().is_none_or(|s| s == "open"))
+                                .map(Demand::to_record)
+                                .collect();
+                            let baseline = Baseline::build(kind, &records)?;
+                            reverse_supplies
+                                .iter()
+                                .map(|s| {
+                                    Ok((s.id.clone(), baseline.search(&s.full_text(), RUN_DEPTH)?))
+                                })
+                                .collect::<Result<Vec<_>>>()?
+                        }
+                        None => Vec::new(),
+                    };
+                    (queries, demands, reverse)
                 }
             };
             systems.push(SystemResult {
                 system,
                 queries: side(query_results, name, &collection.query_qrels)?,
                 demands: side(demand_results, name, &collection.demand_qrels)?,
+                reverse: side(reverse_results, name, &collection.reverse_qrels)?,
             });
         }
         Ok(Report {
@@ -558,6 +736,7 @@ impl<'a> Report<'a> {
             supplies: self.collection.supplies.len(),
             queries: self.collection.queries.len(),
             demands: self.collection.demands.len(),
+            reverse_queries: self.collection.reverse_queries.len(),
             systems: self
                 .systems
                 .iter()
@@ -565,6 +744,7 @@ impl<'a> Report<'a> {
                     system: s.system,
                     queries: s.queries.as_ref().map(|side| side.summary(&tags)),
                     demands: s.demands.as_ref().map(|side| side.summary(&tags)),
+                    reverse: s.reverse.as_ref().map(|side| side.summary(&tags)),
                 })
                 .collect(),
         }
@@ -578,19 +758,28 @@ impl<'a> Report<'a> {
                 .and_then(|s| s.side(label))
                 .map_or(0, |s| s.at10.num_queries)
         };
-        format!(
+        let mut heading = format!(
             "{} supplies, {} queries ({} judged), {} demands ({} judged)",
             self.collection.supplies.len(),
             self.collection.queries.len(),
             evaluated("queries"),
             self.collection.demands.len(),
             evaluated("demands"),
-        )
+        );
+        if !self.collection.reverse_queries.is_empty() {
+            let _ = write!(
+                heading,
+                ", {} supplies matched against the demands ({} judged)",
+                self.collection.reverse_queries.len(),
+                evaluated("reverse"),
+            );
+        }
+        heading
     }
 
     /// The markdown table of the README: nDCG@10, Recall@50 and MRR@10 of each side.
     pub fn table(&self) -> String {
-        let sides: Vec<&str> = ["queries", "demands"]
+        let sides: Vec<&str> = SIDES
             .into_iter()
             .filter(|label| self.systems.first().and_then(|s| s.side(label)).is_some())
             .collect();
@@ -632,6 +821,10 @@ impl<'a> Report<'a> {
                     as fn(&SystemSummary) -> Option<&SideSummary>,
             ),
             ("demands", |s: &SystemSummary| s.demands.as_ref()),
+            (
+                "supplies matched against the demands",
+                |s: &SystemSummary| s.reverse.as_ref(),
+            ),
         ] {
             let sides: Vec<&SideSummary> = summary.systems.iter().filter_map(pick).collect();
             let tags: BTreeSet<&String> = sides
@@ -662,7 +855,8 @@ impl<'a> Report<'a> {
         out
     }
 
-    /// Writes every run as `{system}.queries.run` / `{system}.demands.run` in `dir`.
+    /// Writes every run as `{system}.queries.run` / `{system}.demands.run` /
+    /// `{system}.reverse.run` in `dir`.
     pub fn write_runs(&self, dir: &Path) -> Result<()> {
         let io = |source| Error::Io {
             path: dir.to_path_buf(),
@@ -670,7 +864,11 @@ impl<'a> Report<'a> {
         };
         std::fs::create_dir_all(dir).map_err(io)?;
         for system in &self.systems {
-            for (label, side) in [("queries", &system.queries), ("demands", &system.demands)] {
+            for (label, side) in [
+                ("queries", &system.queries),
+                ("demands", &system.demands),
+                ("reverse", &system.reverse),
+            ] {
                 if let Some(side) = side {
                     let path = dir.join(format!("{}.{label}.run", system.system.name()));
                     let file = std::fs::File::create(&path).map_err(|source| Error::Io {

@@ -1,0 +1,200 @@
+//! The two-sided exchange from the command line: demands indexed beside the supplies,
+//! supplies matched against them, closed demands left out.
+
+use std::path::Path;
+
+use crate::common::{build_bundled_index, bundled_supplies, doc_count, repo, run, texts};
+
+fn bundled_demands() -> std::path::PathBuf {
+    repo().join("index-data/demands.jsonl")
+}
+
+fn index_demands(index: &Path, file: &Path) -> String {
+    let output = run(&[
+        "index",
+        "--index",
+        index.to_str().unwrap(),
+        "--kind",
+        "demands",
+        file.to_str().unwrap(),
+    ]);
+    let (_, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    stderr
+}
+
+/// `match --against demands` of the supplies in `file`, as parsed JSON lines.
+fn match_supplies(index: &Path, file: &Path, top: &str) -> Vec<serde_json::Value> {
+    let output = run(&[
+        "match",
+        "--index",
+        index.to_str().unwrap(),
+        "--against",
+        "demands",
+        "--top",
+        top,
+        "--format",
+        "jsonl",
+        file.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("supplies/s"), "{stderr}");
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn one_supply(dir: &Path, id: &str) -> std::path::PathBuf {
+    let line = std::fs::read_to_string(bundled_supplies())
+        .unwrap()
+        .lines()
+        .find(|l| l.contains(&format!("\"id\": \"{id}\"")))
+        .unwrap()
+        .to_string();
+    let path = dir.join(format!("{id}.jsonl"));
+    std::fs::write(&path, format!("{line}\n")).unwrap();
+    path
+}
+
+#[test]
+fn demands_are_indexed_beside_the_supplies_and_answer_a_supply() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    build_bundled_index(&index);
+    let stderr = index_demands(&index, &bundled_demands());
+    assert!(
+        stderr.contains("read 160, indexed 160, rejected 0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("idx.demands"), "{stderr}");
+    assert_eq!(doc_count(&dir.path().join("idx.demands")), 160);
+    assert_eq!(doc_count(&index), 340, "the supplies are untouched");
+
+    // The heat-pump coffee dryer answers the coffee cooperative's demand, explained with
+    // the demand's constraints checked against the offer.
+    let results = match_supplies(&index, &one_supply(dir.path(), "TS-0001"), "10");
+    assert_eq!(results.len(), 1);
+    let result = &results[0];
+    assert_eq!(result["supply_id"], "TS-0001");
+    assert_eq!(result["unasked"], false);
+    let first = &result["matches"][0];
+    assert_eq!(first["demand_id"], "D001", "{result:#}");
+    assert_eq!(first["enterprise"], "HTX Nông nghiệp Cà phê Ea Tân");
+    assert!(first["score"].as_f64().unwrap() >= 50.0, "{first:#}");
+    let constraints = first["explanation"]["constraints"].as_array().unwrap();
+    let check = |name: &str| {
+        constraints
+            .iter()
+            .find(|c| c["constraint"] == name)
+            .unwrap_or_else(|| panic!("no {name} check: {constraints:?}"))
+    };
+    // D001 wants TRL >= 7 with equipment and training; TS-0001 is TRL 7 and offers both.
+    assert_eq!(check("trl_min")["met"], true);
+    assert_eq!(check("trl_min")["wanted"], ">= 7");
+    assert_eq!(check("transfer")["met"], true);
+    assert_eq!(check("province")["met"], true, "both are in Đắk Lắk");
+    let terms = first["explanation"]["matched_terms"]["title"]
+        .as_array()
+        .unwrap();
+    assert!(
+        terms.iter().any(|t| t.as_str().unwrap().contains("sấy")),
+        "{terms:?}"
+    );
+    crate::common::assert_in_score_order(result);
+
+    // D071 (coffee drying too) is closed in the bundled file: never matched.
+    let ids: Vec<&str> = result["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["demand_id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"D071"), "{ids:?}");
+}
+
+#[test]
+fn a_demand_closed_later_stops_appearing_in_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    build_bundled_index(&index);
+    index_demands(&index, &bundled_demands());
+    let supply = one_supply(dir.path(), "TS-0001");
+    let before = match_supplies(&index, &supply, "100");
+    let listed = |results: &[serde_json::Value]| -> Vec<String> {
+        results[0]["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["demand_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(listed(&before).contains(&"D001".to_string()));
+
+    let closed = dir.path().join("closed.jsonl");
+    std::fs::write(
+        &closed,
+        "{\"id\": \"D001\", \"title\": \"Cần máy sấy cà phê quả tươi giữ được hương vị cho hợp tác xã\", \"status\": \"closed\"}\n",
+    )
+    .unwrap();
+    index_demands(&index, &closed);
+    let after = match_supplies(&index, &supply, "100");
+    assert!(!listed(&after).contains(&"D001".to_string()), "{after:?}");
+    assert_eq!(
+        doc_count(&dir.path().join("idx.demands")),
+        160,
+        "closed, not deleted"
+    );
+}
+
+#[test]
+fn matching_against_demands_without_any_says_how_to_add_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    build_bundled_index(&index);
+    let output = run(&[
+        "match",
+        "--index",
+        index.to_str().unwrap(),
+        "--against",
+        "demands",
+        bundled_supplies().to_str().unwrap(),
+    ]);
+    let (_, stderr) = texts(&output);
+    assert!(!output.status.success());
+    assert!(stderr.contains("no demands are indexed"), "{stderr}");
+    assert!(stderr.contains("--kind demands"), "{stderr}");
+}
+
+#[test]
+fn a_bad_demand_is_reported_by_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("idx");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"id\": \"X1\", \"title\": \"Cần lò sấy\", \"trl_min\": 12}\n{\"id\": \"X2\", \"title\": \"Cần máy ép\", \"status\": \"done\"}\n",
+    )
+    .unwrap();
+    let output = run(&[
+        "index",
+        "--index",
+        index.to_str().unwrap(),
+        "--kind",
+        "demands",
+        bad.to_str().unwrap(),
+    ]);
+    let (_, stderr) = texts(&output);
+    assert!(!output.status.success());
+    let file = bad.display().to_string();
+    assert!(
+        stderr.contains(&format!("{file}:1: field trl_min")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{file}:2: field status")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("NOT committed"), "{stderr}");
+}
