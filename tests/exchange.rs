@@ -198,3 +198,139 @@ fn a_bad_demand_is_reported_by_file_line_and_field() {
     );
     assert!(stderr.contains("NOT committed"), "{stderr}");
 }
+
+/// Reads every sheet of a workbook as rows of text.
+fn read_workbook(path: &Path) -> std::collections::BTreeMap<String, Vec<Vec<String>>> {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let mut workbook: Xlsx<_> = open_workbook(path).unwrap();
+    let names = workbook.sheet_names().to_vec();
+    names
+        .into_iter()
+        .map(|name| {
+            let range = workbook.worksheet_range(&name).unwrap();
+            let rows = range
+                .rows()
+                .map(|row| row.iter().map(|cell| cell.to_string()).collect())
+                .collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+#[test]
+fn the_event_pairing_report_opens_back_sheet_by_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let offers = dir.path().join("offers.jsonl");
+    let first_175: String = std::fs::read_to_string(bundled_supplies())
+        .unwrap()
+        .lines()
+        .take(175)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&offers, first_175).unwrap();
+    let out = dir.path().join("event.xlsx");
+    let output = run(&[
+        "pair",
+        "--demands",
+        bundled_demands().to_str().unwrap(),
+        "--supplies",
+        offers.to_str().unwrap(),
+        "--top",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (_, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("6 closed or withdrawn demands left out"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("154 demands × 175 offers"), "{stderr}");
+
+    let book = read_workbook(&out);
+    let names: Vec<&str> = book.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "demand_to_supplies",
+            "mutual_best_pairs",
+            "offers_nobody_asked_for",
+            "supply_to_demands",
+            "unmet_demands"
+        ]
+    );
+    let column = |sheet: &str, name: &str| -> usize {
+        book[sheet][0]
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{sheet} has no column {name}"))
+    };
+    // demand → supplies: at most 3 rows per demand, never a closed demand.
+    let forward = &book["demand_to_supplies"];
+    let (d, r, s) = (
+        column("demand_to_supplies", "demand_id"),
+        column("demand_to_supplies", "rank"),
+        column("demand_to_supplies", "supply_id"),
+    );
+    assert!(forward.len() > 154 && forward.len() <= 1 + 154 * 3);
+    assert!(forward[1..].iter().all(|row| row[d] != "D071"));
+    let best_supply: std::collections::HashMap<&str, &str> = forward[1..]
+        .iter()
+        .filter(|row| row[r] == "1")
+        .map(|row| (row[d].as_str(), row[s].as_str()))
+        .collect();
+    assert_eq!(best_supply.get("D001"), Some(&"TS-0001"));
+    // supply → demands: every row explains the demand's constraints in words.
+    let reverse = &book["supply_to_demands"];
+    let (rs, rr, rd, rc) = (
+        column("supply_to_demands", "supply_id"),
+        column("supply_to_demands", "rank"),
+        column("supply_to_demands", "demand_id"),
+        column("supply_to_demands", "constraints"),
+    );
+    let best_demand: std::collections::HashMap<&str, &str> = reverse[1..]
+        .iter()
+        .filter(|row| row[rr] == "1")
+        .map(|row| (row[rs].as_str(), row[rd].as_str()))
+        .collect();
+    let d001 = reverse[1..]
+        .iter()
+        .find(|row| row[rs] == "TS-0001" && row[rd] == "D001")
+        .expect("TS-0001 lists D001");
+    assert!(
+        d001[rc].contains("TRL >= 7 wanted, 7 offered: met"),
+        "{d001:?}"
+    );
+    // Mutual pairs are each other's rank-1 match in both sheets.
+    let mutual = &book["mutual_best_pairs"];
+    assert!(mutual.len() > 10, "{} mutual pairs", mutual.len() - 1);
+    let (md, ms) = (
+        column("mutual_best_pairs", "demand_id"),
+        column("mutual_best_pairs", "supply_id"),
+    );
+    for row in &mutual[1..] {
+        assert_eq!(best_supply.get(row[md].as_str()), Some(&row[ms].as_str()));
+        assert_eq!(best_demand.get(row[ms].as_str()), Some(&row[md].as_str()));
+    }
+    // Unmet demands are the ones flagged unmet in the first sheet; each says why.
+    let unmet_flag = column("demand_to_supplies", "unmet");
+    let flagged: std::collections::BTreeSet<&str> = forward[1..]
+        .iter()
+        .filter(|row| row[unmet_flag] == "true")
+        .map(|row| row[d].as_str())
+        .collect();
+    let unmet = &book["unmet_demands"];
+    let listed: std::collections::BTreeSet<&str> = unmet[1..]
+        .iter()
+        .map(|row| row[column("unmet_demands", "demand_id")].as_str())
+        .collect();
+    assert_eq!(listed, flagged);
+    assert!(unmet[1..]
+        .iter()
+        .all(|row| row[column("unmet_demands", "why")].starts_with("no offer scores 25")));
+    let unasked = &book["offers_nobody_asked_for"];
+    assert!(unasked[1..].iter().all(
+        |row| row[column("offers_nobody_asked_for", "why")].starts_with("no demand scores 25")
+    ));
+}

@@ -8,6 +8,7 @@ mod glossary_cmd;
 mod index_cmd;
 mod location;
 mod match_cmd;
+mod pair_cmd;
 mod relevance_cmd;
 mod search_cmd;
 #[cfg(feature = "http")]
@@ -32,6 +33,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///   techmatch index --index data/index index-data/supplies.jsonl   # build an index
 ///   techmatch search --index data/index "xu ly nuoc thai"             # search as in the portal
 ///   techmatch match --index data/index --format xlsx --out m.xlsx demands.jsonl   # for brokers
+///   techmatch pair --demands d.jsonl --supplies s.jsonl --out event.xlsx   # an event's pairs
 ///   techmatch serve                                   # HTTP API on 127.0.0.1:8080
 ///   techmatch analyze "Xử lý nước thải 20 m3/ngày"   # see how a text is tokenised
 #[derive(Parser)]
@@ -49,8 +51,12 @@ enum Command {
     Index(index_cmd::IndexArgs),
     /// One search-box query (diacritic- and typo-tolerant), or a file of queries as a run.
     Search(search_cmd::SearchArgs),
-    /// Match a file of demands against the supplies: ranked, scored 0-100, explained.
+    /// Match a file of demands against the supplies (or, with --against demands, supplies
+    /// against the indexed demands): ranked, scored 0-100, explained.
     Match(match_cmd::MatchArgs),
+    /// The pairing report of a connection event: demands × offers in both directions,
+    /// mutual best pairs, unmet demands and offers nobody asked for (XLSX, CSV, JSONL).
+    Pair(pair_cmd::PairArgs),
     /// Relevance metrics of a TREC run against qrels (nDCG, MAP, MRR, P, Recall, judged); with
     /// a second run, the paired comparison with randomization-test p-values.
     Eval(eval_cmd::EvalArgs),
@@ -89,6 +95,7 @@ fn main() -> ExitCode {
         Command::Index(args) => index_cmd::run(args),
         Command::Search(args) => search_cmd::run(args),
         Command::Match(args) => match_cmd::run(args),
+        Command::Pair(args) => pair_cmd::run(args),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Relevance(args) => relevance_cmd::run(args),
         Command::Glossary(args) => glossary_cmd::run(args),

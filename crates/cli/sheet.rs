@@ -32,3 +32,29 @@ pub fn write_xlsx<const N: usize>(
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
+
+/// Writes several sheets into one workbook at `path`, each as [`write_xlsx`] lays one out.
+pub fn write_workbook(path: &Path, sheets: &[techmatch_query::pair::Sheet]) -> Result<()> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for table in sheets {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(table.name)?;
+        for (col, name) in table.header.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+            if let Some(width) = table.widths.get(col) {
+                sheet.set_column_width(col as u16, *width)?;
+            }
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        for (r, row) in table.rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                sheet.write_string(r as u32 + 1, c as u16, value)?;
+            }
+        }
+    }
+    workbook
+        .save(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

@@ -26,6 +26,7 @@ pub mod highlight;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod matching;
+pub mod pair;
 pub mod params;
 pub mod reverse;
 pub mod search;
