@@ -1282,3 +1282,146 @@ fn duplicates_fold_into_one_card_and_inactive_records_leave_results_at_their_com
         .get("/api/search?q=x&as_of=2031-02-30")
         .assert_error(400, "bad_request", "as_of");
 }
+
+/// The bundled supply TS-0001 (a heat-pump coffee dryer) as one JSON object.
+fn bundled_supply(id: &str) -> String {
+    std::fs::read_to_string(repo().join("index-data/supplies.jsonl"))
+        .unwrap()
+        .lines()
+        .find(|l| l.contains(&format!("\"id\": \"{id}\"")))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn demands_are_written_searched_and_matched_over_http() {
+    let (_dir, index) = index_copy();
+    let server = Server::start(&index, &["--api-key", KEY]);
+    let demands = std::fs::read_to_string(repo().join("index-data/demands.jsonl")).unwrap();
+
+    // Writes need the key, as for supplies; an invalid demand names its field.
+    server
+        .post("/api/demands", &demands)
+        .assert_error(401, "unauthorized", "Bearer");
+    let bad = json!({"id": "X-1", "title": "Cần lò sấy", "trl_min": 12}).to_string();
+    server
+        .write("POST", "/api/demands", Some(&bad))
+        .assert_error(422, "invalid_record", "field trl_min");
+    let reply = server.write("POST", "/api/demands", Some(&demands));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.json()["indexed"], 160);
+    assert_eq!(reply.json()["documents"], 160);
+
+    // Read back in the demand contract.
+    let d001 = server.get("/api/demands/D001").json();
+    assert_eq!(
+        d001["enterprise"], "HTX Nông nghiệp Cà phê Ea Tân",
+        "{d001}"
+    );
+    assert_eq!(d001["trl_min"], 7);
+    assert_eq!(d001["source_event"], "Techmart Tây Nguyên 2025");
+    assert!(d001.get("owner").is_none(), "{d001}");
+
+    // kind=demands searches the demands; the default stays on the supplies.
+    let found = server.get("/api/search?q=say+ca+phe&kind=demands").json();
+    assert_eq!(found["kind"], "demands");
+    let hits = found["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{found}");
+    assert!(hits.iter().all(|h| h["kind"] == "demand"));
+    assert!(hits.iter().any(|h| h["id"] == "D001"), "{found}");
+    assert!(
+        hits.iter().all(|h| h["id"] != "D071"),
+        "D071 is closed: {found}"
+    );
+    let hit = hits.iter().find(|h| h["id"] == "D001").unwrap();
+    assert_eq!(hit["record"]["enterprise"], "HTX Nông nghiệp Cà phê Ea Tân");
+    let supplies = server.get("/api/search?q=say+ca+phe").json();
+    assert!(supplies["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["id"].as_str().unwrap().starts_with("TS-")));
+
+    // kind=both merges them and counts each kind.
+    let both = server
+        .get("/api/search?q=say+ca+phe&kind=both&size=20")
+        .json();
+    let kinds = both["facets"]["kind"].as_array().unwrap();
+    let count = |kind: &str| {
+        kinds.iter().find(|k| k["value"] == kind).unwrap()["count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(count("supplies"), supplies["total"].as_u64().unwrap());
+    assert_eq!(count("demands"), found["total"].as_u64().unwrap());
+    assert_eq!(
+        both["total"].as_u64().unwrap(),
+        count("supplies") + count("demands")
+    );
+    let merged = both["hits"].as_array().unwrap();
+    assert!(merged.iter().any(|h| h["kind"] == "supply"));
+    assert!(merged.iter().any(|h| h["kind"] == "demand"));
+    let scores: Vec<f64> = merged
+        .iter()
+        .map(|h| h["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    server
+        .get("/api/search?q=x&kind=offers")
+        .assert_error(400, "bad_request", "kind");
+
+    // A supply against the demands: D001 first, its constraints checked against the offer.
+    let matched = server.post("/api/match?against=demands", &bundled_supply("TS-0001"));
+    assert_eq!(matched.status, 200, "{}", matched.body);
+    let result = matched.json();
+    assert_eq!(result["supply_id"], "TS-0001");
+    assert_eq!(result["matches"][0]["demand_id"], "D001", "{result}");
+    let constraints = result["matches"][0]["explanation"]["constraints"]
+        .as_array()
+        .unwrap();
+    assert!(constraints
+        .iter()
+        .any(|c| c["constraint"] == "trl_min" && c["met"] == true));
+    assert_in_score_order(&result);
+
+    // Closing a demand takes it out of matches and searches at once.
+    let mut closed: Value = serde_json::from_str(
+        std::fs::read_to_string(repo().join("index-data/demands.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    closed["status"] = "closed".into();
+    let reply = server.write("PUT", "/api/demands/D001", Some(&closed.to_string()));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["status"], "closed");
+    let result = server
+        .post("/api/match?against=demands", &bundled_supply("TS-0001"))
+        .json();
+    assert!(
+        result["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["demand_id"] != "D001"),
+        "{result}"
+    );
+    let found = server.get("/api/search?q=say+ca+phe&kind=demands").json();
+    assert!(found["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["id"] != "D001"));
+
+    // Delete.
+    assert_eq!(
+        server.write("DELETE", "/api/demands/D002", None).status,
+        204
+    );
+    server
+        .get("/api/demands/D002")
+        .assert_error(404, "not_found", "no demand with id 'D002'");
+    assert!(!server.logs().contains(KEY));
+}

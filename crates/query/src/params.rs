@@ -155,6 +155,9 @@ pub struct SearchParams {
     /// Show every near-duplicate as its own hit (default false: one hit per technology,
     /// the others in `also_listed`).
     pub show_duplicates: Option<bool>,
+    /// `supplies` (default), `demands`, or `both` (merged, with a `kind` facet).
+    #[param(inline)]
+    pub kind: Option<SearchKind>,
 }
 
 impl SearchParams {
@@ -176,6 +179,7 @@ impl SearchParams {
         "include_inactive",
         "as_of",
         "show_duplicates",
+        "kind",
     ];
 
     /// Parses a query string.
@@ -216,6 +220,18 @@ impl SearchParams {
                 "include_inactive" => params.include_inactive = Some(boolean(&name, &value)?),
                 "as_of" => params.as_of = Some(value.trim().to_string()).filter(|v| !v.is_empty()),
                 "show_duplicates" => params.show_duplicates = Some(boolean(&name, &value)?),
+                "kind" => {
+                    params.kind = Some(match value.trim() {
+                        "supplies" | "supply" => SearchKind::Supplies,
+                        "demands" | "demand" => SearchKind::Demands,
+                        "both" | "all" => SearchKind::Both,
+                        other => {
+                            return Err(invalid(format!(
+                                "kind: must be supplies, demands or both, found '{other}'"
+                            )))
+                        }
+                    })
+                }
                 _ => return Err(unknown(&name, Self::KNOWN)),
             }
         }
@@ -289,6 +305,30 @@ impl SuggestParams {
     }
 }
 
+/// Which side of the exchange a search looks at (`kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchKind {
+    /// Technology offers (the default).
+    #[default]
+    Supplies,
+    /// Enterprise demands.
+    Demands,
+    /// Both, merged by score (or date), with a `kind` facet counting each.
+    Both,
+}
+
+/// What `POST /api/match` matches the body against (`against`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchAgainst {
+    /// The body is a demand; rank the supplies (the default).
+    #[default]
+    Supplies,
+    /// The body is a supply; rank the open demands.
+    Demands,
+}
+
 /// Output format of `POST /api/match/bulk`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -320,6 +360,10 @@ pub struct MatchParams {
     pub show_duplicates: Option<bool>,
     /// Also match closed, withdrawn and expired supplies (default false).
     pub include_inactive: Option<bool>,
+    /// One match only: `supplies` (default; the body is a demand) or `demands` (the body
+    /// is a supply, matched against the open demands).
+    #[param(inline)]
+    pub against: Option<MatchAgainst>,
 }
 
 impl MatchParams {
@@ -342,6 +386,7 @@ impl MatchParams {
                 "candidates",
                 "show_duplicates",
                 "include_inactive",
+                "against",
             ]
         };
         for (name, value) in pairs(raw)? {
@@ -361,6 +406,17 @@ impl MatchParams {
                 }
                 "show_duplicates" => params.show_duplicates = Some(boolean(&name, &value)?),
                 "include_inactive" => params.include_inactive = Some(boolean(&name, &value)?),
+                "against" if !bulk => {
+                    params.against = Some(match value.trim() {
+                        "supplies" => MatchAgainst::Supplies,
+                        "demands" => MatchAgainst::Demands,
+                        other => {
+                            return Err(invalid(format!(
+                                "against: must be supplies or demands, found '{other}'"
+                            )))
+                        }
+                    })
+                }
                 "format" if bulk => {
                     params.format = Some(match value.trim() {
                         "jsonl" | "ndjson" => BulkFormat::Jsonl,

@@ -42,15 +42,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use techmatch_indexer::{ingest, IngestOptions, Seed, SupplyIndex};
+use techmatch_indexer::{demand_index_dir, ingest, IngestOptions, Seed, SupplyIndex};
 use tokio::net::TcpListener;
 
 pub use config::{ApiKey, Limits, LogFormat, ServeConfig, Settings};
 pub use errors::{ApiError, ServeError};
 pub use state::AppState;
 
-use crate::{DemandMatcher, Searcher};
-use state::{SharedState, Writes};
+use crate::{DemandMatcher, Searcher, SupplyMatcher};
+use state::{DemandSide, SharedState, Writes};
 
 /// A configured service, ready to serve.
 pub struct Server {
@@ -70,7 +70,9 @@ impl Server {
             }),
             None => None,
         };
+        let demands = demand_side(&config, &searcher, writes.is_some())?;
         let state = Arc::new(AppState {
+            demands,
             matcher: DemandMatcher::new(searcher.clone()),
             searcher,
             writes,
@@ -86,6 +88,11 @@ impl Server {
             answers: cache::AnswerCache::new(config.cache_mb << 20),
         });
         Ok(Server { state, config })
+    }
+
+    /// The shared state (for tests that drive handlers directly).
+    pub fn state(&self) -> SharedState {
+        self.state.clone()
     }
 
     /// The router (for tests that drive it without a socket).
@@ -133,29 +140,11 @@ impl Server {
         }
         let state = self.state.clone();
         let close = tokio::task::spawn_blocking(move || {
-            let writes = state.writes.as_ref().expect("checked");
-            let taken = writes
-                .writer
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take();
-            let Some(mut writer) = taken else {
-                return;
-            };
-            if writer.pending() > 0 {
-                tracing::warn!(
-                    pending = writer.pending(),
-                    "rolling back uncommitted changes"
-                );
-                if let Err(error) = writer.rollback() {
-                    tracing::error!(%error, "rollback failed; the index stays at its last commit");
-                }
-            }
-            match writer.finish() {
-                Ok(()) => tracing::info!("index closed at a clean commit"),
-                Err(error) => {
-                    tracing::error!(%error, "waiting for merges failed; the index stays at its last commit")
-                }
+            for writes in [state.writes.as_ref(), state.demands.writes.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                close_one(writes);
             }
         });
         if tokio::time::timeout(self.config.shutdown_timeout, close)
@@ -163,6 +152,70 @@ impl Server {
             .is_err()
         {
             tracing::warn!("the writer is still busy; exiting, the index stays at its last commit");
+        }
+    }
+}
+
+/// The demand side of a server whose supplies `searcher` serves: the index beside the
+/// supplies' (created empty when writes are on, so `/api/demands` can fill it), or, for an
+/// index in memory or a read-only server without one, an empty index in memory.
+fn demand_side(
+    config: &ServeConfig,
+    searcher: &Searcher,
+    writable: bool,
+) -> Result<DemandSide, ServeError> {
+    let index = match searcher.index().dir() {
+        Some(dir) => {
+            let dir = demand_index_dir(dir);
+            if dir.join("meta.json").exists() || writable {
+                SupplyIndex::open_or_create(&dir)?
+            } else {
+                SupplyIndex::create_in_ram()
+            }
+        }
+        None => SupplyIndex::create_in_ram(),
+    };
+    let writes = match &config.api_key {
+        Some(key) if writable => Some(Writes {
+            key: key.clone(),
+            writer: Mutex::new(Some(index.writer(config.writer_memory)?)),
+            memory: config.writer_memory,
+        }),
+        _ => None,
+    };
+    let demands = Searcher::new(index)?
+        .with_glossary(searcher.glossary().cloned())
+        .with_tuning(*searcher.tuning());
+    Ok(DemandSide {
+        matcher: SupplyMatcher::new(demands.clone()),
+        searcher: demands,
+        writes,
+    })
+}
+
+/// Rolls back what one writer left uncommitted and waits for its merges.
+fn close_one(writes: &Writes) {
+    let taken = writes
+        .writer
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let Some(mut writer) = taken else {
+        return;
+    };
+    if writer.pending() > 0 {
+        tracing::warn!(
+            pending = writer.pending(),
+            "rolling back uncommitted changes"
+        );
+        if let Err(error) = writer.rollback() {
+            tracing::error!(%error, "rollback failed; the index stays at its last commit");
+        }
+    }
+    match writer.finish() {
+        Ok(()) => tracing::info!("index closed at a clean commit"),
+        Err(error) => {
+            tracing::error!(%error, "waiting for merges failed; the index stays at its last commit")
         }
     }
 }

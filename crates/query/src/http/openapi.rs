@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::handlers::{matching, ops, search, supplies};
+use super::handlers::{demands, matching, ops, search, supplies};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -24,16 +24,22 @@ use super::handlers::{matching, ops, search, supplies};
         supplies::create_supplies,
         supplies::put_supply,
         supplies::delete_supply,
+        demands::get_demand,
+        demands::create_demands,
+        demands::put_demand,
+        demands::delete_demand,
         ops::healthz,
         ops::readyz,
         ops::metrics,
         ops::openapi,
     ),
+    components(schemas(crate::reverse::SupplyResult, crate::reverse::DemandMatch)),
     modifiers(&BearerKey),
     tags(
         (name = "search", description = "The portal's search box"),
-        (name = "match", description = "Demands matched against the supplies"),
+        (name = "match", description = "Demands matched against the supplies, or (against=demands) supplies against the demands"),
         (name = "supplies", description = "Supply records; writes need the API key"),
+        (name = "demands", description = "Demand records, the other side of the exchange; writes need the API key"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

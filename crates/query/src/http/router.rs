@@ -23,7 +23,7 @@ use tower_http::trace::TraceLayer;
 
 use super::config::ServeConfig;
 use super::errors::ApiError;
-use super::handlers::{matching, ops, page, search, supplies};
+use super::handlers::{demands, matching, ops, page, search, supplies};
 use super::limits::{limit_body, limit_concurrency, limit_time};
 use super::metrics::track;
 use super::state::SharedState;
@@ -50,6 +50,13 @@ pub fn routes() -> Router<SharedState> {
             get(supplies::get_supply)
                 .put(supplies::put_supply)
                 .delete(supplies::delete_supply),
+        )
+        .route("/api/demands", post(demands::create_demands))
+        .route(
+            "/api/demands/{id}",
+            get(demands::get_demand)
+                .put(demands::put_demand)
+                .delete(demands::delete_demand),
         )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -11,7 +11,7 @@ use super::cache::AnswerCache;
 use super::config::{ApiKey, Limits};
 use super::errors::ApiError;
 use super::metrics::Metrics;
-use crate::{DemandMatcher, Searcher};
+use crate::{DemandMatcher, Searcher, SupplyMatcher};
 
 /// The state shared by every request.
 pub struct AppState {
@@ -40,6 +40,19 @@ pub struct AppState {
     pub cpu: Arc<tokio::sync::Semaphore>,
     /// Search and suggestion answers (JSON bytes) by request, per index generation.
     pub answers: AnswerCache,
+    /// The other side of the exchange: the demands kept beside the supplies.
+    pub demands: DemandSide,
+}
+
+/// The demand index (`DIR.demands`): searched with `kind=demands`, matched against with
+/// `POST /api/match?against=demands`, written through `/api/demands`.
+pub struct DemandSide {
+    /// Its searcher (same glossary and tuning as the supplies').
+    pub searcher: Searcher,
+    /// Supply → demand matching over it.
+    pub matcher: SupplyMatcher,
+    /// Its writer, under the same API key as the supplies'; `None` when writes are off.
+    pub writes: Option<Writes>,
 }
 
 /// The single writer of the process and the key that guards it.
@@ -144,10 +157,37 @@ impl AppState {
     /// generation id is not: the reload on commit, the file watcher's reload that follows
     /// it, each bump it, and would empty the cache for nothing).
     pub fn generation(&self) -> u64 {
-        let searcher = self.searcher.reader().searcher();
         let mut hasher = std::hash::DefaultHasher::new();
-        searcher.generation().segments().hash(&mut hasher);
+        for searcher in [&self.searcher, &self.demands.searcher] {
+            searcher
+                .reader()
+                .searcher()
+                .generation()
+                .segments()
+                .hash(&mut hasher);
+        }
         hasher.finish()
+    }
+
+    /// The searcher and the writes of one side of the exchange.
+    pub fn side(&self, kind: techmatch_indexer::RecordKind) -> (&Searcher, Option<&Writes>) {
+        match kind {
+            techmatch_indexer::RecordKind::Supplies => (&self.searcher, self.writes.as_ref()),
+            techmatch_indexer::RecordKind::Demands => {
+                (&self.demands.searcher, self.demands.writes.as_ref())
+            }
+        }
+    }
+
+    /// [`AppState::reload`] for one side.
+    pub fn reload_side(&self, kind: techmatch_indexer::RecordKind) -> Result<(), ApiError> {
+        self.side(kind)
+            .0
+            .reader()
+            .reload()
+            .map_err(ApiError::internal)?;
+        self.answers.clear();
+        Ok(())
     }
 }
 

@@ -21,7 +21,7 @@ use crate::error::QueryError;
 use crate::http::errors::{error_json, ApiError, ApiResult, ErrorBody, FieldError};
 use crate::http::limits::read_body;
 use crate::http::state::{compute, SharedState};
-use crate::params::{BulkFormat, MatchParams};
+use crate::params::{BulkFormat, MatchAgainst, MatchParams};
 use crate::table::{error_row, result_rows, TableRow, TABLE_HEADER};
 
 /// Demands matched together (in parallel) before their lines are sent.
@@ -29,15 +29,16 @@ const BULK_CHUNK: usize = 8;
 /// Largest demand line of a bulk body.
 const MAX_DEMAND_LINE_BYTES: usize = 1 << 20;
 
-/// The best supplies for one demand, scored 0-100 and explained.
+/// The best supplies for one demand, scored 0-100 and explained; with `against=demands`,
+/// the best open demands for one supply (a `SupplyResult`).
 #[utoipa::path(
     post,
     path = "/api/match",
     tag = "match",
     params(MatchParams),
-    request_body(content = Demand, description = "One demand (the Demand contract)", content_type = "application/json"),
+    request_body(content = Demand, description = "One demand (the Demand contract); with against=demands, one supply (the Supply contract)", content_type = "application/json"),
     responses(
-        (status = 200, description = "Matches with scores and explanations", body = DemandResult),
+        (status = 200, description = "Matches with scores and explanations (a SupplyResult with against=demands)", body = DemandResult),
         (status = 400, description = "Malformed JSON or a bad parameter", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
         (status = 422, description = "The demand breaks the contract; the field is named", body = ErrorBody),
@@ -47,15 +48,31 @@ pub async fn match_one(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
     body: Body,
-) -> ApiResult<Json<DemandResult>> {
-    let options = MatchParams::parse(query.as_deref(), false)?.options()?;
+) -> ApiResult<Response> {
+    let params = MatchParams::parse(query.as_deref(), false)?;
+    let options = params.options()?;
     let bytes = read_body(body, state.limits.max_body_bytes).await?;
-    let fields = json_object(&bytes, "one demand")?;
+    let against = params.against.unwrap_or_default();
+    let what = match against {
+        MatchAgainst::Supplies => "one demand",
+        MatchAgainst::Demands => "one supply",
+    };
+    let fields = json_object(&bytes, what)?;
     let raw = RawRecord {
         line: 1,
         fields,
         from_cells: false,
     };
+    if against == MatchAgainst::Demands {
+        let supply = Validator::new("request")
+            .supply(&raw)
+            .map_err(|errors| ApiError::invalid_records(&errors, false))?;
+        let result = compute(&state, move |state| {
+            Ok(state.demands.matcher.match_supply(&supply, &options)?)
+        })
+        .await?;
+        return Ok(Json(result).into_response());
+    }
     let demand = Validator::new("request")
         .demand(&raw)
         .map_err(|errors| ApiError::invalid_records(&errors, false))?;
@@ -63,7 +80,7 @@ pub async fn match_one(
         Ok(state.matcher.match_demand_full(&demand, &options)?)
     })
     .await?;
-    Ok(Json(result))
+    Ok(Json::<DemandResult>(result).into_response())
 }
 
 /// Many demands, one JSON object per line; results stream back in input order.

@@ -2,6 +2,7 @@
 //! operational endpoints (health, readiness, metrics, the OpenAPI document), and the portal
 //! search page that uses them.
 
+pub mod demands;
 pub mod matching;
 pub mod ops;
 pub mod page;

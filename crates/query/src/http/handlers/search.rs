@@ -9,14 +9,21 @@ use utoipa::ToSchema;
 use crate::http::cache::AnswerKey;
 use crate::http::errors::{ApiError, ApiResult, ErrorBody};
 use crate::http::state::{compute, SharedState};
-use crate::params::{SearchParams, SuggestParams};
-use crate::search::SearchResponse;
+use crate::params::{SearchKind, SearchParams, SuggestParams};
+use crate::search::{SearchRequest, SearchResponse, Sort};
 use crate::suggest::Suggestion;
 
 /// Default number of suggestions.
 const DEFAULT_SUGGESTIONS: usize = 8;
 
-/// Search-box query: hits with highlighted snippets, facet counts, a total.
+/// Most hits `kind=both` merges (page × size): each side is searched for its first
+/// `page × size` hits and the lists are merged.
+pub const MAX_BOTH_DEPTH: usize = 1_000;
+
+/// Search-box query: hits with highlighted snippets, facet counts, a total. With
+/// `kind=demands` the hits are demands (their records in the demand contract, each hit
+/// marked `"kind": "demand"`); with `kind=both`, supplies and demands merged, with a
+/// `kind` facet.
 #[utoipa::path(
     get,
     path = "/api/search",
@@ -31,20 +38,164 @@ pub async fn search(
     State(state): State<SharedState>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<(CacheHeader, JsonBody)> {
-    let request = SearchParams::parse(query.as_deref())?.into_request(&state.limits.request)?;
-    let key = AnswerKey::Search(serde_json::to_string(&request).expect("a request serialises"));
+    let params = SearchParams::parse(query.as_deref())?;
+    let kind = params.kind.unwrap_or_default();
+    let request = params.into_request(&state.limits.request)?;
+    if kind == SearchKind::Both && request.page * request.size > MAX_BOTH_DEPTH {
+        return Err(ApiError::bad_request(format!(
+            "page: kind=both pages through the first {MAX_BOTH_DEPTH} hits (page × size), \
+             found {} × {}",
+            request.page, request.size
+        )));
+    }
+    let mut key = serde_json::to_string(&request).expect("a request serialises");
+    match kind {
+        SearchKind::Supplies => {}
+        SearchKind::Demands => key.insert_str(0, "demands:"),
+        SearchKind::Both => key.insert_str(0, "both:"),
+    }
+    let key = AnswerKey::Search(key);
     // A hit is answered on the spot, without queueing behind searches for a core; a miss
     // computes once however many requests ask for it meanwhile.
     let (body, hit) = state
         .answers
         .get_or_compute(state.generation(), key, || {
-            compute(&state, move |state| {
-                json_bytes(&state.searcher.search(&request)?)
+            compute(&state, move |state| match kind {
+                SearchKind::Supplies => json_bytes(&state.searcher.search(&request)?),
+                SearchKind::Demands => {
+                    json_bytes(&demand_view(state.demands.searcher.search(&request)?)?)
+                }
+                SearchKind::Both => json_bytes(&both(state, &request)?),
             })
         })
         .await?;
     state.metrics.cache_lookup("search", hit);
     Ok((cache_header(hit), json_body(body)))
+}
+
+/// A demand search's answer as the API shows it: each hit's record in the demand contract
+/// (`enterprise`, `trl_min`, `source_event`, …) and marked `"kind": "demand"`.
+fn demand_view(response: SearchResponse) -> Result<serde_json::Value, ApiError> {
+    let mut value = to_value(&response)?;
+    if let Some(hits) = value["hits"].as_array_mut() {
+        for hit in hits {
+            as_demand_hit(hit)?;
+        }
+    }
+    value["kind"] = "demands".into();
+    Ok(value)
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(value)
+        .map_err(|e| ApiError::internal(format!("serialising the answer failed: {e}")))
+}
+
+fn as_demand_hit(hit: &mut serde_json::Value) -> Result<(), ApiError> {
+    let record: techmatch_indexer::Supply = serde_json::from_value(hit["record"].take())
+        .map_err(|e| ApiError::internal(format!("a demand record did not read back: {e}")))?;
+    hit["record"] = to_value(&techmatch_indexer::Demand::from_record(record))?;
+    if let Some(matched) = hit["matched"].as_object_mut() {
+        if let Some(terms) = matched.remove("owner") {
+            matched.insert("enterprise".into(), terms);
+        }
+    }
+    hit["kind"] = "demand".into();
+    Ok(())
+}
+
+/// `kind=both`: the first `page × size` hits of each side merged by score (or date), the
+/// totals added, facet counts added value by value, and a `kind` facet.
+fn both(
+    state: &crate::http::state::AppState,
+    request: &SearchRequest,
+) -> Result<serde_json::Value, ApiError> {
+    let mut wide = request.clone();
+    wide.page = 1;
+    wide.size = request.page * request.size;
+    let supplies = state.searcher.search(&wide)?;
+    let demands = state.demands.searcher.search(&wide)?;
+    let mut value = to_value(&supplies)?;
+    let mut demand_value = demand_view(demands)?;
+    let mut hits: Vec<serde_json::Value> = value["hits"]
+        .as_array_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    for hit in &mut hits {
+        hit["kind"] = "supply".into();
+    }
+    hits.extend(
+        demand_value["hits"]
+            .as_array_mut()
+            .map(std::mem::take)
+            .unwrap_or_default(),
+    );
+    let score = |hit: &serde_json::Value| hit["score"].as_f64().unwrap_or(0.0);
+    let updated =
+        |hit: &serde_json::Value| hit["record"]["updated"].as_str().unwrap_or("").to_string();
+    match request.sort {
+        Sort::Relevance => hits.sort_by(|a, b| score(b).total_cmp(&score(a))),
+        Sort::Updated => hits.sort_by_key(|hit| std::cmp::Reverse(updated(hit))),
+    }
+    let page: Vec<serde_json::Value> = hits
+        .into_iter()
+        .skip((request.page - 1) * request.size)
+        .take(request.size)
+        .enumerate()
+        .map(|(i, mut hit)| {
+            hit["rank"] = ((request.page - 1) * request.size + i + 1).into();
+            hit
+        })
+        .collect();
+    value["hits"] = page.into();
+    value["page"] = request.page.into();
+    value["size"] = request.size.into();
+    value["total"] = (supplies.total + demand_value["total"].as_u64().unwrap_or(0) as usize).into();
+    value["total_is_lower_bound"] = (supplies.total_is_lower_bound
+        || demand_value["total_is_lower_bound"]
+            .as_bool()
+            .unwrap_or(false))
+    .into();
+    value["relaxed"] =
+        (supplies.relaxed || demand_value["relaxed"].as_bool().unwrap_or(false)).into();
+    value["took_ms"] = (supplies.took_ms + demand_value["took_ms"].as_f64().unwrap_or(0.0)).into();
+    if let (Some(facets), Some(more)) = (
+        value["facets"].as_object_mut(),
+        demand_value["facets"].as_object_mut(),
+    ) {
+        for (dim, values) in std::mem::take(more) {
+            let into = facets
+                .entry(dim)
+                .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+            add_counts(into, values);
+        }
+        facets.insert(
+            "kind".into(),
+            serde_json::json!([
+                {"value": "supplies", "label": "Công nghệ chào bán", "count": supplies.total},
+                {"value": "demands", "label": "Nhu cầu công nghệ", "count": demand_value["total"]},
+            ]),
+        );
+    }
+    value["kind"] = "both".into();
+    Ok(value)
+}
+
+/// Adds the counts of `more` into the facet values `into`, value by value, most first.
+fn add_counts(into: &mut serde_json::Value, more: serde_json::Value) {
+    let Some(list) = into.as_array_mut() else {
+        return;
+    };
+    for entry in more.as_array().into_iter().flatten() {
+        let count = entry["count"].as_u64().unwrap_or(0);
+        match list.iter_mut().find(|e| e["value"] == entry["value"]) {
+            Some(existing) => {
+                existing["count"] = (existing["count"].as_u64().unwrap_or(0) + count).into();
+            }
+            None => list.push(entry.clone()),
+        }
+    }
+    list.sort_by_key(|e| std::cmp::Reverse(e["count"].as_u64().unwrap_or(0)));
 }
 
 /// A JSON body already serialised (the bytes the answer cache keeps).

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use techmatch_indexer::read::RawRecord;
 use techmatch_indexer::validate::{valid_id, Validator};
-use techmatch_indexer::Supply;
+use techmatch_indexer::{RecordKind, Supply};
 use utoipa::ToSchema;
 
 use super::json_object;
@@ -23,7 +23,7 @@ use crate::http::errors::{ApiError, ApiResult, ErrorBody};
 use crate::http::limits::read_body;
 use crate::http::state::{blocking, compute, AppState, SharedState, Writes};
 
-fn check_id(id: &str) -> Result<(), ApiError> {
+pub(super) fn check_id(id: &str) -> Result<(), ApiError> {
     if valid_id(id) {
         Ok(())
     } else {
@@ -73,13 +73,13 @@ type NumberedRecords = Vec<(usize, Map<String, Value>)>;
 
 /// Splits a body into records: one JSON object, a JSON array of objects, or JSON Lines.
 /// Malformed JSON is a 400 naming the line; records are validated later (422).
-fn records_of(bytes: &[u8]) -> Result<(NumberedRecords, bool), ApiError> {
+pub(super) fn records_of(bytes: &[u8]) -> Result<(NumberedRecords, bool), ApiError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| ApiError::malformed_json(format!("the body is not UTF-8: {e}")))?;
     let text = text.trim_start_matches('\u{feff}');
     if text.trim().is_empty() {
         return Err(ApiError::malformed_json(
-            "the request body is empty; expected a supply record (JSON) or records (JSON Lines)",
+            "the request body is empty; expected a record (JSON) or records (JSON Lines)",
         ));
     }
     let whole = serde_json::from_str::<Value>(text);
@@ -133,11 +133,13 @@ fn records_of(bytes: &[u8]) -> Result<(NumberedRecords, bool), ApiError> {
     Ok((records, true))
 }
 
-/// Validates every record (ids unique within the request); any invalid record fails the
-/// whole request with every problem listed.
-fn validate(
+/// Validates every record as a `kind` (ids unique within the request) and returns them in
+/// the index's record form; any invalid record fails the whole request with every problem
+/// listed.
+pub(super) fn validate(
     records: Vec<(usize, Map<String, Value>)>,
     several: bool,
+    kind: RecordKind,
 ) -> Result<Vec<Supply>, ApiError> {
     let mut validator = Validator::new("request");
     let mut supplies = Vec::with_capacity(records.len());
@@ -148,7 +150,11 @@ fn validate(
             fields,
             from_cells: false,
         };
-        match validator.supply(&raw) {
+        let record = match kind {
+            RecordKind::Supplies => validator.supply(&raw),
+            RecordKind::Demands => validator.demand(&raw).map(|d| d.to_record()),
+        };
+        match record {
             Ok(supply) => supplies.push(supply),
             Err(mut e) => errors.append(&mut e),
         }
@@ -160,8 +166,15 @@ fn validate(
     }
 }
 
-/// Upserts the supplies in one commit and reloads the reader; rolls back on failure.
-fn write_all(state: &AppState, writes: &Writes, supplies: &[Supply]) -> Result<u64, ApiError> {
+/// Upserts the records in one commit into the index of `kind` and reloads its reader;
+/// rolls back on failure.
+pub(super) fn write_all(
+    state: &AppState,
+    kind: RecordKind,
+    supplies: &[Supply],
+) -> Result<u64, ApiError> {
+    let (searcher, writes) = state.side(kind);
+    let writes: &Writes = writes.ok_or_else(ApiError::writes_disabled)?;
     let mut guard = writes.lock()?;
     let writer = guard.writer();
     let written: Result<(), techmatch_indexer::IndexerError> = supplies
@@ -169,11 +182,53 @@ fn write_all(state: &AppState, writes: &Writes, supplies: &[Supply]) -> Result<u
         .try_for_each(|supply| writer.upsert(supply))
         .and_then(|()| writer.commit().map(|_| ()));
     if let Err(error) = written {
-        return Err(guard.fail(state.searcher.index(), "write", error));
+        return Err(guard.fail(searcher.index(), "write", error));
     }
     drop(guard);
-    state.reload()?;
-    Ok(state.searcher.num_docs())
+    state.reload_side(kind)?;
+    Ok(searcher.num_docs())
+}
+
+/// Deletes the record `id` of `kind` in one commit; 404 when there is none.
+pub(super) fn delete_record(state: &AppState, kind: RecordKind, id: &str) -> Result<(), ApiError> {
+    let (searcher, writes) = state.side(kind);
+    let writes: &Writes = writes.ok_or_else(ApiError::writes_disabled)?;
+    let mut guard = writes.lock()?;
+    if searcher.get(id)?.is_none() {
+        return Err(ApiError::not_found(format!(
+            "no {} with id '{id}'",
+            kind.singular()
+        )));
+    }
+    let writer = guard.writer();
+    writer.delete(id);
+    if let Err(error) = writer.commit() {
+        return Err(guard.fail(searcher.index(), "delete", error));
+    }
+    drop(guard);
+    state.reload_side(kind)?;
+    tracing::info!(id = %id, kind = kind.singular(), "record deleted");
+    Ok(())
+}
+
+/// The body of a PUT with the path's id filled in; 400 when the body names another id.
+pub(super) fn with_path_id(
+    mut fields: Map<String, Value>,
+    id: &str,
+) -> Result<Map<String, Value>, ApiError> {
+    match fields.get("id") {
+        None | Some(Value::Null) => {
+            fields.insert("id".into(), Value::String(id.to_string()));
+        }
+        Some(Value::String(body_id)) if body_id.trim() == id => {}
+        Some(Value::String(body_id)) => {
+            return Err(ApiError::bad_request(format!(
+                "id: the body's id '{body_id}' differs from the path's '{id}'"
+            )))
+        }
+        Some(_) => {}
+    }
+    Ok(fields)
 }
 
 /// Adds or replaces records: one JSON object, or a batch as JSON Lines (or a JSON array).
@@ -201,11 +256,10 @@ pub async fn create_supplies(
     authorize(&state, &headers)?;
     let bytes = read_body(body, state.limits.max_bulk_body_bytes).await?;
     let (records, several) = records_of(&bytes)?;
-    let supplies = validate(records, several)?;
+    let supplies = validate(records, several, RecordKind::Supplies)?;
     tracing::info!(records = supplies.len(), "writing supplies");
     let report = blocking(move || {
-        let writes = state.writes.as_ref().expect("authorised");
-        let documents = write_all(&state, writes, &supplies)?;
+        let documents = write_all(&state, RecordKind::Supplies, &supplies)?;
         tracing::info!(records = supplies.len(), documents, "supplies written");
         Ok(WriteReport {
             indexed: supplies.len(),
@@ -244,25 +298,12 @@ pub async fn put_supply(
     authorize(&state, &headers)?;
     check_id(&id)?;
     let bytes = read_body(body, state.limits.max_body_bytes).await?;
-    let mut fields = json_object(&bytes, "one supply")?;
-    match fields.get("id") {
-        None | Some(Value::Null) => {
-            fields.insert("id".into(), Value::String(id.clone()));
-        }
-        Some(Value::String(body_id)) if body_id.trim() == id => {}
-        Some(Value::String(body_id)) => {
-            return Err(ApiError::bad_request(format!(
-                "id: the body's id '{body_id}' differs from the path's '{id}'"
-            )))
-        }
-        Some(_) => {}
-    }
-    let mut supplies = validate(vec![(1, fields)], false)?;
+    let fields = with_path_id(json_object(&bytes, "one supply")?, &id)?;
+    let mut supplies = validate(vec![(1, fields)], false, RecordKind::Supplies)?;
     let supply = supplies.pop().expect("one record");
     let (created, supply) = blocking(move || {
-        let writes = state.writes.as_ref().expect("authorised");
         let existed = state.searcher.get(&supply.id)?.is_some();
-        write_all(&state, writes, std::slice::from_ref(&supply))?;
+        write_all(&state, RecordKind::Supplies, std::slice::from_ref(&supply))?;
         tracing::info!(id = %supply.id, created = !existed, "supply written");
         Ok((!existed, supply))
     })
@@ -296,22 +337,6 @@ pub async fn delete_supply(
 ) -> ApiResult<StatusCode> {
     authorize(&state, &headers)?;
     check_id(&id)?;
-    blocking(move || {
-        let writes = state.writes.as_ref().expect("authorised");
-        let mut guard = writes.lock()?;
-        if state.searcher.get(&id)?.is_none() {
-            return Err(ApiError::not_found(format!("no supply with id '{id}'")));
-        }
-        let writer = guard.writer();
-        writer.delete(&id);
-        if let Err(error) = writer.commit() {
-            return Err(guard.fail(state.searcher.index(), "delete", error));
-        }
-        drop(guard);
-        state.reload()?;
-        tracing::info!(id = %id, "supply deleted");
-        Ok(())
-    })
-    .await?;
+    blocking(move || delete_record(&state, RecordKind::Supplies, &id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
