@@ -1,6 +1,7 @@
 //! The portal page (`GET /`) in a real browser: headless Chromium driven through
 //! chromedriver (WebDriver), against `techmatch serve` on the bundled data. Types a query key
-//! by key, filters by a facet, opens a record, matches a demand, renders a hostile record
+//! by key, filters by a facet, opens a record, matches a demand, searches the demands tab
+//! and opens a demand, renders a hostile record
 //! inert, saves screenshots at desktop and phone widths in `target/screenshots/`, and prints
 //! the time from the last keystroke to updated results.
 //!
@@ -414,6 +415,18 @@ fn write_hostile_record(server: &Server) {
     assert_eq!(reply.status(), 201);
 }
 
+/// The bundled demands, written through the API (the demands tab searches them).
+fn write_demands(server: &Server) {
+    let demands = std::fs::read_to_string(repo().join("index-data/demands.jsonl")).unwrap();
+    let reply = ureq::post(&server.url("/api/demands"))
+        .set("Authorization", &format!("Bearer {KEY}"))
+        .set("Content-Type", "application/x-ndjson")
+        .timeout(Duration::from_secs(60))
+        .send_string(&demands)
+        .expect("the demands are written");
+    assert_eq!(reply.status(), 201);
+}
+
 /// The same technology from two connection points, the second typed without diacritics.
 fn write_duplicate_records(server: &Server) {
     let record = |id: &str, source: &str, title: &str, summary: &str| {
@@ -788,8 +801,82 @@ async fn drive(client: &Client, server: &Server) {
     )
     .await;
 
+    // The demands tab: the other side of the exchange, searched the same way.
+    write_demands(server);
+    click(client, "#tab-demands").await;
+    let before = type_query(client, "say ca phe").await;
+    results_of(client, "say ca phe", before).await;
+    let demands = js(
+        client,
+        "return {search: location.search, \
+           current: document.getElementById('tab-demands').getAttribute('aria-current'), \
+           kinds: [...document.querySelectorAll('#results .card')].map(c => c.dataset.kind), \
+           ids: [...document.querySelectorAll('#results .card')].map(c => c.dataset.id), \
+           meta: [...document.querySelectorAll('#results .card .meta')].map(m => m.textContent), \
+           status: document.getElementById('status').textContent}",
+    )
+    .await;
+    assert!(
+        demands["search"].as_str().unwrap().contains("kind=demands"),
+        "{demands}"
+    );
+    assert_eq!(demands["current"], "page", "{demands}");
+    assert!(
+        demands["status"]
+            .as_str()
+            .unwrap()
+            .contains("nhu cầu phù hợp với “say ca phe”"),
+        "{demands}"
+    );
+    let kinds = demands["kinds"].as_array().unwrap();
+    assert!(!kinds.is_empty(), "{demands}");
+    assert!(kinds.iter().all(|k| k == "demand"), "{demands}");
+    let ids: Vec<&str> = demands["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"D001"), "{demands}");
+    assert!(
+        !ids.contains(&"D071"),
+        "a closed demand is not shown: {demands}"
+    );
+    screenshot(client, "desktop-demands").await;
+    click(client, "#results .card[data-id=\"D001\"] .card-title a").await;
+    let detail = wait_for(
+        client,
+        "the demand's detail view",
+        "const d = document.querySelector('#detail .facts'); return d && d.textContent;",
+        vec![],
+    )
+    .await;
+    let detail = detail.as_str().unwrap();
+    assert!(detail.contains("HTX Nông nghiệp Cà phê Ea Tân"), "{detail}");
+    assert!(detail.contains("TRL tối thiểu"), "{detail}");
+    assert!(detail.contains("Techmart Tây Nguyên 2025"), "{detail}");
+    client.back().await.unwrap();
+    wait_for(
+        client,
+        "the demands' results again",
+        "const r = document.getElementById('results'); \
+         return location.search.includes('kind=demands') && !location.search.includes('id=') \
+           && r.getAttribute('aria-busy') === 'false' && r.querySelector('.card.demand') !== null;",
+        vec![],
+    )
+    .await;
+
     // The hostile record stays text.
     click(client, "#tab-search").await;
+    wait_for(
+        client,
+        "the offers' results again",
+        "const r = document.getElementById('results'); \
+         return !location.search.includes('kind=demands') && r.getAttribute('aria-busy') === 'false' \
+           && r.querySelector('.card') !== null && r.querySelector('.card.demand') === null;",
+        vec![],
+    )
+    .await;
     assert_eq!(
         js(
             client,

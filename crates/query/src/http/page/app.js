@@ -23,6 +23,11 @@
       navLabel: 'Chức năng',
       tabSearch: 'Tìm công nghệ',
       tabMatch: 'Tìm công nghệ cho nhu cầu',
+      tabDemands: 'Nhu cầu công nghệ',
+      enterprise: 'Doanh nghiệp đặt hàng',
+      trlMin: 'TRL tối thiểu',
+      sourceEvent: 'Thu thập tại',
+      demandBadge: 'Nhu cầu',
       searchHeading: 'Tìm kiếm công nghệ',
       searchLabel: 'Tìm công nghệ',
       searchPlaceholder: 'Ví dụ: xử lý nước thải, máy sấy cà phê…',
@@ -60,6 +65,7 @@
       showLess: 'Thu gọn',
       loading: 'Đang tìm…',
       count: (n, q, more) => (q ? `${fmt(n)}${more ? '+' : ''} công nghệ phù hợp với “${q}”` : `${fmt(n)}${more ? '+' : ''} công nghệ`),
+      demandCount: (n, q, more) => (q ? `${fmt(n)}${more ? '+' : ''} nhu cầu phù hợp với “${q}”` : `${fmt(n)}${more ? '+' : ''} nhu cầu`),
       pageInfo: (p, n) => `Trang ${p} / ${n}`,
       relaxed: (words) => `Quá ít hồ sơ chứa đủ mọi từ đã gõ; các từ sau không bắt buộc có mặt: ${words}.`,
       didYouMean: 'Có phải bạn muốn tìm: ',
@@ -111,6 +117,11 @@
       navLabel: 'Features',
       tabSearch: 'Find technology',
       tabMatch: 'Technology for a demand',
+      tabDemands: 'Technology demands',
+      enterprise: 'Enterprise',
+      trlMin: 'Minimum TRL',
+      sourceEvent: 'Collected at',
+      demandBadge: 'Demand',
       searchHeading: 'Technology search',
       searchLabel: 'Search technologies',
       searchPlaceholder: 'e.g. wastewater treatment, coffee dryer…',
@@ -148,6 +159,7 @@
       showLess: 'Show fewer',
       loading: 'Searching…',
       count: (n, q, more) => (q ? `${fmt(n)}${more ? '+' : ''} technologies match “${q}”` : `${fmt(n)}${more ? '+' : ''} technologies`),
+      demandCount: (n, q, more) => (q ? `${fmt(n)}${more ? '+' : ''} demands match “${q}”` : `${fmt(n)}${more ? '+' : ''} demands`),
       pageInfo: (p, n) => `Page ${p} of ${n}`,
       relaxed: (words) => `Too few records contain every word typed; these words were made optional: ${words}.`,
       didYouMean: 'Did you mean: ',
@@ -321,7 +333,7 @@
 
   // ---------------------------------------------------------------- state and URL
   const emptyFilters = () => ({ sector: [], province: [], country: [], transfer: [], source: [], trl: '' });
-  const state = { view: 'search', q: '', filters: emptyFilters(), page: 1, id: null, duplicates: false };
+  const state = { view: 'search', kind: 'supplies', q: '', filters: emptyFilters(), page: 1, id: null, duplicates: false };
 
   function readUrl() {
     const params = new URLSearchParams(window.location.search);
@@ -334,10 +346,12 @@
     state.duplicates = params.get('duplicates') === 'all';
     $('show-duplicates').checked = state.duplicates;
     state.id = params.get('id');
+    state.kind = params.get('kind') === 'demands' ? 'demands' : 'supplies';
     state.view = state.id ? 'detail' : params.get('view') === 'match' ? 'match' : 'search';
   }
   function searchParams() {
     const params = new URLSearchParams();
+    if (state.kind === 'demands') params.set('kind', 'demands');
     if (state.q) params.set('q', state.q);
     for (const dim of LIST_DIMS) for (const value of state.filters[dim]) params.append(dim, value);
     if (state.filters.trl) params.set('trl', state.filters.trl);
@@ -357,6 +371,7 @@
   function apiSearchParams() {
     const params = new URLSearchParams();
     params.set('q', state.q);
+    if (state.kind === 'demands') params.set('kind', 'demands');
     for (const dim of LIST_DIMS) if (state.filters[dim].length) params.set(dim, state.filters[dim].join(','));
     if (state.filters.trl) {
       params.set('trl_min', state.filters.trl);
@@ -451,7 +466,7 @@
     results.dataset.renderedQ = body.query;
     results.dataset.total = String(body.total);
     results.dataset.totalIsLowerBound = String(Boolean(body.total_is_lower_bound));
-    $('status').textContent = t('count')(body.total, body.query.trim(), body.total_is_lower_bound);
+    $('status').textContent = t(state.kind === 'demands' ? 'demandCount' : 'count')(body.total, body.query.trim(), body.total_is_lower_bound);
     renderNotice(body);
     renderFacets(body.facets || {});
     if (!body.hits.length) {
@@ -493,14 +508,19 @@
 
   function renderCard(hit) {
     const record = hit.record || {};
+    const demand = hit.kind === 'demand';
     const meta = [];
-    if (record.owner) meta.push(el('span', { class: 'owner', text: record.owner }));
+    if (demand) meta.push(el('span', { class: 'badge', text: t('demandBadge') }));
+    const who = demand ? record.enterprise : record.owner;
+    if (who) meta.push(el('span', { class: 'owner', text: who }));
     if (place(record)) meta.push(el('span', { class: 'place', text: place(record) }));
     if (record.trl) meta.push(el('span', { class: 'trl', text: `TRL ${record.trl}` }));
+    if (demand && record.trl_min) meta.push(el('span', { class: 'trl', text: `TRL ≥ ${record.trl_min}` }));
     if (record.sector) meta.push(el('span', { class: 'sector', text: sectorName(record.sector) }));
-    return el('li', { class: 'card', 'data-id': hit.id },
+    if (demand && record.source_event) meta.push(el('span', { class: 'event', text: record.source_event }));
+    return el('li', { class: demand ? 'card demand' : 'card', 'data-id': hit.id, 'data-kind': demand ? 'demand' : 'supply' },
       el('h2', { class: 'card-title' },
-        el('a', { href: `/?id=${encodeURIComponent(hit.id)}`, onclick: (event) => openRecord(event, hit.id) },
+        el('a', { href: `/?${demand ? 'kind=demands&' : ''}id=${encodeURIComponent(hit.id)}`, onclick: (event) => openRecord(event, hit.id) },
           markedText(hit.title_html))),
       hit.snippet_html ? el('p', { class: 'snippet' }, markedText(hit.snippet_html)) : null,
       el('p', { class: 'meta' }, meta),
@@ -644,7 +664,8 @@
 
   function fetchSuggestions(text) {
     if (suggestController) suggestController.abort();
-    if (!text.trim()) { closeSuggestions(); return; }
+    // Suggestions complete offers' titles and keywords: not offered while searching demands.
+    if (!text.trim() || state.kind === 'demands') { closeSuggestions(); return; }
     const controller = new AbortController();
     suggestController = controller;
     api(`/api/suggest?${new URLSearchParams({ q: text, limit: '8' })}`, { signal: controller.signal })
@@ -778,7 +799,8 @@
     $('detail-error').hidden = true;
     detail.setAttribute('aria-busy', 'true');
     detail.replaceChildren(el('p', { class: 'status', text: t('loadingRecord') }));
-    api(`/api/supplies/${encodeURIComponent(id)}`, { signal: controller.signal })
+    const side = state.kind === 'demands' ? 'demands' : 'supplies';
+    api(`/api/${side}/${encodeURIComponent(id)}`, { signal: controller.signal })
       .then((record) => {
         if (controller !== detailController) return;
         lastRecord = record;
@@ -796,10 +818,13 @@
   function renderRecord(record) {
     const rows = [
       [t('owner'), record.owner],
+      [t('enterprise'), record.enterprise],
       [t('sector'), record.sector && sectorName(record.sector)],
       [t('country'), record.country && countryName(record.country)],
       [t('province'), record.province],
       [t('trl'), record.trl && String(record.trl)],
+      [t('trlMin'), record.trl_min && String(record.trl_min)],
+      [t('sourceEvent'), record.source_event],
       [t('transfer'), (record.transfer || []).map(transferName).join(', ')],
       [t('language'), record.lang && langName(record.lang)],
       [t('updated'), record.updated],
@@ -952,7 +977,8 @@
     $('view-detail').hidden = view !== 'detail';
     $('view-match').hidden = view !== 'match';
     for (const tab of document.querySelectorAll('.tabs a')) {
-      const current = tab.dataset.view === view || (view === 'detail' && tab.dataset.view === 'search');
+      const sameKind = !tab.dataset.kind || tab.dataset.kind === state.kind;
+      const current = (tab.dataset.view === view || (view === 'detail' && tab.dataset.view === 'search')) && sameKind;
       if (current) tab.setAttribute('aria-current', 'page'); else tab.removeAttribute('aria-current');
     }
     if (view !== 'detail') document.title = t('title');
@@ -988,6 +1014,13 @@
         showView('match');
         $('m-title').focus();
       } else {
+        const kind = tab.dataset.kind || 'supplies';
+        if (kind !== state.kind) {
+          // The other side of the exchange: same words, its own filters.
+          state.kind = kind;
+          state.filters = emptyFilters();
+          state.page = 1;
+        }
         state.view = 'search';
         state.id = null;
         writeUrl(true);
