@@ -1384,6 +1384,34 @@ fn demands_are_written_searched_and_matched_over_http() {
         .any(|c| c["constraint"] == "trl_min" && c["met"] == true));
     assert_in_score_order(&result);
 
+    // Many supplies at once, streamed back in input order (an invalid one says why).
+    let body = format!(
+        "{}\n{}\n{}",
+        bundled_supply("TS-0001"),
+        json!({"id": "S-BAD", "title": "Máy", "trl": 42}),
+        bundled_supply("TS-0153")
+    );
+    let reply = server.post("/api/match/bulk?against=demands", &body);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let lines: Vec<Value> = reply
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", reply.body);
+    assert_eq!(lines[0]["supply_id"], "TS-0001");
+    assert_eq!(lines[1]["error"]["code"], "invalid_supply", "{}", lines[1]);
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[2]["supply_id"], "TS-0153");
+    let csv = server.post("/api/match/bulk?against=demands&format=csv", &body);
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let header = csv.body.lines().next().unwrap();
+    assert!(
+        header.starts_with("supply_id,supply_title,rank,demand_id"),
+        "{header}"
+    );
+    assert!(header.contains("constraints"), "{header}");
+
     // Closing a demand takes it out of matches and searches at once.
     let mut closed: Value = serde_json::from_str(
         std::fs::read_to_string(repo().join("index-data/demands.jsonl"))

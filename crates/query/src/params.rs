@@ -360,8 +360,8 @@ pub struct MatchParams {
     pub show_duplicates: Option<bool>,
     /// Also match closed, withdrawn and expired supplies (default false).
     pub include_inactive: Option<bool>,
-    /// One match only: `supplies` (default; the body is a demand) or `demands` (the body
-    /// is a supply, matched against the open demands).
+    /// `supplies` (default; the body holds demands) or `demands` (the body holds supplies,
+    /// each matched against the open demands).
     #[param(inline)]
     pub against: Option<MatchAgainst>,
 }
@@ -378,6 +378,7 @@ impl MatchParams {
                 "show_duplicates",
                 "include_inactive",
                 "format",
+                "against",
             ]
         } else {
             &[
@@ -406,7 +407,7 @@ impl MatchParams {
                 }
                 "show_duplicates" => params.show_duplicates = Some(boolean(&name, &value)?),
                 "include_inactive" => params.include_inactive = Some(boolean(&name, &value)?),
-                "against" if !bulk => {
+                "against" => {
                     params.against = Some(match value.trim() {
                         "supplies" => MatchAgainst::Supplies,
                         "demands" => MatchAgainst::Demands,

@@ -11,7 +11,7 @@ use axum::Json;
 use futures_util::TryStreamExt;
 use techmatch_indexer::read::{read_jsonl, RawRecord, ReadOptions};
 use techmatch_indexer::validate::Validator;
-use techmatch_indexer::{Demand, RecordError};
+use techmatch_indexer::{Demand, RecordError, Supply};
 use tokio::sync::mpsc;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
@@ -22,7 +22,10 @@ use crate::http::errors::{error_json, ApiError, ApiResult, ErrorBody, FieldError
 use crate::http::limits::read_body;
 use crate::http::state::{compute, SharedState};
 use crate::params::{BulkFormat, MatchAgainst, MatchParams};
-use crate::table::{error_row, result_rows, TableRow, TABLE_HEADER};
+use crate::reverse::SupplyResult;
+use crate::table::{
+    error_row, result_rows, reverse_error_row, reverse_result_rows, REVERSE_HEADER, TABLE_HEADER,
+};
 
 /// Demands matched together (in parallel) before their lines are sent.
 const BULK_CHUNK: usize = 8;
@@ -89,7 +92,7 @@ pub async fn match_one(
     path = "/api/match/bulk",
     tag = "match",
     params(MatchParams),
-    request_body(content = String, description = "Demands as JSON Lines (one Demand object per line); streamed", content_type = "application/x-ndjson"),
+    request_body(content = String, description = "Demands as JSON Lines (one Demand object per line; with against=demands, one Supply per line); streamed", content_type = "application/x-ndjson"),
     responses(
         (status = 200, description = "One JSON line per demand (a DemandResult, or {line, id, error} for an invalid one); with `Accept: text/csv` or `format=csv`, the rows of `techmatch match --format csv`",
             content(
@@ -108,6 +111,7 @@ pub async fn match_bulk(
 ) -> ApiResult<Response> {
     let params = MatchParams::parse(query.as_deref(), true)?;
     let options = params.options()?;
+    let against = params.against.unwrap_or_default();
     let format = params.format.unwrap_or_else(|| {
         let wants_csv = headers
             .get(header::ACCEPT)
@@ -128,6 +132,7 @@ pub async fn match_bulk(
         let _entered = span.enter();
         let mut job = BulkJob {
             state,
+            against,
             options,
             format,
             limit,
@@ -162,12 +167,48 @@ struct Disconnected;
 
 /// One line of input, validated.
 enum Slot {
-    Demand(usize),
+    Record(usize),
     Invalid(Vec<RecordError>),
+}
+
+/// The validated records of a chunk: demands, or supplies with `against=demands`.
+enum Pending {
+    Demands(Vec<Demand>),
+    Supplies(Vec<Supply>),
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        match self {
+            Pending::Demands(d) => d.len(),
+            Pending::Supplies(s) => s.len(),
+        }
+    }
+
+    fn id(&self, i: usize) -> &str {
+        match self {
+            Pending::Demands(d) => &d[i].id,
+            Pending::Supplies(s) => &s[i].id,
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Pending::Demands(d) => d.clear(),
+            Pending::Supplies(s) => s.clear(),
+        }
+    }
+}
+
+/// The result of one record of a chunk.
+enum Answer {
+    Demand(DemandResult),
+    Supply(SupplyResult),
 }
 
 struct BulkJob {
     state: SharedState,
+    against: MatchAgainst,
     options: MatchOptions,
     format: BulkFormat,
     limit: usize,
@@ -177,7 +218,12 @@ struct BulkJob {
 impl BulkJob {
     fn run(&mut self, input: impl Read + Send + 'static) -> Result<(), Disconnected> {
         if self.format == BulkFormat::Csv {
-            self.send_rows(&[TABLE_HEADER.map(str::to_string)])?;
+            let mut out = Vec::new();
+            match self.against {
+                MatchAgainst::Supplies => csv_rows(&mut out, &[TABLE_HEADER.map(str::to_string)]),
+                MatchAgainst::Demands => csv_rows(&mut out, &[REVERSE_HEADER.map(str::to_string)]),
+            }
+            self.send(out)?;
         }
         let read = ReadOptions {
             max_record_bytes: MAX_DEMAND_LINE_BYTES,
@@ -185,60 +231,79 @@ impl BulkJob {
         };
         let mut validator = Validator::new("request");
         let mut slots = Vec::new();
-        let mut demands = Vec::new();
+        let mut pending = match self.against {
+            MatchAgainst::Supplies => Pending::Demands(Vec::new()),
+            MatchAgainst::Demands => Pending::Supplies(Vec::new()),
+        };
         let (mut total, mut invalid) = (0usize, 0usize);
         for row in read_jsonl("request", input, read) {
             total += 1;
-            match row
-                .map_err(|e| vec![e])
-                .and_then(|raw| validator.demand(&raw))
-            {
-                Ok(demand) => {
-                    slots.push(Slot::Demand(demands.len()));
-                    demands.push(demand);
-                }
+            let row = row.map_err(|e| vec![e]);
+            let index = pending.len();
+            let valid = match &mut pending {
+                Pending::Demands(demands) => row
+                    .and_then(|raw| validator.demand(&raw))
+                    .map(|demand| demands.push(demand)),
+                Pending::Supplies(supplies) => row
+                    .and_then(|raw| validator.supply(&raw))
+                    .map(|supply| supplies.push(supply)),
+            };
+            match valid {
+                Ok(()) => slots.push(Slot::Record(index)),
                 Err(errors) => {
                     invalid += 1;
                     slots.push(Slot::Invalid(errors));
                 }
             }
-            if demands.len() >= BULK_CHUNK || slots.len() >= 4 * BULK_CHUNK {
-                self.flush(&mut slots, &mut demands)?;
+            if pending.len() >= BULK_CHUNK || slots.len() >= 4 * BULK_CHUNK {
+                self.flush(&mut slots, &mut pending)?;
             }
         }
-        self.flush(&mut slots, &mut demands)?;
-        tracing::info!(demands = total, invalid, "bulk match done");
+        self.flush(&mut slots, &mut pending)?;
+        tracing::info!(records = total, invalid, against = ?self.against, "bulk match done");
         Ok(())
     }
 
     /// Matches the pending demands in parallel and sends their lines in input order.
-    fn flush(
-        &mut self,
-        slots: &mut Vec<Slot>,
-        demands: &mut Vec<Demand>,
-    ) -> Result<(), Disconnected> {
+    fn flush(&mut self, slots: &mut Vec<Slot>, pending: &mut Pending) -> Result<(), Disconnected> {
         if slots.is_empty() {
             return Ok(());
         }
-        let results = self.state.matcher.match_all(demands, &self.options, &|| {});
+        let results: Vec<Result<Answer, QueryError>> = match &*pending {
+            Pending::Demands(demands) => self
+                .state
+                .matcher
+                .match_all(demands, &self.options, &|| {})
+                .into_iter()
+                .map(|r| r.map(Answer::Demand))
+                .collect(),
+            Pending::Supplies(supplies) => self
+                .state
+                .demands
+                .matcher
+                .match_all(supplies, &self.options, &|| {})
+                .into_iter()
+                .map(|r| r.map(Answer::Supply))
+                .collect(),
+        };
         let mut out = Vec::new();
         for slot in slots.drain(..) {
             match slot {
-                Slot::Demand(i) => match &results[i] {
+                Slot::Record(i) => match &results[i] {
                     Ok(result) => self.write_result(&mut out, result),
                     Err(error) => {
-                        let demand = &demands[i];
+                        let id = pending.id(i).to_string();
                         let (code, message) = match error {
                             QueryError::Invalid(message) => ("bad_request", message.clone()),
                             other => {
-                                tracing::error!(error = %other, demand = %demand.id, "bulk match failed");
+                                tracing::error!(error = %other, record = %id, "bulk match failed");
                                 (
                                     "internal",
                                     "internal error; the details are in the server log".to_string(),
                                 )
                             }
                         };
-                        self.write_error(&mut out, None, Some(&demand.id), code, message, None);
+                        self.write_error(&mut out, None, Some(&id), code, message, None);
                     }
                 },
                 Slot::Invalid(errors) => {
@@ -254,24 +319,34 @@ impl BulkJob {
                         &mut out,
                         Some(first.line),
                         first.id.as_deref(),
-                        "invalid_demand",
+                        match self.against {
+                            MatchAgainst::Supplies => "invalid_demand",
+                            MatchAgainst::Demands => "invalid_supply",
+                        },
                         message,
                         first.field.clone(),
                     );
                 }
             }
         }
-        demands.clear();
+        pending.clear();
         self.send(out)
     }
 
-    fn write_result(&self, out: &mut Vec<u8>, result: &DemandResult) {
-        match self.format {
-            BulkFormat::Jsonl => {
+    fn write_result(&self, out: &mut Vec<u8>, result: &Answer) {
+        match (self.format, result) {
+            (BulkFormat::Jsonl, Answer::Demand(result)) => {
                 serde_json::to_writer(&mut *out, result).expect("results serialise");
                 out.push(b'\n');
             }
-            BulkFormat::Csv => csv_rows(out, &result_rows(result)),
+            (BulkFormat::Jsonl, Answer::Supply(result)) => {
+                serde_json::to_writer(&mut *out, result).expect("results serialise");
+                out.push(b'\n');
+            }
+            (BulkFormat::Csv, Answer::Demand(result)) => csv_rows(out, &result_rows(result)),
+            (BulkFormat::Csv, Answer::Supply(result)) => {
+                csv_rows(out, &reverse_result_rows(result))
+            }
         }
     }
 
@@ -291,14 +366,11 @@ impl BulkJob {
                 serde_json::to_writer(&mut *out, &value).expect("errors serialise");
                 out.push(b'\n');
             }
-            BulkFormat::Csv => csv_rows(out, &[error_row(id, &message)]),
+            BulkFormat::Csv => match self.against {
+                MatchAgainst::Supplies => csv_rows(out, &[error_row(id, &message)]),
+                MatchAgainst::Demands => csv_rows(out, &[reverse_error_row(id, &message)]),
+            },
         }
-    }
-
-    fn send_rows(&self, rows: &[TableRow]) -> Result<(), Disconnected> {
-        let mut out = Vec::new();
-        csv_rows(&mut out, rows);
-        self.send(out)
     }
 
     fn send(&self, bytes: Vec<u8>) -> Result<(), Disconnected> {
@@ -311,7 +383,7 @@ impl BulkJob {
     }
 }
 
-fn csv_rows(out: &mut Vec<u8>, rows: &[TableRow]) {
+fn csv_rows<const N: usize>(out: &mut Vec<u8>, rows: &[[String; N]]) {
     let mut writer = csv::Writer::from_writer(out);
     for row in rows {
         writer.write_record(row).expect("writing to memory");
