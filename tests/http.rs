@@ -269,11 +269,13 @@ fn batch(prefix: &str, count: usize) -> String {
 fn serve_with_no_arguments_builds_the_index_from_the_bundled_data() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("index-data")).unwrap();
-    std::fs::copy(
-        repo().join("index-data/supplies.jsonl"),
-        dir.path().join("index-data/supplies.jsonl"),
-    )
-    .unwrap();
+    for file in ["supplies.jsonl", "demands.jsonl"] {
+        std::fs::copy(
+            repo().join("index-data").join(file),
+            dir.path().join("index-data").join(file),
+        )
+        .unwrap();
+    }
     let server = Server::start_in(Some(dir.path()), None, &[]);
     assert!(dir.path().join("data/index/meta.json").exists());
     assert!(
@@ -284,6 +286,11 @@ fn serve_with_no_arguments_builds_the_index_from_the_bundled_data() {
     let reply = server.get("/api/search?q=nuoc+thai");
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.json()["total"].as_u64().unwrap() > 0);
+    // The seed's demands are the demand side of the first start.
+    assert!(dir.path().join("data/index.demands/meta.json").exists());
+    let demands = server.get("/api/search?q=nuoc+thai&kind=demands").json();
+    assert!(demands["total"].as_u64().unwrap() > 0, "{demands}");
+    assert_eq!(demands["hits"][0]["kind"], "demand");
 }
 
 #[test]
@@ -972,6 +979,18 @@ fn an_installed_binary_serves_from_any_directory_with_only_a_data_dir() {
         server.logs()
     );
     assert!(data.join("index/meta.json").is_file());
+    // The bundled demands came with the bundled supplies; no temporary file is left.
+    let demands = server.get("/api/search?q=ca+phe&kind=demands").json();
+    assert!(demands["total"].as_u64().unwrap() > 0, "{demands}");
+    assert!(data.join("index.demands/meta.json").is_file());
+    let left: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        left.iter().all(|name| !name.contains("bundled")),
+        "{left:?}"
+    );
     assert_eq!(
         std::fs::read_dir(&elsewhere).unwrap().count(),
         0,

@@ -20,6 +20,10 @@ use std::path::{Path, PathBuf};
 /// binary.
 pub const BUNDLED_SUPPLIES: &str = include_str!("../data/supplies.jsonl");
 
+/// The bundled collection's demands, compiled in: the demand side of a first start from the
+/// bundled collection.
+pub const BUNDLED_DEMANDS: &str = include_str!("../data/demands.jsonl");
+
 /// The bundled supplies file of a checkout, relative to its root.
 pub const CHECKOUT_SUPPLIES: &str = "index-data/supplies.jsonl";
 

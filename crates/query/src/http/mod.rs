@@ -293,7 +293,68 @@ pub fn open_or_build_index(config: &ServeConfig) -> Result<SupplyIndex, ServeErr
         index = %dir.display(),
         "index built"
     );
+    seed_demands(dir, seed)?;
     Ok(SupplyIndex::open(dir)?)
+}
+
+/// With a supply index just built from its seed, the demand side is built from the seed's
+/// demands too (`demands.jsonl` beside a seed file, or the bundled collection's), so a
+/// first start shows both sides. Never over an existing demand index, and never for a
+/// supply index that already existed: demo demands must not enter a real database.
+fn seed_demands(supplies: &Path, seed: &Seed) -> Result<(), ServeError> {
+    let dir = demand_index_dir(supplies);
+    if dir.join("meta.json").exists() {
+        return Ok(());
+    }
+    let (path, bundled) = match seed {
+        Seed::File(path) => {
+            let demands = path.with_file_name("demands.jsonl");
+            if !demands.is_file() {
+                return Ok(());
+            }
+            (demands, false)
+        }
+        Seed::Bundled => {
+            let path = dir.with_extension("bundled-demands.jsonl");
+            std::fs::write(&path, techmatch_indexer::paths::BUNDLED_DEMANDS)?;
+            (path, true)
+        }
+    };
+    let built = techmatch_indexer::build_beside(
+        &dir,
+        |index| {
+            let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
+            let options = IngestOptions {
+                kind: techmatch_indexer::RecordKind::Demands,
+                ..IngestOptions::default()
+            };
+            let report = ingest(
+                &mut writer,
+                std::slice::from_ref(&path),
+                &options,
+                index.provinces(),
+                |_| {},
+            )?;
+            writer.finish()?;
+            Ok::<_, ServeError>(report)
+        },
+        |report| report.committed,
+    );
+    if bundled {
+        std::fs::remove_file(&path).ok();
+    }
+    let report = built?;
+    if report.committed {
+        tracing::info!(demands = report.indexed, index = %dir.display(), "demand index built from the seed's demands");
+    } else {
+        // The supplies still serve; the demand side starts empty and says why.
+        tracing::warn!(
+            rejected = report.rejected_records,
+            file = %path.display(),
+            "the seed's demands are invalid; the demand index starts empty"
+        );
+    }
+    Ok(())
 }
 
 fn build_index(index: &SupplyIndex, seed: &Seed) -> Result<usize, ServeError> {
