@@ -72,6 +72,42 @@ fn demands_are_indexed_beside_the_supplies_and_answer_a_supply() {
     assert_eq!(doc_count(&dir.path().join("idx.demands")), 160);
     assert_eq!(doc_count(&index), 340, "the supplies are untouched");
 
+    // Searched from the command line, in the demand contract.
+    let output = run(&[
+        "search",
+        "--index",
+        index.to_str().unwrap(),
+        "--kind",
+        "demands",
+        "--json",
+        "say ca phe",
+    ]);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    let found: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(found["kind"], "demands");
+    let d001 = found["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "D001")
+        .unwrap_or_else(|| panic!("{found:#}"));
+    assert_eq!(d001["record"]["trl_min"], 7);
+
+    // A snapshot of the demand side is a demand index.
+    let copy = dir.path().join("copy.demands");
+    let output = run(&[
+        "snapshot",
+        "--index",
+        index.to_str().unwrap(),
+        "--kind",
+        "demands",
+        "--out",
+        copy.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{:?}", texts(&output));
+    assert_eq!(doc_count(&copy), 160);
+
     // The heat-pump coffee dryer answers the coffee cooperative's demand, explained with
     // the demand's constraints checked against the offer.
     let results = match_supplies(&index, &one_supply(dir.path(), "TS-0001"), "10");

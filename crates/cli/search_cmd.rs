@@ -27,6 +27,7 @@ Examples:
   techmatch search --index data/index --sector environment --trl-min 6 \"may say ca phe\"
   techmatch search --index data/index --json \"biogas\" | jq '.hits[].record.title'
   techmatch search --index data/index --queries index-data/queries.jsonl --top 100 --format trec > run.txt
+  techmatch search --index data/index --kind demands \"say ca phe\"
 
 The text is taken as typed in the portal's search box: with or without diacritics, the
 last word may be cut short (\"xu ly nuoc th\"), one-letter typos in longer words are
@@ -97,13 +98,22 @@ pub struct SearchArgs {
     /// Do not expand queries with the glossary.
     #[arg(long, conflicts_with = "glossary")]
     no_glossary: bool,
+    /// Search the supplies (default) or the demands indexed beside them.
+    #[arg(long, value_enum, default_value = "supplies")]
+    kind: crate::index_cmd::KindArg,
     /// The query, as typed.
     text: Option<String>,
 }
 
 /// Runs the command.
 pub fn run(args: SearchArgs) -> Result<ExitCode> {
-    let index = SupplyIndex::open(&args.location.index())?;
+    let index = match args.kind {
+        crate::index_cmd::KindArg::Supplies => SupplyIndex::open(&args.location.index())?,
+        crate::index_cmd::KindArg::Demands => {
+            crate::match_cmd::open_demand_index(&args.location.index())?
+        }
+    };
+    let demands = args.kind == crate::index_cmd::KindArg::Demands;
     let searcher = Searcher::new(index)?
         .with_glossary(load_glossary(args.glossary.as_deref(), args.no_glossary)?);
     if let Some(path) = &args.queries {
@@ -141,19 +151,25 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
     let response = searcher.search(&request)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &response)?;
+        if demands {
+            let view = techmatch_query::reverse::demand_search_view(&response)?;
+            serde_json::to_writer_pretty(&mut out, &view)?;
+        } else {
+            serde_json::to_writer_pretty(&mut out, &response)?;
+        }
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(
         out,
-        "{}{} records match \"{}\" ({:.1} ms){}{}",
+        "{}{} {} match \"{}\" ({:.1} ms){}{}",
         response.total,
         if response.total_is_lower_bound {
             "+"
         } else {
             ""
         },
+        if demands { "demands" } else { "records" },
         response.query,
         response.took_ms,
         if response.relaxed {

@@ -12,6 +12,7 @@ use clap::Args;
 Examples:
   techmatch snapshot --index /var/lib/techmatch/index --out /backup/index-2026-12-05
   techmatch snapshot --out /srv/replica/index      # DATA_DIR/index, while it is being written
+  techmatch snapshot --kind demands --out /srv/replica/index.demands   # the demands beside it
 
 The copy holds exactly the records of the last commit when the command started (or of a later
 commit, when merges replaced that commit's files in between), never a mix. Segment files are
@@ -28,11 +29,15 @@ pub struct SnapshotArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Snapshot the supplies (default) or the demands kept beside them (DIR.demands; a
+    /// replica serving OUT finds them in OUT.demands).
+    #[arg(long, value_enum, default_value = "supplies")]
+    kind: crate::index_cmd::KindArg,
 }
 
 /// Runs the command.
 pub fn run(args: SnapshotArgs) -> Result<ExitCode> {
-    let index = args.location.index();
+    let index = args.kind.dir(&args.location.index());
     let snapshot = techmatch_indexer::snapshot(&index, &args.out).with_context(|| {
         format!(
             "cannot snapshot {} into {}",

@@ -167,6 +167,29 @@ impl SupplyMatcher {
     }
 }
 
+/// A search of the demand index as the API shows it: each hit's record in the demand
+/// contract (`enterprise`, `trl_min`, `source_event`, …), its matched `owner` words under
+/// `enterprise`, each hit marked `"kind": "demand"`, and `"kind": "demands"` on the answer.
+pub fn demand_search_view(
+    response: &crate::search::SearchResponse,
+) -> serde_json::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(response)?;
+    if let Some(hits) = value["hits"].as_array_mut() {
+        for hit in hits {
+            let record: Supply = serde_json::from_value(hit["record"].take())?;
+            hit["record"] = serde_json::to_value(Demand::from_record(record))?;
+            if let Some(matched) = hit["matched"].as_object_mut() {
+                if let Some(terms) = matched.remove("owner") {
+                    matched.insert("enterprise".into(), terms);
+                }
+            }
+            hit["kind"] = "demand".into();
+        }
+    }
+    value["kind"] = "demands".into();
+    Ok(value)
+}
+
 /// A supply as the query record of matching: its title with the owner's keywords (weighted
 /// as title words: on the judged supply → demand set this lifted nDCG@10 from 0.904 to
 /// 0.911), and as the body its summary and description.

@@ -73,35 +73,16 @@ pub async fn search(
     Ok((cache_header(hit), json_body(body)))
 }
 
-/// A demand search's answer as the API shows it: each hit's record in the demand contract
-/// (`enterprise`, `trl_min`, `source_event`, …) and marked `"kind": "demand"`.
+/// A demand search's answer as the API shows it (see
+/// [`crate::reverse::demand_search_view`]).
 fn demand_view(response: SearchResponse) -> Result<serde_json::Value, ApiError> {
-    let mut value = to_value(&response)?;
-    if let Some(hits) = value["hits"].as_array_mut() {
-        for hit in hits {
-            as_demand_hit(hit)?;
-        }
-    }
-    value["kind"] = "demands".into();
-    Ok(value)
+    crate::reverse::demand_search_view(&response)
+        .map_err(|e| ApiError::internal(format!("serialising the answer failed: {e}")))
 }
 
 fn to_value<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(value)
         .map_err(|e| ApiError::internal(format!("serialising the answer failed: {e}")))
-}
-
-fn as_demand_hit(hit: &mut serde_json::Value) -> Result<(), ApiError> {
-    let record: techmatch_indexer::Supply = serde_json::from_value(hit["record"].take())
-        .map_err(|e| ApiError::internal(format!("a demand record did not read back: {e}")))?;
-    hit["record"] = to_value(&techmatch_indexer::Demand::from_record(record))?;
-    if let Some(matched) = hit["matched"].as_object_mut() {
-        if let Some(terms) = matched.remove("owner") {
-            matched.insert("enterprise".into(), terms);
-        }
-    }
-    hit["kind"] = "demand".into();
-    Ok(())
 }
 
 /// `kind=both`: the first `page × size` hits of each side merged by score (or date), the
