@@ -131,25 +131,135 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
         include_inactive: args.include_inactive,
     };
     options.check()?;
-    if args.against == Against::Demands {
-        return run_against_demands(&args, &options);
+    let glossary = load_glossary(args.glossary.as_deref(), args.no_glossary)?;
+    match args.against {
+        Against::Supplies => {
+            let index = SupplyIndex::open(&args.location.index())?;
+            let matcher = DemandMatcher::new(Searcher::new(index)?.with_glossary(glossary));
+            let (demands, invalid) = read_demands(&args.demands)?;
+            let ids: Vec<&str> = demands.iter().map(|d| d.id.as_str()).collect();
+            let run = run_all(&args, &ids, invalid, |tick| {
+                matcher.match_all(&demands, &options, tick)
+            })?;
+            let rows = table_rows(&run.results);
+            let widths = [10.0, 48.0, 6.0, 12.0, 56.0, 40.0, 8.0, 7.0, 7.0, 60.0, 30.0];
+            write_results(&args, &run.results, &TABLE_HEADER, &widths, &rows)?;
+            Ok(run.report(&args))
+        }
+        Against::Demands => {
+            let index = open_demand_index(&args.location.index())?;
+            let matcher = SupplyMatcher::new(Searcher::new(index)?.with_glossary(glossary));
+            let (supplies, invalid) = read_supplies(&args.demands)?;
+            let ids: Vec<&str> = supplies.iter().map(|s| s.id.as_str()).collect();
+            let run = run_all(&args, &ids, invalid, |tick| {
+                matcher.match_all(&supplies, &options, tick)
+            })?;
+            let rows = reverse_table_rows(&run.results);
+            let widths = [
+                10.0, 48.0, 6.0, 10.0, 56.0, 36.0, 14.0, 7.0, 8.0, 60.0, 60.0, 24.0,
+            ];
+            write_results(&args, &run.results, &REVERSE_HEADER, &widths, &rows)?;
+            Ok(run.report(&args))
+        }
     }
-    let index = SupplyIndex::open(&args.location.index())?;
-    let searcher = Searcher::new(index)?
-        .with_glossary(load_glossary(args.glossary.as_deref(), args.no_glossary)?);
-    let matcher = DemandMatcher::new(searcher);
-    let (demands, invalid) = read_demands(&args.demands)?;
+}
 
-    let progress = ProgressBar::new(demands.len() as u64);
+/// A ranked list of one input record, as the output formats need it.
+trait Ranked: serde::Serialize {
+    /// The input record's id (the TREC query id).
+    fn query_id(&self) -> &str;
+    /// Matched ids with their unrounded scores, best first.
+    fn ranked(&self) -> Vec<(String, f64)>;
+    /// Whether nothing scored the unmet threshold.
+    fn flagged(&self) -> bool;
+}
+
+impl Ranked for DemandResult {
+    fn query_id(&self) -> &str {
+        &self.demand_id
+    }
+    fn ranked(&self) -> Vec<(String, f64)> {
+        let matches = self.matches.iter();
+        matches
+            .map(|m| (m.supply_id.clone(), f64::from(m.relevance)))
+            .collect()
+    }
+    fn flagged(&self) -> bool {
+        self.unmet
+    }
+}
+
+impl Ranked for SupplyResult {
+    fn query_id(&self) -> &str {
+        &self.supply_id
+    }
+    fn ranked(&self) -> Vec<(String, f64)> {
+        let matches = self.matches.iter();
+        matches
+            .map(|m| (m.demand_id.clone(), f64::from(m.relevance)))
+            .collect()
+    }
+    fn flagged(&self) -> bool {
+        self.unasked
+    }
+}
+
+/// What a run did: the results of the records that matched, and the counts to report.
+struct RunOutcome<R> {
+    results: Vec<R>,
+    read: usize,
+    failed: usize,
+    seconds: f64,
+}
+
+impl<R: Ranked> RunOutcome<R> {
+    /// Prints the summary line and returns the exit code (2 when a record failed).
+    fn report(&self, args: &MatchArgs) -> ExitCode {
+        let flagged = self.results.iter().filter(|r| r.flagged()).count();
+        let (things, answered, flag) = match args.against {
+            Against::Supplies => ("demands", "matched", "unmet"),
+            Against::Demands => ("supplies", "asked for", "unasked"),
+        };
+        eprintln!(
+            "{things} {}, {answered} {}, {flag} {flagged} (best score < {UNMET_THRESHOLD}), failed {}, {:.2} s ({:.1} {things}/s)",
+            self.read,
+            self.results.len() - flagged,
+            self.failed,
+            self.seconds,
+            self.results.len() as f64 / self.seconds.max(1e-9),
+        );
+        if self.failed > 0 {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Runs `match_all` over the records `ids` names (on --threads, with a progress bar), and
+/// reports the ones that failed on stderr.
+fn run_all<R: Send>(
+    args: &MatchArgs,
+    ids: &[&str],
+    invalid: usize,
+    match_all: impl FnOnce(&(dyn Fn() + Sync)) -> Vec<techmatch_query::Result<R>> + Send,
+) -> Result<RunOutcome<R>> {
+    let label = match args.against {
+        Against::Supplies => "demands",
+        Against::Demands => "supplies",
+    };
+    let progress = ProgressBar::new(ids.len() as u64);
     progress.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} demands, {per_sec}, ETA {eta}")
-            .expect("valid template"),
+        ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {label}, {{per_sec}}, ETA {{eta}}"
+        ))
+        .expect("valid template"),
     );
     let started = Instant::now();
     let done = AtomicUsize::new(0);
     let tick = || {
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if n.is_multiple_of(4) || n == demands.len() {
+        if n.is_multiple_of(4) || n == ids.len() {
             progress.set_position(n as u64);
         }
     };
@@ -157,36 +267,31 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
         Some(threads) => rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .build()?
-            .install(|| matcher.match_all(&demands, &options, &tick)),
-        None => matcher.match_all(&demands, &options, &tick),
+            .install(|| match_all(&tick)),
+        None => match_all(&tick),
     };
     progress.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-
-    let mut ok: Vec<DemandResult> = Vec::with_capacity(results.len());
+    let mut ok = Vec::with_capacity(results.len());
     let mut failed = invalid;
-    for (demand, result) in demands.iter().zip(results) {
+    for (id, result) in ids.iter().zip(results) {
         match result {
             Ok(result) => ok.push(result),
             Err(error) => {
                 failed += 1;
-                eprintln!("{}: demand {}: {error}", args.demands.display(), demand.id);
+                eprintln!(
+                    "{}: {} {id}: {error}",
+                    args.demands.display(),
+                    &label[..label.len() - 1]
+                );
             }
         }
     }
-    write_output(&args, &ok)?;
-    let unmet = ok.iter().filter(|r| r.unmet).count();
-    eprintln!(
-        "demands {}, matched {}, unmet {} (best score < {UNMET_THRESHOLD}), failed {failed}, {seconds:.2} s ({:.1} demands/s)",
-        demands.len() + invalid,
-        ok.len() - unmet,
-        unmet,
-        ok.len() as f64 / seconds.max(1e-9),
-    );
-    Ok(if failed > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
+    Ok(RunOutcome {
+        results: ok,
+        read: ids.len() + invalid,
+        failed,
+        seconds,
     })
 }
 
@@ -228,112 +333,6 @@ pub fn read_supplies(path: &Path) -> Result<(Vec<Supply>, usize)> {
     Ok((supplies, invalid.len()))
 }
 
-/// `--against demands`: each supply of the file against the open demands.
-fn run_against_demands(args: &MatchArgs, options: &MatchOptions) -> Result<ExitCode> {
-    let index = open_demand_index(&args.location.index())?;
-    let searcher = Searcher::new(index)?
-        .with_glossary(load_glossary(args.glossary.as_deref(), args.no_glossary)?);
-    let matcher = SupplyMatcher::new(searcher);
-    let (supplies, invalid) = read_supplies(&args.demands)?;
-    let progress = ProgressBar::new(supplies.len() as u64);
-    progress.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} supplies, {per_sec}, ETA {eta}")
-            .expect("valid template"),
-    );
-    let started = Instant::now();
-    let done = AtomicUsize::new(0);
-    let tick = || {
-        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if n.is_multiple_of(4) || n == supplies.len() {
-            progress.set_position(n as u64);
-        }
-    };
-    let results = match args.threads {
-        Some(threads) => rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()?
-            .install(|| matcher.match_all(&supplies, options, &tick)),
-        None => matcher.match_all(&supplies, options, &tick),
-    };
-    progress.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
-    let mut ok: Vec<SupplyResult> = Vec::with_capacity(results.len());
-    let mut failed = invalid;
-    for (supply, result) in supplies.iter().zip(results) {
-        match result {
-            Ok(result) => ok.push(result),
-            Err(error) => {
-                failed += 1;
-                eprintln!("{}: supply {}: {error}", args.demands.display(), supply.id);
-            }
-        }
-    }
-    write_reverse_output(args, &ok)?;
-    let unasked = ok.iter().filter(|r| r.unasked).count();
-    eprintln!(
-        "supplies {}, asked for {}, unasked {} (best demand score < {UNMET_THRESHOLD}), failed {failed}, {seconds:.2} s ({:.1} supplies/s)",
-        supplies.len() + invalid,
-        ok.len() - unasked,
-        unasked,
-        ok.len() as f64 / seconds.max(1e-9),
-    );
-    Ok(if failed > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn write_reverse_output(args: &MatchArgs, results: &[SupplyResult]) -> Result<()> {
-    match args.format {
-        MatchFormat::Trec => {
-            let mut out = output(args)?;
-            for result in results {
-                let lines = RunLine::ranked(
-                    &result.supply_id,
-                    &args.run_name,
-                    result
-                        .matches
-                        .iter()
-                        .map(|m| (m.demand_id.clone(), f64::from(m.relevance))),
-                );
-                write_trec(&mut out, &lines)?;
-            }
-            out.flush()?;
-        }
-        MatchFormat::Jsonl => {
-            let mut out = output(args)?;
-            for result in results {
-                serde_json::to_writer(&mut out, result)?;
-                writeln!(out)?;
-            }
-            out.flush()?;
-        }
-        MatchFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(output(args)?);
-            writer.write_record(REVERSE_HEADER)?;
-            for row in reverse_table_rows(results) {
-                writer.write_record(&row)?;
-            }
-            writer.flush()?;
-        }
-        MatchFormat::Xlsx => {
-            let path = args.out.as_ref().expect("checked above");
-            let widths = [
-                10.0, 48.0, 6.0, 10.0, 56.0, 36.0, 14.0, 7.0, 8.0, 60.0, 60.0, 24.0,
-            ];
-            crate::sheet::write_xlsx(
-                path,
-                "matches",
-                &REVERSE_HEADER,
-                &widths,
-                &reverse_table_rows(results),
-            )?;
-        }
-    }
-    Ok(())
-}
-
 fn output(args: &MatchArgs) -> Result<Box<dyn Write>> {
     Ok(match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -344,19 +343,20 @@ fn output(args: &MatchArgs) -> Result<Box<dyn Write>> {
     })
 }
 
-fn write_output(args: &MatchArgs, results: &[DemandResult]) -> Result<()> {
+/// Writes the results in the chosen format: TREC lines, JSON lines, or the spreadsheet
+/// `rows` under `header` as CSV or a workbook.
+fn write_results<R: Ranked, const N: usize>(
+    args: &MatchArgs,
+    results: &[R],
+    header: &[&'static str; N],
+    widths: &[f64; N],
+    rows: &[[String; N]],
+) -> Result<()> {
     match args.format {
         MatchFormat::Trec => {
             let mut out = output(args)?;
             for result in results {
-                let lines = RunLine::ranked(
-                    &result.demand_id,
-                    &args.run_name,
-                    result
-                        .matches
-                        .iter()
-                        .map(|m| (m.supply_id.clone(), f64::from(m.relevance))),
-                );
+                let lines = RunLine::ranked(result.query_id(), &args.run_name, result.ranked());
                 write_trec(&mut out, &lines)?;
             }
             out.flush()?;
@@ -371,27 +371,16 @@ fn write_output(args: &MatchArgs, results: &[DemandResult]) -> Result<()> {
         }
         MatchFormat::Csv => {
             let mut writer = csv::Writer::from_writer(output(args)?);
-            writer.write_record(TABLE_HEADER)?;
-            for row in table_rows(results) {
-                writer.write_record(&row)?;
+            writer.write_record(header)?;
+            for row in rows {
+                writer.write_record(row)?;
             }
             writer.flush()?;
         }
         MatchFormat::Xlsx => {
             let path = args.out.as_ref().expect("checked above");
-            write_xlsx(path, results)?;
+            crate::sheet::write_xlsx(path, "matches", header, widths, rows)?;
         }
     }
     Ok(())
-}
-
-fn write_xlsx(path: &Path, results: &[DemandResult]) -> Result<()> {
-    let widths = [10.0, 48.0, 6.0, 12.0, 56.0, 40.0, 8.0, 7.0, 7.0, 60.0, 30.0];
-    crate::sheet::write_xlsx(
-        path,
-        "matches",
-        &TABLE_HEADER,
-        &widths,
-        &table_rows(results),
-    )
 }

@@ -276,44 +276,27 @@ impl PairReport {
             .iter()
             .filter(|d| d.unmet)
             .map(|d| {
-                let best = d.matches.first();
-                vec![
-                    d.demand_id.clone(),
-                    d.demand_title.clone(),
-                    self.enterprises
-                        .get(&d.demand_id)
-                        .cloned()
-                        .unwrap_or_default(),
-                    best.map(|m| m.supply_id.clone()).unwrap_or_default(),
-                    best.map(|m| m.title.clone()).unwrap_or_default(),
-                    best.map_or("0.0".into(), |m| format!("{:.1}", m.score)),
-                    format!(
-                        "no offer scores {UNMET_THRESHOLD} or more; {}",
-                        match best {
-                            Some(m) => format!(
-                                "the nearest covers {}",
-                                non_empty(matched_terms(&m.explanation), "none of its terms")
-                            ),
-                            None => "no offer shares a key term".to_string(),
-                        }
-                    ),
-                    key_terms(&d.key_terms),
-                ]
+                let nearest = d.matches.first().map(|m| Nearest {
+                    id: &m.supply_id,
+                    title: &m.title,
+                    score: m.score,
+                    explanation: &m.explanation,
+                });
+                let who = self.enterprises.get(&d.demand_id);
+                miss_row(
+                    &d.demand_id,
+                    &d.demand_title,
+                    who,
+                    nearest,
+                    "offer",
+                    &d.key_terms,
+                )
             })
             .collect();
         Sheet {
             name: "unmet_demands",
-            header: vec![
-                "demand_id",
-                "demand_title",
-                "enterprise",
-                "nearest_supply_id",
-                "nearest_supply_title",
-                "best_score",
-                "why",
-                "key_terms",
-            ],
-            widths: vec![10.0, 56.0, 32.0, 12.0, 48.0, 9.0, 70.0, 60.0],
+            header: miss_header(true, "enterprise"),
+            widths: MISS_WIDTHS.to_vec(),
             rows,
         }
     }
@@ -324,44 +307,105 @@ impl PairReport {
             .iter()
             .filter(|s| s.unasked)
             .map(|s| {
-                let best = s.matches.first();
-                vec![
-                    s.supply_id.clone(),
-                    s.supply_title.clone(),
-                    self.owners.get(&s.supply_id).cloned().unwrap_or_default(),
-                    best.map(|m| m.demand_id.clone()).unwrap_or_default(),
-                    best.map(|m| m.title.clone()).unwrap_or_default(),
-                    best.map_or("0.0".into(), |m| format!("{:.1}", m.score)),
-                    format!(
-                        "no demand scores {UNMET_THRESHOLD} or more; {}",
-                        match best {
-                            Some(m) => format!(
-                                "the nearest covers {}",
-                                non_empty(matched_terms(&m.explanation), "none of its terms")
-                            ),
-                            None => "no demand shares a key term".to_string(),
-                        }
-                    ),
-                    key_terms(&s.key_terms),
-                ]
+                let nearest = s.matches.first().map(|m| Nearest {
+                    id: &m.demand_id,
+                    title: &m.title,
+                    score: m.score,
+                    explanation: &m.explanation,
+                });
+                let who = self.owners.get(&s.supply_id);
+                miss_row(
+                    &s.supply_id,
+                    &s.supply_title,
+                    who,
+                    nearest,
+                    "demand",
+                    &s.key_terms,
+                )
             })
             .collect();
         Sheet {
             name: "offers_nobody_asked_for",
-            header: vec![
-                "supply_id",
-                "supply_title",
-                "owner",
-                "nearest_demand_id",
-                "nearest_demand_title",
-                "best_score",
-                "why",
-                "key_terms",
-            ],
-            widths: vec![10.0, 56.0, 32.0, 12.0, 48.0, 9.0, 70.0, 60.0],
+            header: miss_header(false, "owner"),
+            widths: MISS_WIDTHS.to_vec(),
             rows,
         }
     }
+}
+
+/// Column widths of the two sheets of records without a good match.
+const MISS_WIDTHS: [f64; 8] = [10.0, 56.0, 32.0, 12.0, 48.0, 9.0, 70.0, 60.0];
+
+/// The header of a sheet of demands (or, when `demands` is false, offers) without a good
+/// match; `who` names the column of who asks or offers.
+fn miss_header(demands: bool, who: &'static str) -> Vec<&'static str> {
+    match demands {
+        true => vec![
+            "demand_id",
+            "demand_title",
+            who,
+            "nearest_supply_id",
+            "nearest_supply_title",
+            "best_score",
+            "why",
+            "key_terms",
+        ],
+        false => vec![
+            "supply_id",
+            "supply_title",
+            who,
+            "nearest_demand_id",
+            "nearest_demand_title",
+            "best_score",
+            "why",
+            "key_terms",
+        ],
+    }
+}
+
+/// The best match of a record that has no good one.
+struct Nearest<'a> {
+    id: &'a str,
+    title: &'a str,
+    score: f32,
+    explanation: &'a crate::demand::Explanation,
+}
+
+/// One row of a record no `other` (`offer`, `demand`) scores the threshold for: the nearest
+/// miss and what it covers, then the record's key terms.
+fn miss_row(
+    id: &str,
+    title: &str,
+    who: Option<&String>,
+    nearest: Option<Nearest<'_>>,
+    other: &str,
+    terms: &[crate::demand::KeyTerm],
+) -> Vec<String> {
+    let why = match &nearest {
+        Some(m) => format!(
+            "no {other} scores {UNMET_THRESHOLD} or more; the nearest covers {}",
+            non_empty(matched_terms(m.explanation), "none of its terms")
+        ),
+        None => format!("no {other} scores {UNMET_THRESHOLD} or more; none shares a key term"),
+    };
+    vec![
+        id.to_string(),
+        title.to_string(),
+        who.cloned().unwrap_or_default(),
+        nearest
+            .as_ref()
+            .map(|m| m.id.to_string())
+            .unwrap_or_default(),
+        nearest
+            .as_ref()
+            .map(|m| m.title.to_string())
+            .unwrap_or_default(),
+        nearest
+            .as_ref()
+            .map_or("0.0".into(), |m| format!("{:.1}", m.score)),
+        why,
+        key_terms(terms),
+    ]
 }
 
 fn non_empty(text: String, otherwise: &str) -> String {

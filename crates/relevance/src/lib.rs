@@ -538,7 +538,43 @@ pub struct Report<'a> {
     pub systems: Vec<SystemResult>,
 }
 
-fn run_of(name: &str, results: Vec<(String, Vec<(String, f32)>)>) -> Result<Run> {
+/// An index in `dir` of the records of `file`, read as `kind`.
+fn build_index(dir: &Path, file: &Path, kind: RecordKind) -> Result<SupplyIndex> {
+    let index = SupplyIndex::open_or_create(dir)?;
+    let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
+    let options = IngestOptions {
+        kind,
+        ..IngestOptions::default()
+    };
+    let report = ingest(
+        &mut writer,
+        &[file.to_path_buf()],
+        &options,
+        index.provinces(),
+        |_| {},
+    )?;
+    if !report.committed {
+        return Err(Error::Records(report.rejected));
+    }
+    writer.finish()?;
+    Ok(index)
+}
+
+/// Each query id with its ranked (document id, score) pairs.
+type Ranked = Vec<(String, Vec<(String, f32)>)>;
+
+/// Pairs each query id with its matches (document id, score), or fails on the first error.
+fn run_results<R>(
+    ids: impl Iterator<Item = impl Into<String>>,
+    results: Vec<techmatch_query::Result<R>>,
+    matches: impl Fn(R) -> Vec<(String, f32)>,
+) -> Result<Ranked> {
+    ids.zip(results)
+        .map(|(id, result)| Ok((id.into(), matches(result?))))
+        .collect()
+}
+
+fn run_of(name: &str, results: Ranked) -> Result<Run> {
     let mut lines = Vec::new();
     for (query, hits) in results {
         lines.extend(RunLine::ranked(
@@ -557,39 +593,17 @@ impl<'a> Report<'a> {
             path: std::env::temp_dir(),
             source,
         })?;
-        let index = SupplyIndex::open_or_create(&temp.path().join("index"))?;
-        let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
-        let report = ingest(
-            &mut writer,
-            &[collection.dir.join("supplies.jsonl")],
-            &IngestOptions::default(),
-            index.provinces(),
-            |_| {},
+        let index = build_index(
+            &temp.path().join("index"),
+            &collection.dir.join("supplies.jsonl"),
+            RecordKind::Supplies,
         )?;
-        if !report.committed {
-            return Err(Error::Records(report.rejected));
-        }
-        writer.finish()?;
         let demand_index = match collection.reverse_qrels {
-            Some(_) => {
-                let index = SupplyIndex::open_or_create(&temp.path().join("index.demands"))?;
-                let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
-                let report = ingest(
-                    &mut writer,
-                    &[collection.dir.join("demands.jsonl")],
-                    &IngestOptions {
-                        kind: RecordKind::Demands,
-                        ..IngestOptions::default()
-                    },
-                    index.provinces(),
-                    |_| {},
-                )?;
-                if !report.committed {
-                    return Err(Error::Records(report.rejected));
-                }
-                writer.finish()?;
-                Some(index)
-            }
+            Some(_) => Some(build_index(
+                &temp.path().join("index.demands"),
+                &collection.dir.join("demands.jsonl"),
+                RecordKind::Demands,
+            )?),
             None => None,
         };
         let reverse_supplies = collection.reverse_supplies();
@@ -620,19 +634,12 @@ impl<'a> Report<'a> {
                                     .with_glossary(glossary.clone())
                                     .with_tuning(*tuning),
                             );
-                            matcher
-                                .match_all(&reverse_supplies, &options, &|| {})
-                                .into_iter()
-                                .zip(&reverse_supplies)
-                                .map(|(result, supply)| {
-                                    let matches = result?
-                                        .matches
-                                        .into_iter()
-                                        .map(|m| (m.demand_id, m.relevance))
-                                        .collect();
-                                    Ok((supply.id.clone(), matches))
-                                })
-                                .collect::<Result<Vec<_>>>()?
+                            let results = matcher.match_all(&reverse_supplies, &options, &|| {});
+                            let ids = reverse_supplies.iter().map(|s| s.id.as_str());
+                            run_results(ids, results, |r| {
+                                let matches = r.matches.into_iter();
+                                matches.map(|m| (m.demand_id, m.relevance)).collect()
+                            })?
                         }
                         None => Vec::new(),
                     };
@@ -650,19 +657,12 @@ impl<'a> Report<'a> {
                     let demands = match collection.demand_qrels {
                         Some(_) => {
                             let matcher = DemandMatcher::new(searcher);
-                            matcher
-                                .match_all(&collection.demands, &options, &|| {})
-                                .into_iter()
-                                .zip(&collection.demands)
-                                .map(|(result, demand)| {
-                                    let matches = result?
-                                        .matches
-                                        .into_iter()
-                                        .map(|m| (m.supply_id, m.relevance))
-                                        .collect();
-                                    Ok((demand.id.clone(), matches))
-                                })
-                                .collect::<Result<Vec<_>>>()?
+                            let results = matcher.match_all(&collection.demands, &options, &|| {});
+                            let ids = collection.demands.iter().map(|d| d.id.as_str());
+                            run_results(ids, results, |r| {
+                                let matches = r.matches.into_iter();
+                                matches.map(|m| (m.supply_id, m.relevance)).collect()
+                            })?
                         }
                         None => Vec::new(),
                     };

@@ -15,12 +15,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use techmatch_indexer::{Demand, RecordKind};
 
-use super::json_object;
-use super::supplies::{check_id, delete_record, records_of, validate, with_path_id, write_all};
-use crate::http::auth::authorize;
+use super::supplies::{check_id, create_records, delete_one, put_record, put_status};
 use crate::http::errors::{ApiError, ApiResult, ErrorBody};
-use crate::http::limits::read_body;
-use crate::http::state::{blocking, compute, SharedState};
+use crate::http::state::{compute, SharedState};
 
 pub use super::supplies::WriteReport;
 
@@ -73,22 +70,7 @@ pub async fn create_demands(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    authorize(&state, &headers)?;
-    let bytes = read_body(body, state.limits.max_bulk_body_bytes).await?;
-    let (records, several) = records_of(&bytes)?;
-    let demands = validate(records, several, RecordKind::Demands)?;
-    tracing::info!(records = demands.len(), "writing demands");
-    let report = blocking(move || {
-        let documents = write_all(&state, RecordKind::Demands, &demands)?;
-        tracing::info!(records = demands.len(), documents, "demands written");
-        Ok(WriteReport {
-            indexed: demands.len(),
-            ids: demands.into_iter().map(|d| d.id).collect(),
-            documents,
-        })
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(report)).into_response())
+    create_records(state, headers, body, RecordKind::Demands).await
 }
 
 /// Adds or replaces the demand with this id (closing it: `"status": "closed"`).
@@ -115,25 +97,8 @@ pub async fn put_demand(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    authorize(&state, &headers)?;
-    check_id(&id)?;
-    let bytes = read_body(body, state.limits.max_body_bytes).await?;
-    let fields = with_path_id(json_object(&bytes, "one demand")?, &id)?;
-    let mut records = validate(vec![(1, fields)], false, RecordKind::Demands)?;
-    let record = records.pop().expect("one record");
-    let (created, record) = blocking(move || {
-        let existed = state.demands.searcher.get(&record.id)?.is_some();
-        write_all(&state, RecordKind::Demands, std::slice::from_ref(&record))?;
-        tracing::info!(id = %record.id, created = !existed, "demand written");
-        Ok((!existed, record))
-    })
-    .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(Demand::from_record(record))).into_response())
+    let (created, record) = put_record(state, id, headers, body, RecordKind::Demands).await?;
+    Ok((put_status(created), Json(Demand::from_record(record))).into_response())
 }
 
 /// Removes the demand with this id (to keep it on record but stop matching it, PUT it
@@ -156,8 +121,5 @@ pub async fn delete_demand(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    authorize(&state, &headers)?;
-    check_id(&id)?;
-    blocking(move || delete_record(&state, RecordKind::Demands, &id)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_one(state, id, headers, RecordKind::Demands).await
 }

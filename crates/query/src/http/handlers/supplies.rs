@@ -253,22 +253,88 @@ pub async fn create_supplies(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
+    create_records(state, headers, body, RecordKind::Supplies).await
+}
+
+/// `POST /api/{kind}`: the body's records of `kind` in one commit; 201 with the report.
+pub(super) async fn create_records(
+    state: SharedState,
+    headers: HeaderMap,
+    body: Body,
+    kind: RecordKind,
+) -> ApiResult<Response> {
     authorize(&state, &headers)?;
     let bytes = read_body(body, state.limits.max_bulk_body_bytes).await?;
     let (records, several) = records_of(&bytes)?;
-    let supplies = validate(records, several, RecordKind::Supplies)?;
-    tracing::info!(records = supplies.len(), "writing supplies");
+    let records = validate(records, several, kind)?;
+    tracing::info!(
+        records = records.len(),
+        kind = kind.name(),
+        "writing records"
+    );
     let report = blocking(move || {
-        let documents = write_all(&state, RecordKind::Supplies, &supplies)?;
-        tracing::info!(records = supplies.len(), documents, "supplies written");
+        let documents = write_all(&state, kind, &records)?;
+        tracing::info!(
+            records = records.len(),
+            documents,
+            kind = kind.name(),
+            "records written"
+        );
         Ok(WriteReport {
-            indexed: supplies.len(),
-            ids: supplies.into_iter().map(|s| s.id).collect(),
+            indexed: records.len(),
+            ids: records.into_iter().map(|s| s.id).collect(),
             documents,
         })
     })
     .await?;
     Ok((StatusCode::CREATED, Json(report)).into_response())
+}
+
+/// `PUT /api/{kind}/{id}`: the record with this id added or replaced in one commit;
+/// whether it was new, and the record as written.
+pub(super) async fn put_record(
+    state: SharedState,
+    id: String,
+    headers: HeaderMap,
+    body: Body,
+    kind: RecordKind,
+) -> ApiResult<(bool, Supply)> {
+    authorize(&state, &headers)?;
+    check_id(&id)?;
+    let bytes = read_body(body, state.limits.max_body_bytes).await?;
+    let what = format!("one {}", kind.singular());
+    let fields = with_path_id(json_object(&bytes, &what)?, &id)?;
+    let mut records = validate(vec![(1, fields)], false, kind)?;
+    let record = records.pop().expect("one record");
+    blocking(move || {
+        let existed = state.side(kind).0.get(&record.id)?.is_some();
+        write_all(&state, kind, std::slice::from_ref(&record))?;
+        tracing::info!(id = %record.id, created = !existed, kind = kind.singular(), "record written");
+        Ok((!existed, record))
+    })
+    .await
+}
+
+/// `DELETE /api/{kind}/{id}`.
+pub(super) async fn delete_one(
+    state: SharedState,
+    id: String,
+    headers: HeaderMap,
+    kind: RecordKind,
+) -> ApiResult<StatusCode> {
+    authorize(&state, &headers)?;
+    check_id(&id)?;
+    blocking(move || delete_record(&state, kind, &id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 201 for a new record, 200 for a replaced one.
+pub(super) fn put_status(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
 }
 
 /// Adds or replaces the record with this id; the body's id, if given, must be the same.
@@ -295,25 +361,8 @@ pub async fn put_supply(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    authorize(&state, &headers)?;
-    check_id(&id)?;
-    let bytes = read_body(body, state.limits.max_body_bytes).await?;
-    let fields = with_path_id(json_object(&bytes, "one supply")?, &id)?;
-    let mut supplies = validate(vec![(1, fields)], false, RecordKind::Supplies)?;
-    let supply = supplies.pop().expect("one record");
-    let (created, supply) = blocking(move || {
-        let existed = state.searcher.get(&supply.id)?.is_some();
-        write_all(&state, RecordKind::Supplies, std::slice::from_ref(&supply))?;
-        tracing::info!(id = %supply.id, created = !existed, "supply written");
-        Ok((!existed, supply))
-    })
-    .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(supply)).into_response())
+    let (created, supply) = put_record(state, id, headers, body, RecordKind::Supplies).await?;
+    Ok((put_status(created), Json(supply)).into_response())
 }
 
 /// Removes the record with this id.
@@ -335,8 +384,5 @@ pub async fn delete_supply(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    authorize(&state, &headers)?;
-    check_id(&id)?;
-    blocking(move || delete_record(&state, RecordKind::Supplies, &id)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_one(state, id, headers, RecordKind::Supplies).await
 }
