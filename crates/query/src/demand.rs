@@ -1106,6 +1106,9 @@ fn explain(
     pairs: &[KeyTerm],
     expansions: &[Expansion],
 ) -> Explanation {
+    // The pairs shown, by field (their weight is counted with the words'; straddling pairs
+    // are never shown).
+    let mut shown_pairs: Vec<(&str, TextField)> = Vec::new();
     let mut contributions: Vec<(String, TextField, f32)> = Vec::new();
     for (term, hit) in words.iter().zip(&candidate.term_hits) {
         if let Some(field) = hit {
@@ -1119,6 +1122,7 @@ fn explain(
     for (term, hit) in pairs.iter().zip(&candidate.bigram_hits) {
         if let (Some(field), false) = (hit, term.straddles) {
             contributions.push((term.text.clone(), *field, 0.0));
+            shown_pairs.push((term.text.as_str(), *field));
         }
     }
     let mut explanation = Explanation {
@@ -1144,7 +1148,15 @@ fn explain(
         .map(|c| c.2)
         .sum::<f32>()
         .max(f32::EPSILON);
+    // A word shown inside a pair of the same field says nothing more: "cà phê" is listed,
+    // not also "cà" and "phê".
     for (term, field, _) in &contributions {
+        let inside_a_pair = shown_pairs
+            .iter()
+            .any(|(pair, f)| f == field && *pair != term.as_str() && pair_holds(pair, term));
+        if inside_a_pair {
+            continue;
+        }
         explanation
             .matched_terms
             .entry(field.name())
@@ -1164,6 +1176,17 @@ fn explain(
     top.truncate(8);
     explanation.top_terms = top;
     explanation
+}
+
+/// Whether the shown pair `pair` ("cà phê", or two Chinese words joined) holds the word
+/// `word` as one of its two words.
+fn pair_holds(pair: &str, word: &str) -> bool {
+    let word = word.to_lowercase();
+    let pair = pair.to_lowercase();
+    match pair.split_once(' ') {
+        Some((a, b)) => a == word || b == word,
+        None => pair.starts_with(&word) || pair.ends_with(&word),
+    }
 }
 
 /// Chinese is written without spaces: a pair of Chinese words is shown joined.

@@ -314,3 +314,40 @@ fn key_pairs_shown_to_a_broker_do_not_straddle_two_words() {
     }
     assert!(!matched_pairs.is_empty());
 }
+
+/// A broker reads "cà phê" once: a word that a shown pair of the same field holds is not
+/// listed again on its own, while the words no shown pair holds still are.
+#[test]
+fn words_inside_a_shown_pair_are_not_listed_again() {
+    let demand = demand(
+        "W1",
+        "Cần máy sấy cà phê quả tươi cho hợp tác xã",
+        "Sấy cà phê ở nhiệt độ thấp bằng bơm nhiệt, giữ hương vị cà phê đặc sản.",
+    );
+    let result = matcher()
+        .match_demand_full(&demand, &MatchOptions::default())
+        .unwrap();
+    let mut pairs_seen = 0;
+    for m in &result.matches {
+        for (field, terms) in &m.explanation.matched_terms {
+            let pairs: Vec<&str> = terms
+                .iter()
+                .map(String::as_str)
+                .filter(|t| t.contains(' '))
+                .collect();
+            pairs_seen += pairs.len();
+            for term in terms.iter().filter(|t| !t.contains(' ')) {
+                assert!(
+                    !pairs.iter().any(|p| p
+                        .split(' ')
+                        .any(|w| w.to_lowercase() == term.to_lowercase())),
+                    "{}: {field} lists {term:?} beside {pairs:?}",
+                    m.supply_id
+                );
+            }
+        }
+    }
+    assert!(pairs_seen > 0, "no pair was shown at all: {result:#?}");
+    let best = &result.matches[0].explanation.matched_terms;
+    assert!(best.values().flatten().any(|t| t == "cà phê"), "{best:?}");
+}
