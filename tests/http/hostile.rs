@@ -166,6 +166,10 @@ fn hostile_query_strings_are_400_naming_the_parameter() {
         ("/api/search?q=a&%3Cscript%3E=1".into(), "script"),
         ("/api/suggest?q=a&limit=4294967296".into(), "limit"),
         ("/api/suggest?q=a&limit=0".into(), "limit"),
+        ("/api/search?q=a&kind=%FF".into(), "kind"),
+        ("/api/search?q=a&kind=..%2Fdemands".into(), "kind"),
+        ("/api/search?q=a&kind=both&page=11&size=100".into(), "page"),
+        ("/api/search?q=a&kind=both&page=999&size=100".into(), "page"),
     ];
     for (path, words) in &cases {
         let reply = raw_get(&server, path);
@@ -401,6 +405,36 @@ fn nested_huge_and_malformed_json_bodies_are_4xx() {
             "/api/supplies",
             "supplies without a key",
             supply_line("H-1", "x").into_bytes(),
+            false,
+        ),
+        (
+            "/api/demands",
+            "nested demands",
+            "[".repeat(100_000).into_bytes(),
+            true,
+        ),
+        (
+            "/api/demands",
+            "a demand with a TRL of 1e400",
+            br#"{"id":"D-9","title":"x","trl_min":1e400}"#.to_vec(),
+            true,
+        ),
+        (
+            "/api/demands",
+            "demands without a key",
+            br#"{"id":"D-9","title":"x"}"#.to_vec(),
+            false,
+        ),
+        (
+            "/api/match?against=demands",
+            "a nested supply",
+            "[".repeat(100_000).into_bytes(),
+            false,
+        ),
+        (
+            "/api/match?against=elsewhere",
+            "an unknown side",
+            br#"{"id":"S","title":"x"}"#.to_vec(),
             false,
         ),
     ];

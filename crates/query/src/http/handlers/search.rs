@@ -41,7 +41,7 @@ pub async fn search(
     let params = SearchParams::parse(query.as_deref())?;
     let kind = params.kind.unwrap_or_default();
     let request = params.into_request(&state.limits.request)?;
-    if kind == SearchKind::Both && request.page * request.size > MAX_BOTH_DEPTH {
+    if kind == SearchKind::Both && request.page.saturating_mul(request.size) > MAX_BOTH_DEPTH {
         return Err(ApiError::bad_request(format!(
             "page: kind=both pages through the first {MAX_BOTH_DEPTH} hits (page × size), \
              found {} × {}",
