@@ -1388,6 +1388,11 @@ fn demands_are_written_searched_and_matched_over_http() {
     server
         .get("/api/search?q=x&kind=offers")
         .assert_error(400, "bad_request", "kind");
+    let bare = server
+        .get("/api/search?q=say+ca+phe&kind=both&facets=false")
+        .json();
+    assert_eq!(bare["facets"], json!({}), "{bare}");
+    assert_eq!(bare["total"], both["total"]);
 
     // A supply against the demands: D001 first, its constraints checked against the offer.
     let matched = server.post("/api/match?against=demands", &bundled_supply("TS-0001"));

@@ -140,7 +140,8 @@ fn both(
     value["relaxed"] =
         (supplies.relaxed || demand_value["relaxed"].as_bool().unwrap_or(false)).into();
     value["took_ms"] = (supplies.took_ms + demand_value["took_ms"].as_f64().unwrap_or(0.0)).into();
-    if let (Some(facets), Some(more)) = (
+    if let (true, Some(facets), Some(more)) = (
+        request.facets,
         value["facets"].as_object_mut(),
         demand_value["facets"].as_object_mut(),
     ) {
