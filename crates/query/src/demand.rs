@@ -48,8 +48,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, TantivyDocument, Term, TERMINATED};
 use techmatch_analysis::boilerplate::{boilerplate_positions, is_function_word};
@@ -651,28 +650,14 @@ impl DemandMatcher {
             query = Box::new(BooleanQuery::new(clauses));
         }
         let limit = options.candidates.max(options.top);
-        let mut hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
-        if let (Some(lang), false) = (demand.lang, expansions.is_empty()) {
-            // Records in other languages can only match through the glossary, so they rarely
-            // reach the shortlist on score alone: give them places of their own.
-            let lang_term = Term::from_field_text(self.searcher.index().schema().lang, lang.code());
-            let other_languages = BooleanQuery::new(vec![
-                (Occur::Must, query.box_clone()),
-                (
-                    Occur::MustNot,
-                    Box::new(TermQuery::new(lang_term, IndexRecordOption::Basic)),
-                ),
-            ]);
-            let quota = (limit / 4).max(options.top);
-            for hit in searcher.search(
-                &other_languages,
-                &TopDocs::with_limit(quota).order_by_score(),
-            )? {
-                if !hits.iter().any(|h| h.1 == hit.1) {
-                    hits.push(hit);
-                }
-            }
-        }
+        let hits = shortlist(
+            &searcher,
+            &*query,
+            demand,
+            !expansions.is_empty(),
+            limit,
+            options.top,
+        )?;
         if hits.is_empty() {
             return Ok(empty);
         }
@@ -1007,6 +992,38 @@ impl DemandMatcher {
     }
 }
 
+/// The retrieval shortlist: the best `limit` records, then, for a demand with a language
+/// and glossary concepts, the best of the records in other languages that are not already
+/// in (`limit / 4`, at least `top`): they can only match through the glossary, so they
+/// rarely reach the shortlist on score alone. One evaluation of the query
+/// ([`crate::shortlist::Shortlist`]).
+fn shortlist(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    demand: &Demand,
+    has_concepts: bool,
+    limit: usize,
+    top: usize,
+) -> Result<Vec<(f32, DocAddress)>> {
+    let lang = demand.lang.filter(|_| has_concepts);
+    let collector = crate::shortlist::Shortlist {
+        limit,
+        quota: if lang.is_some() {
+            (limit / 4).max(top)
+        } else {
+            0
+        },
+        lang: lang.map(|l| l.code().to_string()),
+    };
+    let (mut hits, others) = searcher.search(query, &collector)?;
+    for hit in others {
+        if !hits.iter().any(|h| h.1 == hit.1) {
+            hits.push(hit);
+        }
+    }
+    Ok(hits)
+}
+
 /// A candidate's score before its explanation is written.
 struct Scored {
     /// The score shown and ranked by.
@@ -1252,4 +1269,113 @@ pub(crate) fn check_constraints(demand: &Demand, supply: &SupplyFacts) -> Vec<Co
         });
     }
     checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::TopDocs;
+    use tantivy::query::TermQuery;
+    use techmatch_indexer::SupplyIndex;
+
+    /// The shortlist as two searches computed it before [`shortlist`] (the second one with the
+    /// demand's language excluded): the reference of the equivalence test.
+    fn shortlist_by_two_searches(
+        searcher: &tantivy::Searcher,
+        lang_field: tantivy::schema::Field,
+        query: &dyn Query,
+        demand: &Demand,
+        has_concepts: bool,
+        limit: usize,
+        top: usize,
+    ) -> Result<Vec<(f32, DocAddress)>> {
+        let mut hits = searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?;
+        if let (Some(lang), true) = (demand.lang, has_concepts) {
+            let lang_term = Term::from_field_text(lang_field, lang.code());
+            let other_languages = BooleanQuery::new(vec![
+                (Occur::Must, query.box_clone()),
+                (
+                    Occur::MustNot,
+                    Box::new(TermQuery::new(lang_term, IndexRecordOption::Basic)),
+                ),
+            ]);
+            let quota = (limit / 4).max(top);
+            for hit in searcher.search(
+                &other_languages,
+                &TopDocs::with_limit(quota).order_by_score(),
+            )? {
+                if !hits.iter().any(|h| h.1 == hit.1) {
+                    hits.push(hit);
+                }
+            }
+        }
+        Ok(hits)
+    }
+
+    fn bundled(path: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../index-data")
+            .join(path)
+    }
+
+    /// The bundled supplies in three commits (several segments, fewer than the eight that
+    /// tantivy merges), so that merging the segments' lists is exercised too.
+    fn segmented_index() -> SupplyIndex {
+        let index = SupplyIndex::create_in_ram();
+        let mut validator = techmatch_indexer::validate::Validator::new("supplies.jsonl");
+        let mut writer = index
+            .writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)
+            .unwrap();
+        writer.set_detect_duplicates(false);
+        let rows =
+            techmatch_indexer::read::read_raw(&bundled("supplies.jsonl"), Default::default())
+                .unwrap();
+        for (i, row) in rows.enumerate() {
+            writer
+                .upsert(&validator.supply(&row.unwrap()).unwrap())
+                .unwrap();
+            if i % 120 == 119 {
+                writer.commit().unwrap();
+            }
+        }
+        writer.commit().unwrap();
+        writer.finish().unwrap();
+        index
+    }
+
+    #[test]
+    fn one_pass_gives_the_shortlist_of_the_two_searches() {
+        let index = segmented_index();
+        let matcher = DemandMatcher::new(
+            Searcher::new(index)
+                .unwrap()
+                .with_glossary(Some(crate::glossary::Glossary::bundled())),
+        );
+        let searcher = matcher.searcher().reader().searcher();
+        assert!(searcher.segment_readers().len() >= 2);
+        let lang_field = matcher.searcher().index().schema().lang;
+        let mut validator = techmatch_indexer::validate::Validator::new("demands.jsonl");
+        let rows = techmatch_indexer::read::read_raw(&bundled("demands.jsonl"), Default::default())
+            .unwrap();
+        let mut with_others = 0;
+        for row in rows {
+            let demand = validator.demand(&row.unwrap()).unwrap();
+            let (words, pairs, expansions) = matcher.key_terms(&demand);
+            let query = matcher.retrieval_query(&words, &pairs, &expansions);
+            for (limit, top) in [(300, 10), (40, 10), (7, 3)] {
+                let concepts = !expansions.is_empty();
+                let one = shortlist(&searcher, &*query, &demand, concepts, limit, top).unwrap();
+                let two = shortlist_by_two_searches(
+                    &searcher, lang_field, &*query, &demand, concepts, limit, top,
+                )
+                .unwrap();
+                assert_eq!(one, two, "{} (limit {limit}, top {top})", demand.id);
+                with_others += usize::from(one.len() > limit);
+            }
+        }
+        assert!(
+            with_others > 0,
+            "no demand added records in other languages"
+        );
+    }
 }

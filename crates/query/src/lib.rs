@@ -30,6 +30,7 @@ pub mod pair;
 pub mod params;
 pub mod reverse;
 pub mod search;
+pub mod shortlist;
 pub mod suggest;
 pub mod table;
 pub mod terms;
