@@ -81,6 +81,12 @@ pub struct Tuning {
     /// Query length in words from which the long-text share is [`Tuning::long_text_weight`];
     /// in between it grows linearly, so there is no cliff at one word count.
     pub long_text_to: f32,
+    /// Key words (the most informative, by tf-idf) of a demand that retrieve its candidate
+    /// supplies; every key word (up to 32) still counts in the coverage that reranks them.
+    pub demand_retrieval_words: usize,
+    /// Key word pairs of a demand that retrieve its candidates (up to 24 still count in the
+    /// coverage).
+    pub demand_retrieval_pairs: usize,
 }
 
 impl Default for Tuning {
@@ -106,6 +112,8 @@ impl Default for Tuning {
             long_text_weight: 0.7,
             long_text_from: 4.0,
             long_text_to: 12.0,
+            demand_retrieval_words: 20,
+            demand_retrieval_pairs: 16,
         }
     }
 }

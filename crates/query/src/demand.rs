@@ -9,8 +9,10 @@
 //!    index are dropped, and at most [`MAX_KEY_WORDS`] words and [`MAX_KEY_BIGRAMS`] pairs
 //!    are kept. Glossary concepts found in the demand add their other terms (other
 //!    languages, synonyms), weighted below the demand's own words.
-//! 2. **Retrieval**: a weighted disjunction of the key terms over the exact and folded
-//!    fields (exact diacritics boosted), the top [`MatchOptions::candidates`] by BM25.
+//! 2. **Retrieval**: a weighted disjunction of the most informative key terms
+//!    ([`crate::Tuning::demand_retrieval_words`] words and `demand_retrieval_pairs` pairs)
+//!    over the exact and folded fields (exact diacritics boosted), the top
+//!    [`MatchOptions::candidates`] by BM25; every key term still counts in the rerank.
 //! 3. **Rerank** on features read from the postings of the candidates: the share of key-term
 //!    weight the supply covers (by the best field each term appears in), the share of key
 //!    pairs it covers, the share of the demand's glossary concepts it covers, sector
@@ -273,6 +275,18 @@ pub struct DemandMatcher {
     searcher: Searcher,
     /// What a query record is called in errors (`demand`, or `supply` in reverse).
     query_kind: &'static str,
+    /// How many key terms retrieve candidates.
+    retrieval_caps: RetrievalCaps,
+}
+
+/// How many of a query record's key terms retrieve its candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetrievalCaps {
+    /// [`crate::Tuning::demand_retrieval_words`] and `demand_retrieval_pairs`.
+    Tuned,
+    /// Every key term (supply → demand matching: on the judged reverse set the caps cost
+    /// 0.005 nDCG@10, and demand indexes are small).
+    All,
 }
 
 /// One ranked record of [`DemandMatcher::rank`], before it is named as a match.
@@ -388,12 +402,15 @@ impl DemandMatcher {
         DemandMatcher {
             searcher,
             query_kind: "demand",
+            retrieval_caps: RetrievalCaps::Tuned,
         }
     }
 
-    /// The same matcher naming its query records `kind` in errors.
-    pub(crate) fn naming_queries(mut self, kind: &'static str) -> DemandMatcher {
+    /// The same matcher naming its query records `kind` in errors and retrieving with
+    /// `caps` key terms.
+    pub(crate) fn for_queries(mut self, kind: &'static str, caps: RetrievalCaps) -> DemandMatcher {
         self.query_kind = kind;
+        self.retrieval_caps = caps;
         self
     }
 
@@ -643,7 +660,23 @@ impl DemandMatcher {
             ..Filters::default()
         }
         .hidden(&searcher, self.searcher.index().schema())?;
-        let mut query = self.retrieval_query(&words, &pairs, &expansions);
+        // The most informative terms retrieve (the lists are by weight, best first); all of
+        // them rerank. Supplies matched against demands keep every term (`reverse`).
+        let (retrieve_words, retrieve_pairs) = match self.retrieval_caps {
+            RetrievalCaps::Tuned => {
+                let tuning = self.searcher.tuning();
+                (
+                    tuning.demand_retrieval_words.clamp(1, words.len().max(1)),
+                    tuning.demand_retrieval_pairs.min(pairs.len()),
+                )
+            }
+            RetrievalCaps::All => (words.len(), pairs.len()),
+        };
+        let mut query = self.retrieval_query(
+            &words[..retrieve_words.min(words.len())],
+            &pairs[..retrieve_pairs],
+            &expansions,
+        );
         if !hidden.is_empty() {
             let mut clauses = vec![(Occur::Must, query)];
             clauses.extend(hidden.iter().map(|q| (Occur::MustNot, q.box_clone())));

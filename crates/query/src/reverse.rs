@@ -83,7 +83,8 @@ impl SupplyMatcher {
     /// A matcher over the searcher of a demand index (its glossary and tuning apply).
     pub fn new(demands: Searcher) -> SupplyMatcher {
         SupplyMatcher {
-            matcher: DemandMatcher::new(demands).naming_queries("supply"),
+            matcher: DemandMatcher::new(demands)
+                .for_queries("supply", crate::demand::RetrievalCaps::All),
         }
     }
 
