@@ -338,6 +338,26 @@ fn the_event_pairing_report_opens_back_sheet_by_sheet() {
         d001[rc].contains("TRL >= 7 wanted, 7 offered: met"),
         "{d001:?}"
     );
+    // Both ranked sheets list each record's matches in descending order of the score shown.
+    for (sheet, id_column) in [
+        ("demand_to_supplies", "demand_id"),
+        ("supply_to_demands", "supply_id"),
+    ] {
+        let (id, score) = (column(sheet, id_column), column(sheet, "score"));
+        let mut last: Option<(&str, f64)> = None;
+        for row in &book[sheet][1..] {
+            if row[score].is_empty() {
+                continue;
+            }
+            let value: f64 = row[score].parse().unwrap();
+            if let Some((previous_id, previous)) = last {
+                if previous_id == row[id] {
+                    assert!(value <= previous, "{sheet}: {} out of score order", row[id]);
+                }
+            }
+            last = Some((row[id].as_str(), value));
+        }
+    }
     // Mutual pairs are each other's rank-1 match in both sheets.
     let mutual = &book["mutual_best_pairs"];
     assert!(mutual.len() > 10, "{} mutual pairs", mutual.len() - 1);
