@@ -866,6 +866,69 @@ async fn drive(client: &Client, server: &Server) {
     )
     .await;
 
+    // The other way round: a technology looking for the enterprises that need it.
+    click(client, "#tab-match").await;
+    click(client, "#m-side-supply").await;
+    assert_eq!(
+        js(
+            client,
+            "return document.getElementById('m-submit').textContent"
+        )
+        .await,
+        "Tìm nhu cầu phù hợp"
+    );
+    let title_input = client.find(Locator::Css("#m-title")).await.unwrap();
+    title_input.send_keys(&(Key::Control + "a")).await.unwrap();
+    title_input
+        .send_keys("Máy sấy cà phê bằng bơm nhiệt cho hợp tác xã")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#m-trl"))
+        .await
+        .unwrap()
+        .select_by_value("7")
+        .await
+        .unwrap();
+    click(client, "#match-form button[type=submit]").await;
+    wait_for(
+        client,
+        "the demands matched to a technology",
+        "return document.querySelectorAll('#matches .match[data-kind=\"demand\"]').length",
+        vec![],
+    )
+    .await;
+    let asked = js(
+        client,
+        "return {first: document.querySelector('#matches .match').dataset.id, \
+           status: document.getElementById('match-status').textContent, \
+           meta: document.querySelector('#matches .match .meta').textContent, \
+           trl: [...document.querySelectorAll('#matches .match:first-child .explanation li')] \
+             .map(li => li.textContent).filter(t => t.includes('TRL'))}",
+    )
+    .await;
+    assert_eq!(asked["first"], "D001", "{asked}");
+    assert!(
+        asked["status"]
+            .as_str()
+            .unwrap()
+            .contains("nhu cầu phù hợp nhất"),
+        "{asked}"
+    );
+    assert!(
+        asked["meta"]
+            .as_str()
+            .unwrap()
+            .contains("HTX Nông nghiệp Cà phê Ea Tân"),
+        "{asked}"
+    );
+    assert!(
+        asked["trl"].as_array().is_some_and(|t| !t.is_empty()),
+        "the demand's minimum TRL is checked against the technology's: {asked}"
+    );
+    screenshot(client, "desktop-match-demands").await;
+    click(client, "#m-side-demand").await;
+
     // The hostile record stays text.
     click(client, "#tab-search").await;
     wait_for(

@@ -47,6 +47,15 @@
       mDesc: 'Mô tả chi tiết (không bắt buộc)',
       mSector: 'Lĩnh vực',
       mTrl: 'TRL tối thiểu',
+      mSide: 'Tôi có',
+      mSideDemand: 'một nhu cầu, tìm công nghệ',
+      mSideSupply: 'một công nghệ, tìm doanh nghiệp cần nó',
+      mTitleSupply: 'Tên công nghệ',
+      mTrlSupply: 'TRL của công nghệ',
+      mSubmitSupply: 'Tìm nhu cầu phù hợp',
+      demandMatchCount: (n) => `${fmt(n)} nhu cầu phù hợp nhất, xếp từ cao xuống`,
+      unasked: (best) => `Chưa có doanh nghiệp nào cần công nghệ này đủ rõ (điểm cao nhất ${best}/100).`,
+      asked: 'Có doanh nghiệp đang cần công nghệ này.',
       mProvince: 'Tỉnh/thành (không bắt buộc)',
       mSubmit: 'Tìm công nghệ phù hợp',
       footer: 'Dữ liệu minh họa của TechMatch. Nội dung hồ sơ do bên cung cấp công nghệ tự khai.',
@@ -96,6 +105,7 @@
       unmet: (best) => `Nhu cầu chưa được đáp ứng: chưa có công nghệ nào đủ phù hợp (điểm cao nhất ${best}/100). Sàn sẽ tìm thêm nguồn cung.`,
       met: 'Có công nghệ đáp ứng nhu cầu này.',
       keyTerms: 'Từ khóa rút ra từ nhu cầu:',
+      keyTermsSupply: 'Từ khóa rút ra từ công nghệ:',
       score: 'Điểm phù hợp',
       why: 'Vì sao phù hợp',
       matchedTerms: 'Từ khớp: ',
@@ -106,7 +116,7 @@
       constraintUnmet: 'không đạt',
       wanted: 'yêu cầu',
       offered: 'có',
-      constraintNames: { trl_min: 'TRL tối thiểu', transfer: 'Hình thức chuyển giao', country: 'Quốc gia', sector: 'Lĩnh vực' },
+      constraintNames: { trl_min: 'TRL tối thiểu', transfer: 'Hình thức chuyển giao', country: 'Quốc gia', sector: 'Lĩnh vực', province: 'Tỉnh/thành' },
       fieldNames: { title: 'tiêu đề', keywords: 'từ khóa', summary: 'tóm tắt', description: 'mô tả', owner: 'đơn vị' },
       none: '—',
     },
@@ -141,6 +151,15 @@
       mDesc: 'Details (optional)',
       mSector: 'Sector',
       mTrl: 'Minimum TRL',
+      mSide: 'I have',
+      mSideDemand: 'a demand: find technology',
+      mSideSupply: 'a technology: find who needs it',
+      mTitleSupply: 'Technology name',
+      mTrlSupply: 'TRL of the technology',
+      mSubmitSupply: 'Find matching demands',
+      demandMatchCount: (n) => `${fmt(n)} matching demands, best first`,
+      unasked: (best) => `No enterprise asks for this clearly enough yet (best score ${best}/100).`,
+      asked: 'Enterprises need this technology.',
       mProvince: 'Province (optional)',
       mSubmit: 'Find matching technology',
       footer: 'TechMatch sample data. Records are described by the technology providers themselves.',
@@ -190,6 +209,7 @@
       unmet: (best) => `Unmet demand: no technology fits well enough (best score ${best}/100). The exchange will look for new supply.`,
       met: 'Technologies that meet this demand exist.',
       keyTerms: 'Key terms taken from the demand:',
+      keyTermsSupply: 'Key terms taken from the technology:',
       score: 'Match score',
       why: 'Why it matches',
       matchedTerms: 'Matched terms: ',
@@ -200,7 +220,7 @@
       constraintUnmet: 'not met',
       wanted: 'wanted',
       offered: 'offered',
-      constraintNames: { trl_min: 'Minimum TRL', transfer: 'Transfer mode', country: 'Country', sector: 'Sector' },
+      constraintNames: { trl_min: 'Minimum TRL', transfer: 'Transfer mode', country: 'Country', sector: 'Sector', province: 'Province' },
       fieldNames: { title: 'title', keywords: 'keywords', summary: 'summary', description: 'description', owner: 'owner' },
       none: '—',
     },
@@ -775,9 +795,10 @@
   let openedFrom = null;
   let detailPushed = false;
 
-  function openRecord(event, id) {
+  function openRecord(event, id, kind) {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
+    if (kind) state.kind = kind;
     showRecord(id, true);
   }
 
@@ -876,14 +897,36 @@
     trl.value = chosenTrl;
   }
 
+  // Which side the form is on: a demand looking for technology (the default), or a
+  // technology looking for the enterprises that need it (matched against the demands).
+  const offering = () => $('m-side-supply').checked;
+  function updateSide() {
+    const labels = offering()
+      ? [['m-title-label', 'mTitleSupply'], ['m-trl-label', 'mTrlSupply'], ['m-submit', 'mSubmitSupply']]
+      : [['m-title-label', 'mTitle'], ['m-trl-label', 'mTrl'], ['m-submit', 'mSubmit']];
+    for (const [id, key] of labels) {
+      $(id).dataset.i18n = key;
+      $(id).textContent = t(key);
+    }
+  }
+  for (const radio of document.querySelectorAll('#m-side input')) {
+    radio.addEventListener('change', () => {
+      updateSide();
+      lastMatch = null;
+      $('match-status').textContent = '';
+      $('match-result').replaceChildren();
+    });
+  }
+
   $('match-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const demand = { id: 'portal-demand', title: $('m-title').value.trim() };
+    const supply = offering();
+    const demand = { id: supply ? 'portal-supply' : 'portal-demand', title: $('m-title').value.trim() };
     if (!demand.title) { $('m-title').focus(); return; }
     const description = $('m-desc').value.trim();
     if (description) demand.description = description;
     if ($('m-sector').value) demand.sector = $('m-sector').value;
-    if ($('m-trl').value) demand.trl_min = Number($('m-trl').value);
+    if ($('m-trl').value) demand[supply ? 'trl' : 'trl_min'] = Number($('m-trl').value);
     const province = $('m-province').value.trim();
     if (province) demand.province = province;
     if (matchController) matchController.abort();
@@ -892,7 +935,7 @@
     $('match-error').hidden = true;
     $('match-status').textContent = t('matching');
     $('match-result').setAttribute('aria-busy', 'true');
-    api('/api/match?top=10', {
+    api(supply ? '/api/match?top=10&against=demands' : '/api/match?top=10', {
       method: 'POST',
       headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
       body: JSON.stringify(demand),
@@ -917,18 +960,21 @@
 
   function renderMatch(result) {
     const matches = result.matches || [];
-    $('match-status').textContent = matches.length ? t('matchCount')(matches.length) : t('noMatches');
+    const demands = result.supply_id !== undefined;
+    const count = demands ? 'demandMatchCount' : 'matchCount';
+    $('match-status').textContent = matches.length ? t(count)(matches.length) : t('noMatches');
     const best = matches.length ? Math.round(matches[0].score) : 0;
-    const verdict = result.unmet
-      ? el('p', { class: 'unmet', id: 'unmet', 'data-unmet': 'true', text: t('unmet')(best) })
-      : el('p', { class: 'met', 'data-unmet': 'false', text: t('met') });
+    const lacking = demands ? result.unasked : result.unmet;
+    const verdict = lacking
+      ? el('p', { class: 'unmet', id: 'unmet', 'data-unmet': 'true', text: t(demands ? 'unasked' : 'unmet')(best) })
+      : el('p', { class: 'met', 'data-unmet': 'false', text: t(demands ? 'asked' : 'met') });
     const keyTerms = (result.key_terms || []).slice()
       .sort((a, b) => b.weight - a.weight)
       .slice(0, 12);
     $('match-result').replaceChildren(
       verdict,
       keyTerms.length
-        ? el('div', { class: 'key-terms' }, el('span', { text: t('keyTerms') }),
+        ? el('div', { class: 'key-terms' }, el('span', { text: t(demands ? 'keyTermsSupply' : 'keyTerms') }),
           el('ul', { class: 'chips' }, keyTerms.map((k) => el('li', { text: k.text }))))
         : null,
       el('ol', { class: 'matches', id: 'matches' }, matches.map(renderMatchItem)));
@@ -945,11 +991,16 @@
     const constraints = (x.constraints || []).map((c) => el('li', { class: c.met ? 'ok' : 'bad' },
       `${TEXT[lang].constraintNames[c.constraint] || c.constraint}: ${t('wanted')} ${c.wanted}, ${t('offered')} ${c.offered || t('none')} — `,
       el('strong', { text: c.met ? t('constraintMet') : t('constraintUnmet') })));
-    const meta = [match.owner, match.country && countryName(match.country)].filter(Boolean).join(' · ');
-    return el('li', { class: 'match', 'data-id': match.supply_id },
+    const demand = match.demand_id !== undefined;
+    const id = demand ? match.demand_id : match.supply_id;
+    const meta = (demand
+      ? [match.enterprise, match.province, match.source_event]
+      : [match.owner, match.country && countryName(match.country)]).filter(Boolean).join(' · ');
+    const href = `/?${demand ? 'kind=demands&' : ''}id=${encodeURIComponent(id)}`;
+    return el('li', { class: 'match', 'data-id': id, 'data-kind': demand ? 'demand' : 'supply' },
       el('div', { class: 'match-head' },
         el('h2', { class: 'card-title' },
-          el('a', { href: `/?id=${encodeURIComponent(match.supply_id)}`, onclick: (event) => openRecord(event, match.supply_id) },
+          el('a', { href, onclick: (event) => openRecord(event, id, demand ? 'demands' : 'supplies') },
             match.title)),
         el('div', { class: 'score' },
           el('meter', { min: 0, max: 100, low: 25, high: 60, optimum: 100, value: score, 'aria-label': t('score') }),
@@ -1039,6 +1090,7 @@
     button.textContent = t('langSwitch');
     button.lang = lang === 'vi' ? 'en' : 'vi';
     fillMatchSelects();
+    updateSide();
     if (lastResponse) renderSearch(lastResponse);
     if (lastRecord && state.view === 'detail') renderRecord(lastRecord);
     if (lastMatch) renderMatch(lastMatch);
