@@ -138,8 +138,8 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
             let matcher = DemandMatcher::new(Searcher::new(index)?.with_glossary(glossary));
             let (demands, invalid) = read_demands(&args.demands)?;
             let ids: Vec<&str> = demands.iter().map(|d| d.id.as_str()).collect();
-            let run = run_all(&args, &ids, invalid, |tick| {
-                matcher.match_all(&demands, &options, tick)
+            let run = run_all(&args, &ids, invalid, |i| {
+                matcher.match_demand_full(&demands[i], &options)
             })?;
             let rows = table_rows(&run.results);
             let widths = [10.0, 48.0, 6.0, 12.0, 56.0, 40.0, 8.0, 7.0, 7.0, 60.0, 30.0];
@@ -151,8 +151,8 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
             let matcher = SupplyMatcher::new(Searcher::new(index)?.with_glossary(glossary));
             let (supplies, invalid) = read_supplies(&args.demands)?;
             let ids: Vec<&str> = supplies.iter().map(|s| s.id.as_str()).collect();
-            let run = run_all(&args, &ids, invalid, |tick| {
-                matcher.match_all(&supplies, &options, tick)
+            let run = run_all(&args, &ids, invalid, |i| {
+                matcher.match_supply(&supplies[i], &options)
             })?;
             let rows = reverse_table_rows(&run.results);
             let widths = [
@@ -210,6 +210,8 @@ struct RunOutcome<R> {
     read: usize,
     failed: usize,
     seconds: f64,
+    /// Milliseconds each record took on its thread, sorted.
+    latencies: Vec<f64>,
 }
 
 impl<R: Ranked> RunOutcome<R> {
@@ -220,13 +222,22 @@ impl<R: Ranked> RunOutcome<R> {
             Against::Supplies => ("demands", "matched", "unmet"),
             Against::Demands => ("supplies", "asked for", "unasked"),
         };
+        let percentile = |p: f64| -> f64 {
+            if self.latencies.is_empty() {
+                return 0.0;
+            }
+            let rank = (p * self.latencies.len() as f64).ceil() as usize;
+            self.latencies[rank.clamp(1, self.latencies.len()) - 1]
+        };
         eprintln!(
-            "{things} {}, {answered} {}, {flag} {flagged} (best score < {UNMET_THRESHOLD}), failed {}, {:.2} s ({:.1} {things}/s)",
+            "{things} {}, {answered} {}, {flag} {flagged} (best score < {UNMET_THRESHOLD}), failed {}, {:.2} s ({:.1} {things}/s; per record p50 {:.1} ms, p99 {:.1} ms)",
             self.read,
             self.results.len() - flagged,
             self.failed,
             self.seconds,
             self.results.len() as f64 / self.seconds.max(1e-9),
+            percentile(0.5),
+            percentile(0.99),
         );
         if self.failed > 0 {
             ExitCode::from(2)
@@ -236,14 +247,16 @@ impl<R: Ranked> RunOutcome<R> {
     }
 }
 
-/// Runs `match_all` over the records `ids` names (on --threads, with a progress bar), and
-/// reports the ones that failed on stderr.
+/// Runs `match_one` over the records `ids` names, in parallel on rayon (--threads), with a
+/// progress bar and each record's time; results keep the input order, and the records that
+/// failed are reported on stderr.
 fn run_all<R: Send>(
     args: &MatchArgs,
     ids: &[&str],
     invalid: usize,
-    match_all: impl FnOnce(&(dyn Fn() + Sync)) -> Vec<techmatch_query::Result<R>> + Send,
+    match_one: impl Fn(usize) -> techmatch_query::Result<R> + Sync,
 ) -> Result<RunOutcome<R>> {
+    use rayon::prelude::*;
     let label = match args.against {
         Against::Supplies => "demands",
         Against::Demands => "supplies",
@@ -263,18 +276,32 @@ fn run_all<R: Send>(
             progress.set_position(n as u64);
         }
     };
+    let match_all = || -> Vec<(techmatch_query::Result<R>, f64)> {
+        (0..ids.len())
+            .into_par_iter()
+            .map(|i| {
+                let began = Instant::now();
+                let result = match_one(i);
+                let ms = began.elapsed().as_secs_f64() * 1000.0;
+                tick();
+                (result, ms)
+            })
+            .collect()
+    };
     let results = match args.threads {
         Some(threads) => rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .build()?
-            .install(|| match_all(&tick)),
-        None => match_all(&tick),
+            .install(match_all),
+        None => match_all(),
     };
     progress.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
+    let mut latencies: Vec<f64> = results.iter().map(|(_, ms)| *ms).collect();
+    latencies.sort_by(f64::total_cmp);
     let mut ok = Vec::with_capacity(results.len());
     let mut failed = invalid;
-    for (id, result) in ids.iter().zip(results) {
+    for (id, (result, _)) in ids.iter().zip(results) {
         match result {
             Ok(result) => ok.push(result),
             Err(error) => {
@@ -292,6 +319,7 @@ fn run_all<R: Send>(
         read: ids.len() + invalid,
         failed,
         seconds,
+        latencies,
     })
 }
 
