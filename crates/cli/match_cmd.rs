@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use techmatch_eval::{write_trec, RunLine};
-use techmatch_indexer::{demand_index_dir, Demand, Supply, SupplyIndex};
+use techmatch_indexer::{demand_index_dir, Demand, RecordError, Supply, SupplyIndex};
 use techmatch_query::demand::{DemandResult, UNMET_THRESHOLD};
 use techmatch_query::table::{reverse_table_rows, table_rows, REVERSE_HEADER, TABLE_HEADER};
 use techmatch_query::{DemandMatcher, MatchOptions, Searcher, SupplyMatcher, SupplyResult};
@@ -109,13 +109,8 @@ pub struct MatchArgs {
 
 /// Reads demands, reporting invalid ones on stderr; returns the valid ones and the count of
 /// invalid ones.
-fn read_demands(path: &Path) -> Result<(Vec<Demand>, usize)> {
-    let (demands, errors) = techmatch_relevance::read_demands(path)?;
-    let invalid: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.line).collect();
-    for error in &errors {
-        eprintln!("{error}");
-    }
-    Ok((demands, invalid.len()))
+pub fn read_demands(path: &Path) -> Result<(Vec<Demand>, usize)> {
+    Ok(report_invalid(techmatch_relevance::read_demands(path)?))
 }
 
 /// Runs the command.
@@ -341,24 +336,19 @@ pub fn open_demand_index(supplies: &Path) -> Result<SupplyIndex> {
 /// Reads supplies, reporting invalid ones on stderr; returns the valid ones and the count of
 /// invalid ones.
 pub fn read_supplies(path: &Path) -> Result<(Vec<Supply>, usize)> {
-    let mut validator = techmatch_indexer::validate::Validator::new(&path.display().to_string());
-    let mut supplies = Vec::new();
-    let mut invalid = std::collections::BTreeSet::new();
-    for row in techmatch_indexer::read::read_raw(path, Default::default())? {
-        match row
-            .map_err(|e| vec![e])
-            .and_then(|raw| validator.supply(&raw))
-        {
-            Ok(supply) => supplies.push(supply),
-            Err(errors) => {
-                for error in errors {
-                    eprintln!("{error}");
-                    invalid.insert(error.line);
-                }
-            }
-        }
+    Ok(report_invalid(techmatch_relevance::read_supply_records(
+        path,
+    )?))
+}
+
+/// Prints every problem of the invalid records on stderr; returns the valid records and the
+/// number of invalid ones (records, not problems).
+fn report_invalid<T>((records, errors): (Vec<T>, Vec<RecordError>)) -> (Vec<T>, usize) {
+    let invalid: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.line).collect();
+    for error in &errors {
+        eprintln!("{error}");
     }
-    Ok((supplies, invalid.len()))
+    (records, invalid.len())
 }
 
 fn output(args: &MatchArgs) -> Result<Box<dyn Write>> {

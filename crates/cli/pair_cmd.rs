@@ -11,7 +11,7 @@ use techmatch_indexer::{Demand, Supply, SupplyIndex};
 use techmatch_query::pair::{active_records, index_in_memory, PairReport, Sheet};
 use techmatch_query::{DemandMatcher, MatchOptions, Searcher, SupplyMatcher};
 
-use crate::match_cmd::{open_demand_index, read_supplies};
+use crate::match_cmd::{open_demand_index, read_demands, read_supplies};
 use crate::search_cmd::load_glossary;
 
 /// Output formats of `techmatch pair`.
@@ -98,15 +98,10 @@ pub fn run(args: PairArgs) -> Result<ExitCode> {
         )
     } else {
         let path = existing(&args.demands, "--demands")?;
-        let (demands, errors) = techmatch_relevance::read_demands(&path)?;
-        let lines: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.line).collect();
-        for error in &errors {
-            eprintln!("{error}");
-        }
-        invalid += lines.len();
-        let (open, closed): (Vec<Demand>, Vec<Demand>) = demands
-            .into_iter()
-            .partition(|d| d.status.as_deref().is_none_or(|s| s == "open"));
+        let (demands, bad) = read_demands(&path)?;
+        invalid += bad;
+        let (open, closed): (Vec<Demand>, Vec<Demand>) =
+            demands.into_iter().partition(Demand::is_open);
         if !closed.is_empty() {
             eprintln!(
                 "{} closed or withdrawn demands left out ({})",

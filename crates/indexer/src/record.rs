@@ -100,7 +100,7 @@ impl Supply {
     /// Whether the record is shown and matched on `today` (`YYYY-MM-DD`): open (or no
     /// status) and not expired before that day.
     pub fn is_active_on(&self, today: &str) -> bool {
-        let open = self.status.as_deref().is_none_or(|s| s == "open");
+        let open = is_open_status(self.status.as_deref());
         let current = self.expires.as_deref().is_none_or(|e| e >= today);
         open && current
     }
@@ -169,7 +169,18 @@ pub struct Demand {
     pub source_event: Option<String>,
 }
 
+/// Whether a record's `status` lets it be shown and matched: `open`, or none given.
+fn is_open_status(status: Option<&str>) -> bool {
+    status.is_none_or(|s| s == "open")
+}
+
 impl Demand {
+    /// Whether the demand is open (`open` or no status): closed and withdrawn demands are
+    /// kept on record but neither searched nor matched.
+    pub fn is_open(&self) -> bool {
+        is_open_status(self.status.as_deref())
+    }
+
     /// Title and description as one text.
     pub fn full_text(&self) -> String {
         match &self.description {

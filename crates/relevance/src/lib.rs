@@ -172,8 +172,14 @@ pub fn read_demands(path: &Path) -> Result<(Vec<Demand>, Vec<RecordError>)> {
     read_records(path, Validator::demand)
 }
 
+/// Reads and validates supplies; returns the valid ones and one error per problem of the
+/// invalid ones.
+pub fn read_supply_records(path: &Path) -> Result<(Vec<Supply>, Vec<RecordError>)> {
+    read_records(path, Validator::supply)
+}
+
 fn read_supplies(path: &Path) -> Result<Vec<Supply>> {
-    match read_records(path, Validator::supply)? {
+    match read_supply_records(path)? {
         (supplies, errors) if errors.is_empty() => Ok(supplies),
         (_, errors) => Err(Error::Records(errors)),
     }
@@ -694,7 +700,7 @@ impl<'a> Report<'a> {
                             let records: Vec<Supply> = collection
                                 .demands
                                 .iter()
-                                .filter(|d| d.status.as_deref().is_none_or(|s| s == "open"))
+                                .filter(|d| d.is_open())
                                 .map(Demand::to_record)
                                 .collect();
                             let baseline = Baseline::build(kind, &records)?;

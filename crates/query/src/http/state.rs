@@ -140,17 +140,6 @@ impl AppState {
         self.shutting_down.load(Ordering::SeqCst)
     }
 
-    /// Makes the last commit visible to every search at once (instead of the reader's
-    /// periodic reload).
-    pub fn reload(&self) -> Result<(), ApiError> {
-        self.searcher
-            .reader()
-            .reload()
-            .map_err(ApiError::internal)?;
-        self.answers.clear();
-        Ok(())
-    }
-
     /// What the next search will see, as part of every cache key: a hash of the reader's
     /// segments and their delete opstamps. Two readers over the same segments answer
     /// alike, so this is stable across reloads that change nothing (the reader's own
@@ -179,7 +168,8 @@ impl AppState {
         }
     }
 
-    /// [`AppState::reload`] for one side.
+    /// Makes the last commit of one side visible to every search at once (instead of the
+    /// reader's periodic reload), and empties the answer cache.
     pub fn reload_side(&self, kind: techmatch_indexer::RecordKind) -> Result<(), ApiError> {
         self.side(kind)
             .0
