@@ -30,6 +30,7 @@ pub mod clusters;
 pub mod dedup;
 pub mod document;
 pub mod error;
+pub mod glossary;
 pub mod index;
 pub mod ingest;
 pub mod paths;

@@ -21,7 +21,7 @@ pub mod expand;
 pub mod facets;
 pub mod filters;
 pub mod flat;
-pub mod glossary;
+pub use techmatch_indexer::glossary;
 pub mod highlight;
 #[cfg(feature = "http")]
 pub mod http;

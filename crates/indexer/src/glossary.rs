@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use techmatch_analysis::{analyze, has_diacritics, segment::is_cjk};
-use techmatch_indexer::record::SECTORS;
+use crate::record::SECTORS;
+use techmatch_analysis::{analyze, has_diacritics, segment::is_cjk, Analysis};
 
 /// The bundled glossary.
 pub const BUNDLED_GLOSSARY: &str = include_str!("../data/glossary.tsv");
@@ -99,8 +99,43 @@ pub struct ConceptMatch {
 #[derive(Debug, Clone, Default)]
 pub struct Glossary {
     concepts: Vec<Concept>,
-    by_first_token: HashMap<String, Vec<(usize, usize)>>,
+    /// What identifies this glossary's matching in an index (see [`Glossary::fingerprint`]).
+    fingerprint: u64,
+    /// Terms of one token by the hash of that token ([`token_hash`]).
+    by_token: rustc_hash::FxHashMap<u64, Vec<(usize, usize)>>,
+    /// Terms of two or more tokens by the hashes of their first two: a common first word
+    /// ("máy", "hệ") leads to the few terms that also share the second.
+    by_pair: rustc_hash::FxHashMap<(u64, u64), Vec<(usize, usize)>>,
+    /// The Chinese terms (matched as substrings) and their concept and term, in the order
+    /// of the automaton's patterns.
     chinese: Vec<(String, usize, usize)>,
+    chinese_automaton: Option<aho_corasick::AhoCorasick>,
+}
+
+/// The hash a folded token is looked up by (hash collisions are checked by the full
+/// comparison that follows).
+fn token_hash(token: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(token.as_bytes());
+    hasher.finish()
+}
+
+fn fingerprint(concepts: &[Concept]) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write_u32(techmatch_analysis::ANALYZER_VERSION);
+    for concept in concepts {
+        hasher.write(concept.id.as_bytes());
+        hasher.write_u8(0);
+        for term in &concept.terms {
+            hasher.write_u8(term.lang as u8);
+            hasher.write(term.text.as_bytes());
+            hasher.write_u8(0);
+        }
+        hasher.write_u8(1);
+    }
+    hasher.finish()
 }
 
 const COLUMNS: [&str; 6] = ["concept", "sector", "vi", "en", "zh", "abbr"];
@@ -303,20 +338,32 @@ impl Glossary {
             return Err(issues);
         }
         let mut glossary = Glossary {
+            fingerprint: fingerprint(&concepts),
             concepts,
             ..Default::default()
         };
         for (c, concept) in glossary.concepts.iter().enumerate() {
             for (t, term) in concept.terms.iter().enumerate() {
-                match term.tokens.first() {
-                    Some(first) => glossary
-                        .by_first_token
-                        .entry(first.clone())
+                match term.tokens.as_slice() {
+                    [] => glossary.chinese.push((term.text.clone(), c, t)),
+                    [only] => glossary
+                        .by_token
+                        .entry(token_hash(only))
                         .or_default()
                         .push((c, t)),
-                    None => glossary.chinese.push((term.text.clone(), c, t)),
+                    [first, second, ..] => glossary
+                        .by_pair
+                        .entry((token_hash(first), token_hash(second)))
+                        .or_default()
+                        .push((c, t)),
                 }
             }
+        }
+        if !glossary.chinese.is_empty() {
+            glossary.chinese_automaton = Some(
+                aho_corasick::AhoCorasick::new(glossary.chinese.iter().map(|(text, _, _)| text))
+                    .expect("a few thousand short terms fit the automaton"),
+            );
         }
         Ok((glossary, issues))
     }
@@ -342,37 +389,56 @@ impl Glossary {
         })
     }
 
+    /// The bundled glossary, parsed once per process and shared.
+    pub fn bundled_shared() -> std::sync::Arc<Glossary> {
+        static BUNDLED: std::sync::OnceLock<std::sync::Arc<Glossary>> = std::sync::OnceLock::new();
+        BUNDLED
+            .get_or_init(|| std::sync::Arc::new(Glossary::bundled()))
+            .clone()
+    }
+
     /// The concepts.
     pub fn concepts(&self) -> &[Concept] {
         &self.concepts
     }
 
+    /// A stable hash of what decides which concepts a text holds: the analyzer version,
+    /// each concept's id and each term's text and column. Two glossaries with the same
+    /// fingerprint tag every record alike, so an index tagged by one serves the other
+    /// ([`crate::concepts`]). FNV-1a, stable across builds and platforms.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
     /// Concepts whose terms occur in `text` (each concept once, first term found).
     pub fn find(&self, text: &str) -> Vec<ConceptMatch> {
-        let analysis = analyze(text);
-        // (folded, surface, exact when it carries diacritics)
-        let tokens: Vec<(String, String, Option<String>, String)> = analysis
-            .words()
-            .map(|w| {
-                (
-                    w.folded.to_string(),
-                    text[w.start..w.end].to_string(),
-                    w.has_diacritics.then(|| w.exact.to_string()),
-                    w.exact.to_string(),
-                )
-            })
-            .collect();
+        self.find_in(&analyze(text), text)
+    }
+
+    /// [`Glossary::find`] over the analysis of `text` already at hand.
+    pub fn find_in(&self, analysis: &Analysis, text: &str) -> Vec<ConceptMatch> {
+        let tokens: Vec<techmatch_analysis::Word<'_>> = analysis.words().collect();
         let mut found: Vec<ConceptMatch> = Vec::new();
         let push = |found: &mut Vec<ConceptMatch>, concept: usize, term: usize| {
             if !found.iter().any(|m| m.concept == concept) {
                 found.push(ConceptMatch { concept, term });
             }
         };
+        let hashes: Vec<u64> = tokens.iter().map(|w| token_hash(w.folded)).collect();
+        let mut candidates: Vec<(usize, usize)> = Vec::new();
         for start in 0..tokens.len() {
-            let Some(candidates) = self.by_first_token.get(&tokens[start].0) else {
-                continue;
-            };
-            for &(c, t) in candidates {
+            candidates.clear();
+            if let Some(terms) = self.by_token.get(&hashes[start]) {
+                candidates.extend_from_slice(terms);
+            }
+            if let Some(&next) = hashes.get(start + 1) {
+                if let Some(terms) = self.by_pair.get(&(hashes[start], next)) {
+                    candidates.extend_from_slice(terms);
+                }
+            }
+            // Glossary order, as one list per first token gave them.
+            candidates.sort_unstable();
+            for &(c, t) in &candidates {
                 let term = &self.concepts[c].terms[t];
                 let end = start + term.tokens.len();
                 if end > tokens.len()
@@ -381,12 +447,19 @@ impl Glossary {
                         .iter()
                         .zip(&term.exact)
                         .zip(&tokens[start..end])
-                        .all(|((folded, exact), token)| {
+                        .enumerate()
+                        // A term's words follow each other in the text, as its bigrams do
+                        // in the index: not across punctuation or a line break.
+                        .all(|(i, ((folded, exact), token))| {
+                            if i > 0 && !token.joins_previous {
+                                return false;
+                            }
                             if term.lang == TermLang::Abbr {
-                                token.3 == *exact
+                                token.exact == exact
                             } else {
-                                *folded == token.0
-                                    && token.2.as_ref().is_none_or(|marked| marked == exact)
+                                // A word written with marks must carry the term's marks.
+                                token.folded == folded
+                                    && (!token.has_diacritics || token.exact == exact)
                             }
                         })
                 {
@@ -394,17 +467,23 @@ impl Glossary {
                 }
                 if term.lang == TermLang::Abbr
                     && term.text.len() <= 2
-                    && tokens[start].1 != term.text
+                    && text.get(tokens[start].start..tokens[start].end) != Some(term.text.as_str())
                 {
                     continue;
                 }
                 push(&mut found, c, t);
             }
         }
-        if text.chars().any(is_cjk) {
-            for (term_text, c, t) in &self.chinese {
-                if text.contains(term_text.as_str()) {
-                    push(&mut found, *c, *t);
+        if let Some(automaton) = self.chinese_automaton.as_ref() {
+            if text.chars().any(is_cjk) {
+                // Every Chinese term the text contains, in one pass; then in glossary order,
+                // as a term-by-term scan would find them.
+                let mut contained = vec![false; self.chinese.len()];
+                for found in automaton.find_overlapping_iter(text) {
+                    contained[found.pattern().as_usize()] = true;
+                }
+                for (&(_, c, t), _) in self.chinese.iter().zip(&contained).filter(|(_, &y)| y) {
+                    push(&mut found, c, t);
                 }
             }
         }
