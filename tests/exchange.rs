@@ -316,7 +316,13 @@ fn the_event_pairing_report_opens_back_sheet_by_sheet() {
         .filter(|row| row[r] == "1")
         .map(|row| (row[d].as_str(), row[s].as_str()))
         .collect();
-    assert_eq!(best_supply.get("D001"), Some(&"TS-0001"));
+    // D001 (a coffee dryer) is answered best by one of its four grade-3 supplies
+    // (index-data/qrels.txt).
+    let best = best_supply.get("D001").copied();
+    assert!(
+        matches!(best, Some("TS-0001" | "TS-0138" | "TS-0156" | "TS-0208")),
+        "{best:?}"
+    );
     // supply → demands: every row explains the demand's constraints in words.
     let reverse = &book["supply_to_demands"];
     let (rs, rr, rd, rc) = (

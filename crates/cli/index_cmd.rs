@@ -68,6 +68,11 @@ pub struct IndexArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Glossary whose concepts are stored with each record (default: the bundled one).
+    /// Serve and match with the same glossary: an index tagged by another one is still
+    /// searched correctly, but its concepts are matched as phrases, which is slower.
+    #[arg(long, value_name = "FILE", env = "TECHMATCH_GLOSSARY")]
+    glossary: Option<PathBuf>,
     /// What the files hold.
     #[arg(long, value_enum, default_value = "supplies")]
     kind: KindArg,
@@ -150,6 +155,11 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
 }
 
 fn ingest_into(index: &SupplyIndex, index_dir: &Path, args: &IndexArgs) -> Result<ExitCode> {
+    if let Some(path) = &args.glossary {
+        let glossary =
+            techmatch_query::glossary::Glossary::from_path(path).map_err(anyhow::Error::msg)?;
+        index.set_glossary(Some(std::sync::Arc::new(glossary)));
+    }
     let mut writer = index.writer((args.memory_mb as usize) << 20)?;
     writer.set_detect_duplicates(!args.no_duplicate_detection);
     for id in &args.delete {

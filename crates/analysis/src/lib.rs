@@ -46,7 +46,7 @@ use serde::Serialize;
 
 pub use detection::{detect_language, Language};
 pub use fold::fold_diacritics;
-pub use tokenizer::{register, TokenStreamKind, TokenizerName};
+pub use tokenizer::{cached_analysis, register, TokenStreamKind, TokenizerName};
 
 /// Changes whenever any token produced for some text would change; stored with each index.
 ///

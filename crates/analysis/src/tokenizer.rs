@@ -106,7 +106,10 @@ thread_local! {
     static LAST_ANALYSIS: RefCell<Option<(String, Rc<Analysis>)>> = const { RefCell::new(None) };
 }
 
-fn analysis_of(text: &str) -> Rc<Analysis> {
+/// The analysis of `text`, shared with the tokenizers of this thread: a text the four
+/// streams of a field value were just cut from is not analysed again (the glossary's
+/// concept tokenizer reads the same value right after them).
+pub fn cached_analysis(text: &str) -> Rc<Analysis> {
     LAST_ANALYSIS.with(|last| {
         let mut last = last.borrow_mut();
         if let Some((cached, analysis)) = last.as_ref() {
@@ -168,7 +171,7 @@ impl Tokenizer for TechmatchTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> AnalysisTokenStream<'a> {
         AnalysisTokenStream {
-            analysis: analysis_of(text),
+            analysis: cached_analysis(text),
             kind: self.kind,
             text,
             next: 0,

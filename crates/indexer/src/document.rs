@@ -60,6 +60,8 @@ pub fn to_document(
         for kind in TokenStreamKind::ALL {
             doc.add_text(schema.text_field(field, kind), &text);
         }
+        // The concepts the text holds (and, in the title, the glossary's stamp).
+        doc.add_text(schema.concepts_field(field), &text);
     }
     if let Some(sector) = &supply.sector {
         doc.add_text(schema.sector, sector);

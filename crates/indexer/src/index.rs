@@ -91,7 +91,9 @@ impl SupplyIndex {
         if index.schema() != schema.schema {
             return Err(IndexerError::NotAnIndex {
                 dir: dir.to_path_buf(),
-                reason: "its schema differs from this techmatch version's".into(),
+                reason: "its schema differs from this techmatch version's (it was written \
+                         by an older or newer techmatch)"
+                    .into(),
             });
         }
         if let Some(meta) = read_commit_meta(&index)? {
@@ -115,12 +117,20 @@ impl SupplyIndex {
 
     fn wrap(index: Index, schema: SupplySchema, dir: Option<&Path>) -> SupplyIndex {
         techmatch_analysis::register(&index);
+        crate::concepts::register(&index, Some(crate::glossary::Glossary::bundled_shared()));
         SupplyIndex {
             index,
             schema,
             provinces: std::sync::Arc::new(Provinces::bundled()),
             dir: dir.map(Path::to_path_buf),
         }
+    }
+
+    /// Tags the records written from now on with `glossary`'s concepts (the bundled
+    /// glossary until this is called; `None` tags nothing). Every handle to this index
+    /// shares the choice; see [`crate::concepts`] for how a mix is detected.
+    pub fn set_glossary(&self, glossary: Option<std::sync::Arc<crate::glossary::Glossary>>) {
+        crate::concepts::register(&self.index, glossary);
     }
 
     /// The tantivy index.

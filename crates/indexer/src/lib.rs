@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod clusters;
+pub mod concepts;
 pub mod dedup;
 pub mod document;
 pub mod error;

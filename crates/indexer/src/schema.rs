@@ -5,7 +5,9 @@
 //! `{field}_folded`, `{field}_exact_bi`, `{field}_folded_bi`. Separate fields keep exact and
 //! folded statistics apart (so exact diacritics can outrank folded matches and idf stays
 //! meaningful) and let field weights be tuned at query time. Frequencies are indexed, not
-//! positions: compounds and phrases are matched through the bigram fields.
+//! positions: compounds and phrases are matched through the bigram fields. Each text field
+//! also has `{field}_concepts`: the glossary concepts its text holds, found at index time
+//! ([`crate::concepts`]).
 //!
 //! The record itself is stored once, as JSON in `source` (NFC text, so snippet offsets point
 //! into it). Facets and filters are fast fields: `sector`, `country`, `province` (canonical
@@ -89,6 +91,7 @@ pub struct SupplySchema {
     /// The whole record as JSON.
     pub source: Field,
     text: [[Field; 4]; 5],
+    concepts: [Field; 5],
     /// Sector code.
     pub sector: Field,
     /// Owner country code.
@@ -132,6 +135,7 @@ impl SupplySchema {
         let id = builder.add_text_field("id", STRING | STORED | FAST);
         let source = builder.add_text_field("source", STORED);
         let mut text = [[id; 4]; 5];
+        let mut concepts = [id; 5];
         for field in TextField::ALL {
             for kind in TokenStreamKind::ALL {
                 let indexing = TextFieldIndexing::default()
@@ -141,6 +145,19 @@ impl SupplySchema {
                 let name = format!("{}_{}", field.name(), stream_suffix(kind));
                 text[field.index()][stream_index(kind)] = builder.add_text_field(&name, options);
             }
+            // Right after the field's streams: tantivy indexes a document's fields in id
+            // order, so the concept tokenizer finds the value's analysis still cached.
+            let tokenizer = if field == TextField::Title {
+                crate::concepts::STAMPED_CONCEPTS_TOKENIZER
+            } else {
+                crate::concepts::CONCEPTS_TOKENIZER
+            };
+            let indexing = TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqs);
+            let options = TextOptions::default().set_indexing_options(indexing);
+            concepts[field.index()] =
+                builder.add_text_field(&format!("{}_concepts", field.name()), options);
         }
         let facet = STRING | FAST;
         let sector = builder.add_text_field("sector", facet.clone());
@@ -159,6 +176,7 @@ impl SupplySchema {
             id,
             source,
             text,
+            concepts,
             sector,
             country,
             province,
@@ -171,6 +189,12 @@ impl SupplySchema {
             expires,
             cluster,
         }
+    }
+
+    /// The field holding the ids of the glossary concepts found in one text field
+    /// ([`crate::concepts`]).
+    pub fn concepts_field(&self, field: TextField) -> Field {
+        self.concepts[field.index()]
     }
 
     /// The field holding one token stream of one text field.

@@ -55,6 +55,11 @@ pub struct Tuning {
     /// user's own words in the same field. The user's own wording of a concept matches
     /// each of its words plus the compound bonus, so an expansion always weighs less.
     pub glossary_boost: f32,
+    /// The same weight for a concept matched as the concept term found in records at index
+    /// time ([`concept_query`], demand matching and long texts): that term is in the records
+    /// holding the expanded wording itself too, so it needs less weight than the phrases of
+    /// the other terms.
+    pub concept_boost: f32,
     /// Constant added for each query word a record matches at all, so that records matching
     /// more of the words rank above records repeating one common word.
     pub coverage_bonus: f32,
@@ -104,6 +109,7 @@ impl Default for Tuning {
             min_results: 20,
             required_words_up_to: 4,
             glossary_boost: 1.0,
+            concept_boost: 1.0,
             coverage_bonus: 0.0,
             demand_retrieval_weight: 0.7,
             demand_retrieval_exponent: 1.0,
@@ -354,6 +360,33 @@ pub fn expansion_query(
         .map(|tokens| phrase_query(schema, tokens, tuning, fields, tuning.glossary_boost))
         .collect();
     Box::new(DisjunctionMaxQuery::new(phrases))
+}
+
+/// One concept's expansion as the concept terms found in records at index time
+/// ([`techmatch_indexer::concepts`]): the concept's id in each field's concept field,
+/// weighted like the field and below the user's words. One posting list per field where
+/// [`expansion_query`] reads a phrase per term of the concept; unlike it, a record holding
+/// the very term the text was expanded from holds the concept too.
+pub fn concept_query(
+    schema: &SupplySchema,
+    expansion: &Expansion,
+    tuning: &Tuning,
+    fields: &[TextField],
+) -> Box<dyn Query> {
+    let per_field: Vec<(Occur, Box<dyn Query>)> = fields
+        .iter()
+        .map(|&field| {
+            (
+                Occur::Should,
+                term_query(
+                    schema.concepts_field(field),
+                    &expansion.concept,
+                    tuning.weight(field) * tuning.concept_boost,
+                ),
+            )
+        })
+        .collect();
+    Box::new(BooleanQuery::new(per_field))
 }
 
 /// The whole text query: the words (those marked in `required` must match, the others add

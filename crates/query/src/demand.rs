@@ -59,7 +59,7 @@ use techmatch_analysis::{analyze, fold_diacritics, has_diacritics, TokenStreamKi
 use techmatch_indexer::document::from_document;
 use techmatch_indexer::{Demand, TextField};
 
-use crate::build::{bigram_query, expansion_query, word_query};
+use crate::build::{bigram_query, concept_query, expansion_query, word_query};
 use crate::collapse::{also_listed, has_clusters, AlsoListed, ClusterKeys};
 use crate::error::{QueryError, Result};
 use crate::filters::Filters;
@@ -673,6 +673,7 @@ impl DemandMatcher {
             RetrievalCaps::All => (words.len(), pairs.len()),
         };
         let mut query = self.retrieval_query(
+            &searcher,
             &words[..retrieve_words.min(words.len())],
             &pairs[..retrieve_pairs],
             &expansions,
@@ -861,8 +862,12 @@ impl DemandMatcher {
         Ok(ranked)
     }
 
+    /// The retrieval query of key terms: each word and pair in every field, weighted by its
+    /// idf relative to the best term's, and each glossary concept (as the concept terms of
+    /// the records when `searcher`'s records carry them, else as phrases).
     pub(crate) fn retrieval_query(
         &self,
+        searcher: &tantivy::Searcher,
         words: &[KeyTerm],
         pairs: &[KeyTerm],
         expansions: &[Expansion],
@@ -916,11 +921,14 @@ impl DemandMatcher {
                 Box::new(BoostQuery::new(query, term.weight / max_weight)),
             ));
         }
+        let concepts = !expansions.is_empty() && self.searcher.concepts_indexed(searcher);
         for expansion in expansions {
-            clauses.push((
-                Occur::Should,
-                expansion_query(schema, expansion, tuning, &fields),
-            ));
+            let query = if concepts {
+                concept_query(schema, expansion, tuning, &fields)
+            } else {
+                expansion_query(schema, expansion, tuning, &fields)
+            };
+            clauses.push((Occur::Should, query));
         }
         Box::new(BooleanQuery::new(clauses))
     }
@@ -936,6 +944,7 @@ impl DemandMatcher {
         expansions: &[Expansion],
     ) -> Result<()> {
         let schema = self.searcher.index().schema();
+        let concepts = !expansions.is_empty() && self.searcher.concepts_indexed(searcher);
         let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
         for (i, c) in candidates.iter().enumerate() {
             by_segment
@@ -946,9 +955,8 @@ impl DemandMatcher {
         for (segment_ord, mut docs) in by_segment {
             docs.sort_unstable();
             let segment = searcher.segment_reader(segment_ord);
-            let contains =
-                |field: TextField, kind: TokenStreamKind, text: &str| -> Result<Vec<bool>> {
-                    let tantivy_field = schema.text_field(field, kind);
+            let contains_in =
+                |tantivy_field: tantivy::schema::Field, text: &str| -> Result<Vec<bool>> {
                     let inverted = segment.inverted_index(tantivy_field)?;
                     let term = Term::from_field_text(tantivy_field, text);
                     let mut found = vec![false; docs.len()];
@@ -966,6 +974,9 @@ impl DemandMatcher {
                     }
                     Ok(found)
                 };
+            let contains = |field: TextField, kind: TokenStreamKind, text: &str| {
+                contains_in(schema.text_field(field, kind), text)
+            };
             for (t, term) in words.iter().enumerate() {
                 for field in BY_FACTOR {
                     for (slot, hit) in contains(field, TokenStreamKind::Folded, &term.folded)?
@@ -994,6 +1005,20 @@ impl DemandMatcher {
                 }
             }
             for (e, expansion) in expansions.iter().enumerate() {
+                if concepts {
+                    for field in &BY_FACTOR[..4] {
+                        let tantivy_field = schema.concepts_field(*field);
+                        for (slot, hit) in contains_in(tantivy_field, &expansion.concept)?
+                            .into_iter()
+                            .enumerate()
+                        {
+                            if hit {
+                                candidates[docs[slot].1].concept_hits[e] = true;
+                            }
+                        }
+                    }
+                    continue;
+                }
                 for phrase in &expansion.phrases {
                     for field in &BY_FACTOR[..4] {
                         let found = if phrase.len() == 1 {
@@ -1376,6 +1401,74 @@ mod tests {
         index
     }
 
+    /// The bundled glossary without its first concept: another fingerprint.
+    fn other_glossary() -> crate::glossary::Glossary {
+        let text = crate::glossary::BUNDLED_GLOSSARY;
+        let mut lines: Vec<&str> = text.lines().collect();
+        let first_concept = lines
+            .iter()
+            .position(|l| !l.starts_with('#') && !l.starts_with("concept\t") && !l.is_empty())
+            .unwrap();
+        lines.remove(first_concept);
+        crate::glossary::Glossary::parse(&lines.join("\n"))
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn an_index_built_with_another_glossary_is_detected_and_still_matched() {
+        let index = segmented_index();
+        let tagged = DemandMatcher::new(Searcher::new(index.clone()).unwrap());
+        let searcher = tagged.searcher().reader().searcher();
+        assert!(tagged.searcher().concepts_indexed(&searcher));
+        // The same records served with another glossary: detected, concepts as phrases.
+        let other = DemandMatcher::new(
+            Searcher::new(index)
+                .unwrap()
+                .with_glossary(Some(other_glossary())),
+        );
+        assert!(!other.searcher().concepts_indexed(&searcher));
+        // Matching still works through the glossary's phrases: a demand whose concepts
+        // bridge to records in other languages still reaches them.
+        let mut validator = techmatch_indexer::validate::Validator::new("demands.jsonl");
+        let rows = techmatch_indexer::read::read_raw(&bundled("demands.jsonl"), Default::default())
+            .unwrap();
+        let mut bridged = [0usize; 2];
+        for row in rows {
+            let demand = validator.demand(&row.unwrap()).unwrap();
+            for (side, matcher) in [&tagged, &other].into_iter().enumerate() {
+                let result = matcher
+                    .match_demand_full(&demand, &MatchOptions::default())
+                    .unwrap();
+                bridged[side] += result
+                    .matches
+                    .iter()
+                    .filter(|m| {
+                        !m.explanation.glossary.is_empty() && m.explanation.matched_terms.is_empty()
+                    })
+                    .count();
+            }
+        }
+        assert!(bridged[0] > 0 && bridged[1] > 0, "{bridged:?}");
+        // A new index written with the other glossary is tagged by it, not by the bundled.
+        let rebuilt = SupplyIndex::create_in_ram();
+        let other_searcher = Searcher::new(rebuilt.clone())
+            .unwrap()
+            .with_glossary(Some(other_glossary()));
+        let mut writer = rebuilt.writer(15 << 20).unwrap();
+        writer
+            .upsert(
+                &serde_json::from_value(serde_json::json!({"id": "S1", "title": "Máy sấy"}))
+                    .unwrap(),
+            )
+            .unwrap();
+        writer.commit().unwrap();
+        other_searcher.reader().reload().unwrap();
+        let snapshot = other_searcher.reader().searcher();
+        assert!(other_searcher.concepts_indexed(&snapshot));
+        assert!(!Searcher::new(rebuilt).unwrap().concepts_indexed(&snapshot));
+    }
+
     #[test]
     fn one_pass_gives_the_shortlist_of_the_two_searches() {
         let index = segmented_index();
@@ -1394,7 +1487,7 @@ mod tests {
         for row in rows {
             let demand = validator.demand(&row.unwrap()).unwrap();
             let (words, pairs, expansions) = matcher.key_terms(&demand);
-            let query = matcher.retrieval_query(&words, &pairs, &expansions);
+            let query = matcher.retrieval_query(&searcher, &words, &pairs, &expansions);
             for (limit, top) in [(300, 10), (40, 10), (7, 3)] {
                 let concepts = !expansions.is_empty();
                 let one = shortlist(&searcher, &*query, &demand, concepts, limit, top).unwrap();

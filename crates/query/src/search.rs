@@ -175,6 +175,8 @@ pub struct Searcher {
     reader: IndexReader,
     tuning: Tuning,
     glossary: Option<std::sync::Arc<Glossary>>,
+    /// Whether the fallback to phrase matching of concepts was logged.
+    warned_untagged: std::sync::Arc<std::sync::atomic::AtomicBool>,
     facet_tables: std::sync::Arc<FacetTables>,
     expansions: std::sync::Arc<ExpansionCache>,
     total_cap: usize,
@@ -194,7 +196,8 @@ impl Searcher {
             index,
             reader,
             tuning: Tuning::default(),
-            glossary: Some(std::sync::Arc::new(Glossary::bundled())),
+            glossary: Some(Glossary::bundled_shared()),
+            warned_untagged: Default::default(),
             facet_tables: std::sync::Arc::new(FacetTables::new()),
             expansions: std::sync::Arc::new(ExpansionCache::default()),
             total_cap: TOTAL_CAP,
@@ -208,10 +211,44 @@ impl Searcher {
         self
     }
 
-    /// Replaces the glossary (`None` turns expansion off).
+    /// Replaces the glossary (`None` turns expansion off). Records written to this index
+    /// from now on are tagged with its concepts ([`techmatch_indexer::concepts`]).
     pub fn with_glossary(mut self, glossary: Option<Glossary>) -> Searcher {
-        self.glossary = glossary.map(std::sync::Arc::new);
+        self.glossary = glossary.map(|glossary| {
+            if glossary.fingerprint() == Glossary::bundled_shared().fingerprint() {
+                Glossary::bundled_shared()
+            } else {
+                std::sync::Arc::new(glossary)
+            }
+        });
+        if let Some(glossary) = &self.glossary {
+            self.index.set_glossary(Some(glossary.clone()));
+        }
         self
+    }
+
+    /// Whether the records of `searcher` carry this searcher's glossary concepts as terms
+    /// (every record tagged by the same glossary): concepts are then matched as one term
+    /// per field; otherwise as phrases of their terms, which is slower and logged once.
+    pub fn concepts_indexed(&self, searcher: &tantivy::Searcher) -> bool {
+        let Some(glossary) = self.glossary.as_deref() else {
+            return false;
+        };
+        let tagged =
+            techmatch_indexer::concepts::tagged_with(searcher, self.index.schema(), glossary);
+        if !tagged
+            && !self
+                .warned_untagged
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!(
+                index = %self.index.dir().map_or_else(|| "(in memory)".into(), |d| d.display().to_string()),
+                "some records were indexed with another glossary (or none): glossary \
+                 concepts are matched as phrases, which is slower; rebuild the index with \
+                 the glossary in use (techmatch index --rebuild) to match them as terms"
+            );
+        }
+        tagged
     }
 
     /// The glossary in use.
@@ -400,7 +437,7 @@ impl Searcher {
             );
             let (total, addresses, counts, head) = match sort {
                 Sort::Relevance => {
-                    let long = self.long_text(&request.q, &terms);
+                    let long = self.long_text(&searcher, &request.q, &terms);
                     // Fusion and collapsing need the whole head of the list; paging
                     // happens after them.
                     let head = long.is_some() || collapsing;
@@ -525,7 +562,12 @@ impl Searcher {
     /// long enough for one: the demand matcher's key terms (the most informative words and
     /// word pairs by idf, and glossary concepts) as one flat query. Question boilerplate
     /// ("như thế nào", "có được không") is common, so it weighs little there.
-    fn long_text(&self, text: &str, terms: &QueryTerms) -> Option<LongText> {
+    fn long_text(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &str,
+        terms: &QueryTerms,
+    ) -> Option<LongText> {
         let share = self.tuning.long_text_share(terms.words.len());
         if share <= 0.0 {
             return None;
@@ -540,7 +582,7 @@ impl Searcher {
             return None;
         }
         Some(LongText {
-            query: matcher.retrieval_query(&words, &pairs, &expansions),
+            query: matcher.retrieval_query(searcher, &words, &pairs, &expansions),
             share,
             matcher,
             words,
@@ -601,7 +643,7 @@ impl Searcher {
                 None => (Vec::new(), None),
             };
             let query = self.combine(Some(self.text_query(&terms, &required)), vec![], &hidden);
-            let long = self.long_text(q, &terms);
+            let long = self.long_text(&searcher, q, &terms);
             let depth = if long.is_some() {
                 top.max(LONG_TEXT_WINDOW)
             } else {
