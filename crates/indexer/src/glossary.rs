@@ -583,6 +583,10 @@ pub struct Expansion {
     pub phrases: Vec<Vec<String>>,
     /// The other terms as written, for explanations.
     pub terms: Vec<String>,
+    /// Whether the records searched hold this glossary's concepts as terms
+    /// ([`crate::concepts`]): the concept is then matched as one term per field.
+    #[serde(skip)]
+    pub indexed: bool,
 }
 
 /// Most phrases one concept expands into.
@@ -613,6 +617,7 @@ impl Glossary {
                     terms.push(term.text.clone());
                 }
                 Expansion {
+                    indexed: false,
                     concept: concept.id.clone(),
                     matched: matched.text.clone(),
                     phrases,

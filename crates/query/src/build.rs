@@ -354,6 +354,9 @@ pub fn expansion_query(
     tuning: &Tuning,
     fields: &[TextField],
 ) -> Box<dyn Query> {
+    if expansion.indexed {
+        return concept_query(schema, expansion, tuning, fields);
+    }
     let phrases: Vec<Box<dyn Query>> = expansion
         .phrases
         .iter()

@@ -1450,6 +1450,29 @@ mod tests {
             }
         }
         assert!(bridged[0] > 0 && bridged[1] > 0, "{bridged:?}");
+        // The search box too: every cross-language query finds records either way, and
+        // mostly the same ones.
+        let queries = std::fs::read_to_string(bundled("queries.jsonl")).unwrap();
+        let (mut asked, mut shared) = (0, 0);
+        for line in queries.lines() {
+            let query: serde_json::Value = serde_json::from_str(line).unwrap();
+            if !query["tags"].to_string().contains("cross_language") {
+                continue;
+            }
+            let text = query["text"].as_str().unwrap();
+            let terms = tagged.searcher().search_ids(text, 10).unwrap();
+            let phrases = other.searcher().search_ids(text, 10).unwrap();
+            assert!(!terms.is_empty() && !phrases.is_empty(), "{text}");
+            asked += terms.len();
+            shared += terms
+                .iter()
+                .filter(|t| phrases.iter().any(|p| p.0 == t.0))
+                .count();
+        }
+        assert!(
+            shared * 2 > asked,
+            "{shared} of {asked} top-10 records shared"
+        );
         // A new index written with the other glossary is tagged by it, not by the bundled.
         let rebuilt = SupplyIndex::create_in_ram();
         let other_searcher = Searcher::new(rebuilt.clone())

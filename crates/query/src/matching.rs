@@ -258,12 +258,14 @@ mod tests {
     fn a_concept_covers_the_words_that_spell_it() {
         let mut terms = QueryTerms::parse("máy sấy năng lượng mặt trời", false);
         terms.expansions.push(crate::glossary::Expansion {
+            indexed: false,
             concept: "solar".into(),
             matched: "năng lượng mặt trời".into(),
             phrases: vec![vec!["solar".into()]],
             terms: vec!["solar".into()],
         });
         terms.expansions.push(crate::glossary::Expansion {
+            indexed: false,
             concept: "elsewhere".into(),
             matched: "lò hơi".into(),
             phrases: vec![vec!["boiler".into()]],

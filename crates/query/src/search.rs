@@ -258,11 +258,29 @@ impl Searcher {
 
     /// Parses a query text with its glossary expansions.
     pub fn parse_query(&self, text: &str, prefix_last: bool) -> QueryTerms {
-        QueryTerms::parse(text, prefix_last).with_glossary(
+        self.parse_query_on(&self.reader.searcher(), text, prefix_last)
+    }
+
+    /// [`Searcher::parse_query`] for a search of `searcher`'s records: when they hold this
+    /// glossary's concepts as terms, each concept is matched as one term per field instead
+    /// of the phrases of its other terms.
+    pub fn parse_query_on(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &str,
+        prefix_last: bool,
+    ) -> QueryTerms {
+        let mut terms = QueryTerms::parse(text, prefix_last).with_glossary(
             self.glossary(),
             text,
             MAX_QUERY_CONCEPTS,
-        )
+        );
+        if !terms.expansions.is_empty() && self.concepts_indexed(searcher) {
+            for expansion in &mut terms.expansions {
+                expansion.indexed = true;
+            }
+        }
+        terms
     }
 
     /// Replaces the weights (for experiments).
@@ -384,8 +402,8 @@ impl Searcher {
         let started = Instant::now();
         request.check(&RequestLimits::default())?;
         let filters = request.filters.normalized(self.index.provinces())?;
-        let terms = self.parse_query(&request.q, request.prefix_last);
         let searcher = self.reader.searcher();
+        let terms = self.parse_query_on(&searcher, &request.q, request.prefix_last);
         let schema = self.index.schema();
         let offset = (request.page - 1) * request.size;
         let sort = if terms.is_empty() {
@@ -624,11 +642,11 @@ impl Searcher {
     /// are fewer than `top`, the records that match fewer of the words, in the order of the
     /// same ranking.
     pub fn search_ids(&self, q: &str, top: usize) -> Result<Vec<(String, f32)>> {
-        let terms = self.parse_query(q, true);
+        let searcher = self.reader.searcher();
+        let terms = self.parse_query_on(&searcher, q, true);
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        let searcher = self.reader.searcher();
         let schema = self.index.schema();
         let hidden = Filters::default().hidden(&searcher, schema)?;
         let requirements = self.requirements(&searcher, &terms)?;
