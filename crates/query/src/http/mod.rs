@@ -285,15 +285,30 @@ pub fn open_or_build_index(config: &ServeConfig) -> Result<SupplyIndex, ServeErr
         Seed::Bundled => "the bundled collection".to_string(),
     };
     tracing::info!(index = %dir.display(), seed = %from, "no index yet: building it");
+    // Tag the seed's records with the glossary the server will search with.
+    let glossary = match (&config.glossary, config.no_glossary) {
+        (_, true) => None,
+        (Some(path), false) => Some(Arc::new(
+            crate::glossary::Glossary::from_path(path).map_err(ServeError::Config)?,
+        )),
+        (None, false) => Some(crate::glossary::Glossary::bundled_shared()),
+    };
     let started = Instant::now();
-    let records = techmatch_indexer::build_beside(dir, |index| build_index(index, seed), |_| true)?;
+    let records = techmatch_indexer::build_beside(
+        dir,
+        |index| {
+            index.set_glossary(glossary.clone());
+            build_index(index, seed)
+        },
+        |_| true,
+    )?;
     tracing::info!(
         records,
         seconds = started.elapsed().as_secs_f64(),
         index = %dir.display(),
         "index built"
     );
-    seed_demands(dir, seed)?;
+    seed_demands(dir, seed, &glossary)?;
     Ok(SupplyIndex::open(dir)?)
 }
 
@@ -301,7 +316,11 @@ pub fn open_or_build_index(config: &ServeConfig) -> Result<SupplyIndex, ServeErr
 /// demands too (`demands.jsonl` beside a seed file, or the bundled collection's), so a
 /// first start shows both sides. Never over an existing demand index, and never for a
 /// supply index that already existed: demo demands must not enter a real database.
-fn seed_demands(supplies: &Path, seed: &Seed) -> Result<(), ServeError> {
+fn seed_demands(
+    supplies: &Path,
+    seed: &Seed,
+    glossary: &Option<Arc<crate::glossary::Glossary>>,
+) -> Result<(), ServeError> {
     let dir = demand_index_dir(supplies);
     if dir.join("meta.json").exists() {
         return Ok(());
@@ -323,6 +342,7 @@ fn seed_demands(supplies: &Path, seed: &Seed) -> Result<(), ServeError> {
     let built = techmatch_indexer::build_beside(
         &dir,
         |index| {
+            index.set_glossary(glossary.clone());
             let mut writer = index.writer(techmatch_indexer::DEFAULT_WRITER_MEMORY)?;
             let options = IngestOptions {
                 kind: techmatch_indexer::RecordKind::Demands,
@@ -405,4 +425,48 @@ fn ingest_seed(index: &SupplyIndex, seed: &Path) -> Result<usize, ServeError> {
 
 fn is_empty_dir(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_start_tags_the_seed_with_the_glossary_it_serves_with() {
+        let dir = tempfile::tempdir().unwrap();
+        // The bundled glossary without its first concept: another fingerprint.
+        let text: String = crate::glossary::BUNDLED_GLOSSARY
+            .lines()
+            .filter(|l| !l.starts_with("reverse_osmosis\t"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let glossary_file = dir.path().join("glossary.tsv");
+        std::fs::write(&glossary_file, text).unwrap();
+        let config = ServeConfig {
+            index: dir.path().join("index"),
+            seed: Some(Seed::Bundled),
+            glossary: Some(glossary_file.clone()),
+            ..ServeConfig::default()
+        };
+        let index = open_or_build_index(&config).unwrap();
+        let custom = crate::glossary::Glossary::from_path(&glossary_file).unwrap();
+        assert_ne!(
+            custom.fingerprint(),
+            crate::glossary::Glossary::bundled_shared().fingerprint()
+        );
+        let served = Searcher::new(index.clone())
+            .unwrap()
+            .with_glossary(Some(custom));
+        let snapshot = served.reader().searcher();
+        assert!(snapshot.num_docs() > 300);
+        assert!(served.concepts_indexed(&snapshot));
+        assert!(!Searcher::new(index).unwrap().concepts_indexed(&snapshot));
+        let demands = SupplyIndex::open(&demand_index_dir(&config.index)).unwrap();
+        let demand_searcher = Searcher::new(demands)
+            .unwrap()
+            .with_glossary(served.glossary().cloned());
+        let demand_snapshot = demand_searcher.reader().searcher();
+        assert!(demand_snapshot.num_docs() > 100);
+        assert!(demand_searcher.concepts_indexed(&demand_snapshot));
+    }
 }
