@@ -116,6 +116,15 @@ pub fn run(args: DuplicatesArgs) -> Result<ExitCode> {
     }
     let dir = args.location.index();
     let index = SupplyIndex::open(&dir)?;
+    let glossary = match &args.glossary {
+        Some(path) => {
+            let glossary = Glossary::from_path(path).map_err(anyhow::Error::msg)?;
+            // Records re-filed by --distinct are tagged with the glossary in use.
+            index.set_glossary(Some(std::sync::Arc::new(glossary.clone())));
+            glossary
+        }
+        None => Glossary::bundled(),
+    };
     if let [a, b] = args.distinct.as_slice() {
         split(&index, a, b)?;
     }
@@ -128,10 +137,6 @@ pub fn run(args: DuplicatesArgs) -> Result<ExitCode> {
         Vec::new()
     } else {
         progress.set_message("looking for translations");
-        let glossary = match &args.glossary {
-            Some(path) => Glossary::from_path(path).map_err(anyhow::Error::msg)?,
-            None => Glossary::bundled(),
-        };
         find_translations(&Searcher::new(index.clone())?, &glossary)?
     };
     progress.finish_and_clear();

@@ -175,6 +175,10 @@ fn demand_side(
         }
         None => SupplyIndex::create_in_ram(),
     };
+    // The searcher first: it sets the glossary the writer tags new demands with.
+    let demands = Searcher::new(index.clone())?
+        .with_glossary(searcher.glossary().cloned())
+        .with_tuning(*searcher.tuning());
     let writes = match &config.api_key {
         Some(key) if writable => Some(Writes {
             key: key.clone(),
@@ -183,9 +187,6 @@ fn demand_side(
         }),
         _ => None,
     };
-    let demands = Searcher::new(index)?
-        .with_glossary(searcher.glossary().cloned())
-        .with_tuning(*searcher.tuning());
     Ok(DemandSide {
         matcher: SupplyMatcher::new(demands.clone()),
         searcher: demands,
