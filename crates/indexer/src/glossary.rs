@@ -360,10 +360,16 @@ impl Glossary {
             }
         }
         if !glossary.chinese.is_empty() {
-            glossary.chinese_automaton = Some(
-                aho_corasick::AhoCorasick::new(glossary.chinese.iter().map(|(text, _, _)| text))
-                    .expect("a few thousand short terms fit the automaton"),
-            );
+            match aho_corasick::AhoCorasick::new(glossary.chinese.iter().map(|(text, _, _)| text)) {
+                Ok(automaton) => glossary.chinese_automaton = Some(automaton),
+                Err(error) => {
+                    return Err(vec![GlossaryIssue {
+                        line: 1,
+                        message: format!("too many or too long Chinese terms to match: {error}"),
+                        fatal: true,
+                    }])
+                }
+            }
         }
         Ok((glossary, issues))
     }
