@@ -92,6 +92,25 @@ pub struct Tuning {
     /// Key word pairs of a demand that retrieve its candidates (up to 24 still count in the
     /// coverage).
     pub demand_retrieval_pairs: usize,
+    /// How many times a word of the demand's title counts in its key terms' tf.
+    pub demand_title_tf: f32,
+    /// Weights of the shares of key words, key pairs and glossary concepts a supply covers
+    /// in a match's quality ([`crate::demand`]'s score).
+    pub demand_quality_weights: [f32; 3],
+    /// The same weights for a supply in another language than the demand: its words
+    /// cannot match, the concepts carry it.
+    pub demand_other_language_weights: [f32; 3],
+    /// Weights of the key words and pairs when the demand names no glossary concept.
+    pub demand_no_concept_weights: [f32; 2],
+    /// The quality that scores 100.
+    pub demand_quality_for_100: f32,
+    /// Multiplier of a match's quality when its sector is the demand's.
+    pub demand_sector_agreement: f32,
+    /// Multiplier of a match's quality for each constraint of the demand it violates.
+    pub demand_constraint_violation: f32,
+    /// How much a key term counts where a supply holds it: title, keywords, summary,
+    /// description, owner (the best field counts).
+    pub demand_field_factors: [f32; 5],
 }
 
 impl Default for Tuning {
@@ -120,6 +139,14 @@ impl Default for Tuning {
             long_text_to: 12.0,
             demand_retrieval_words: 20,
             demand_retrieval_pairs: 16,
+            demand_title_tf: crate::demand::TITLE_TF_WEIGHT,
+            demand_quality_weights: [0.5, 0.3, 0.2],
+            demand_other_language_weights: [0.25, 0.15, 0.6],
+            demand_no_concept_weights: [0.625, 0.375],
+            demand_quality_for_100: crate::demand::QUALITY_FOR_100,
+            demand_sector_agreement: 1.05,
+            demand_constraint_violation: 0.85,
+            demand_field_factors: [1.0, 0.9, 0.8, 0.6, 0.2],
         }
     }
 }
@@ -134,6 +161,18 @@ impl Tuning {
             TextField::Description => self.description,
             TextField::Owner => self.owner,
         }
+    }
+
+    /// How much a demand's key term counts in a supply's `field` (coverage).
+    pub fn field_factor(&self, field: TextField) -> f32 {
+        let slot = match field {
+            TextField::Title => 0,
+            TextField::Keywords => 1,
+            TextField::Summary => 2,
+            TextField::Description => 3,
+            TextField::Owner => 4,
+        };
+        self.demand_field_factors[slot]
     }
 
     /// Share of the long-text retrieval in the ranking of a query of `words` words.

@@ -10,6 +10,7 @@ pub(super) fn explain(
     words: &[KeyTerm],
     pairs: &[KeyTerm],
     expansions: &[Expansion],
+    tuning: &Tuning,
 ) -> Explanation {
     // The pairs shown, by field (their weight is counted with the words'; straddling pairs
     // are never shown).
@@ -20,7 +21,7 @@ pub(super) fn explain(
             contributions.push((
                 term.text.clone(),
                 *field,
-                term.weight * field_factor(*field),
+                term.weight * tuning.field_factor(*field),
             ));
         }
     }

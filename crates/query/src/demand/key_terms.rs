@@ -46,7 +46,10 @@ impl DemandMatcher {
         let mut pairs: HashMap<String, Counted> = HashMap::new();
         let mut words_as_pairs: std::collections::HashSet<String> = Default::default();
         for (text, weight) in [
-            (demand.title.as_str(), TITLE_TF_WEIGHT),
+            (
+                demand.title.as_str(),
+                self.searcher.tuning().demand_title_tf,
+            ),
             (demand.description.as_deref().unwrap_or(""), 1.0),
         ] {
             let analysis = analyze(text);

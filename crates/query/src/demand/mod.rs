@@ -31,7 +31,8 @@
 //! match, the weights are 0.25 / 0.15 / 0.6), multiplied by 1.05 when the sectors agree
 //! and by 0.85 for each stated constraint the supply violates. Coverage counts a term fully
 //! in the title, 0.9 in keywords, 0.8 in the summary, 0.6 in the description, 0.2 in the
-//! owner name.
+//! owner name. Every one of these weights is a field of [`crate::Tuning`] (`demand_*`), so
+//! `techmatch relevance --tuning '{"demand_sector_agreement": 1.1}'` can try another.
 //!
 //! That is the *coverage score*. The score shown, and ranked by, damps it by the BM25 score
 //! of the retrieval query relative to the best candidate (among all candidates, or in the
@@ -75,7 +76,7 @@ use features::read_facts;
 pub(crate) use features::SupplyFacts;
 use retrieve::shortlist;
 
-use crate::build::{bigram_query, concept_query, expansion_query, word_query};
+use crate::build::{bigram_query, concept_query, expansion_query, word_query, Tuning};
 use crate::collapse::{also_listed, has_clusters, AlsoListed, ClusterKeys};
 use crate::error::{QueryError, Result};
 use crate::filters::Filters;
@@ -347,12 +348,21 @@ struct Coverage {
 
 impl Coverage {
     /// The match quality (0–1; [`QUALITY_FOR_100`] scores 100) before constraints.
-    fn quality(&self, other_language: bool) -> f32 {
+    fn quality(&self, other_language: bool, tuning: &Tuning) -> f32 {
         match self.concepts {
             // Across languages the demand's own words cannot match: the concepts carry it.
-            Some(c) if other_language => 0.25 * self.terms + 0.15 * self.pairs + 0.6 * c,
-            Some(c) => 0.5 * self.terms + 0.3 * self.pairs + 0.2 * c,
-            None => 0.625 * self.terms + 0.375 * self.pairs,
+            Some(c) => {
+                let [t, p, k] = if other_language {
+                    tuning.demand_other_language_weights
+                } else {
+                    tuning.demand_quality_weights
+                };
+                t * self.terms + p * self.pairs + k * c
+            }
+            None => {
+                let [t, p] = tuning.demand_no_concept_weights;
+                t * self.terms + p * self.pairs
+            }
         }
     }
 }
@@ -364,6 +374,7 @@ impl Candidate {
         pairs: &[KeyTerm],
         total_word_weight: f32,
         total_pair_weight: f32,
+        tuning: &Tuning,
     ) -> Coverage {
         let share = |terms: &[KeyTerm], hits: &[Option<TextField>], total: f32| {
             if total <= 0.0 {
@@ -372,7 +383,7 @@ impl Candidate {
             terms
                 .iter()
                 .zip(hits)
-                .filter_map(|(t, h)| h.map(|f| t.weight * field_factor(f)))
+                .filter_map(|(t, h)| h.map(|f| t.weight * tuning.field_factor(f)))
                 .sum::<f32>()
                 / total
         };
@@ -384,16 +395,6 @@ impl Candidate {
                     / self.concept_hits.len() as f32
             }),
         }
-    }
-}
-
-fn field_factor(field: TextField) -> f32 {
-    match field {
-        TextField::Title => 1.0,
-        TextField::Keywords => 0.9,
-        TextField::Summary => 0.8,
-        TextField::Description => 0.6,
-        TextField::Owner => 0.2,
     }
 }
 
@@ -589,29 +590,36 @@ impl DemandMatcher {
         // Score every candidate from the postings and the fast fields; stored records are
         // read only for the matches returned.
         let facts = read_facts(&searcher, &candidates)?;
+        let tuning = self.searcher.tuning();
         let mut scored: Vec<Scored> = candidates
             .iter()
             .zip(facts)
             .enumerate()
             .map(|(index, (candidate, facts))| {
-                let coverage =
-                    candidate.coverage(&words, &pairs, total_word_weight, total_pair_weight);
+                let coverage = candidate.coverage(
+                    &words,
+                    &pairs,
+                    total_word_weight,
+                    total_pair_weight,
+                    tuning,
+                );
                 let other_language =
                     demand.lang.is_some() && facts.lang.is_some() && demand.lang != facts.lang;
-                let mut quality = coverage.quality(other_language);
+                let mut quality = coverage.quality(other_language, tuning);
                 let constraints = constraints(&facts);
                 for check in &constraints {
                     match (check.constraint, check.met) {
-                        ("sector", true) => quality *= 1.05,
+                        ("sector", true) => quality *= tuning.demand_sector_agreement,
                         // Where each side is, for the broker; it does not weigh.
                         ("sector", false) | ("province", _) => {}
-                        (_, false) => quality *= 0.85,
+                        (_, false) => quality *= tuning.demand_constraint_violation,
                         _ => {}
                     }
                 }
                 Scored {
                     score: 0.0,
-                    coverage_score: (100.0 * quality / QUALITY_FOR_100).clamp(0.0, 100.0),
+                    coverage_score: (100.0 * quality / tuning.demand_quality_for_100)
+                        .clamp(0.0, 100.0),
                     retrieval_share: 0.0,
                     index,
                     lang: facts.lang,
@@ -667,7 +675,7 @@ impl DemandMatcher {
             let Some(record) = from_document(schema, &doc) else {
                 continue;
             };
-            let explanation = explain(candidate, &entry, &words, &pairs, &expansions);
+            let explanation = explain(candidate, &entry, &words, &pairs, &expansions, tuning);
             let also_listed = match cluster {
                 Some(key) => also_listed(&searcher, schema, &key, &record.id, &hidden)?,
                 None => Vec::new(),
@@ -715,14 +723,15 @@ impl DemandMatcher {
             .map(|h| h.0)
             .fold(0.0f32, f32::max)
             .max(f32::EPSILON);
-        let alpha = self.searcher.tuning().demand_retrieval_weight;
+        let tuning = self.searcher.tuning();
+        let alpha = tuning.demand_retrieval_weight;
         let mut ranked: Vec<(f32, DocAddress)> = candidates
             .iter()
             .map(|c| {
                 let quality = c
-                    .coverage(words, pairs, total_word_weight, total_pair_weight)
-                    .quality(false);
-                let score = (quality / QUALITY_FOR_100).clamp(0.0, 1.0);
+                    .coverage(words, pairs, total_word_weight, total_pair_weight, tuning)
+                    .quality(false, tuning);
+                let score = (quality / tuning.demand_quality_for_100).clamp(0.0, 1.0);
                 (
                     alpha * (c.retrieval / best) + (1.0 - alpha) * score,
                     c.address,
