@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -133,12 +133,18 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
             let matcher = DemandMatcher::new(Searcher::new(index)?.with_glossary(glossary));
             let (demands, invalid) = read_demands(&args.demands)?;
             let ids: Vec<&str> = demands.iter().map(|d| d.id.as_str()).collect();
-            let run = run_all(&args, &ids, invalid, |i| {
-                matcher.match_demand_full(&demands[i], &options)
-            })?;
-            let rows = table_rows(&run.results);
+            let mut sink = Sink::open(&args, &TABLE_HEADER)?;
+            let run = run_all(
+                &args,
+                &ids,
+                invalid,
+                |i| matcher.match_demand_full(&demands[i], &options),
+                &mut |result: &DemandResult| {
+                    sink.push(&args, result, || table_rows(std::slice::from_ref(result)))
+                },
+            )?;
             let widths = [10.0, 48.0, 6.0, 12.0, 56.0, 40.0, 8.0, 7.0, 7.0, 60.0, 30.0];
-            write_results(&args, &run.results, &TABLE_HEADER, &widths, &rows)?;
+            sink.finish(&args, &TABLE_HEADER, &widths)?;
             Ok(run.report(&args))
         }
         Against::Demands => {
@@ -146,14 +152,22 @@ pub fn run(args: MatchArgs) -> Result<ExitCode> {
             let matcher = SupplyMatcher::new(Searcher::new(index)?.with_glossary(glossary));
             let (supplies, invalid) = read_supplies(&args.demands)?;
             let ids: Vec<&str> = supplies.iter().map(|s| s.id.as_str()).collect();
-            let run = run_all(&args, &ids, invalid, |i| {
-                matcher.match_supply(&supplies[i], &options)
-            })?;
-            let rows = reverse_table_rows(&run.results);
+            let mut sink = Sink::open(&args, &REVERSE_HEADER)?;
+            let run = run_all(
+                &args,
+                &ids,
+                invalid,
+                |i| matcher.match_supply(&supplies[i], &options),
+                &mut |result: &SupplyResult| {
+                    sink.push(&args, result, || {
+                        reverse_table_rows(std::slice::from_ref(result))
+                    })
+                },
+            )?;
             let widths = [
                 10.0, 48.0, 6.0, 10.0, 56.0, 36.0, 14.0, 7.0, 8.0, 60.0, 60.0, 24.0,
             ];
-            write_results(&args, &run.results, &REVERSE_HEADER, &widths, &rows)?;
+            sink.finish(&args, &REVERSE_HEADER, &widths)?;
             Ok(run.report(&args))
         }
     }
@@ -199,9 +213,12 @@ impl Ranked for SupplyResult {
     }
 }
 
-/// What a run did: the results of the records that matched, and the counts to report.
-struct RunOutcome<R> {
-    results: Vec<R>,
+/// What a run did: the counts to report.
+struct RunOutcome {
+    /// Records ranked (written to the output).
+    ranked: usize,
+    /// Of those, the ones flagged (unmet, or asked for by no demand).
+    flagged: usize,
     read: usize,
     failed: usize,
     seconds: f64,
@@ -209,10 +226,10 @@ struct RunOutcome<R> {
     latencies: Vec<f64>,
 }
 
-impl<R: Ranked> RunOutcome<R> {
+impl RunOutcome {
     /// Prints the summary line and returns the exit code (2 when a record failed).
     fn report(&self, args: &MatchArgs) -> ExitCode {
-        let flagged = self.results.iter().filter(|r| r.flagged()).count();
+        let flagged = self.flagged;
         let (things, answered, flag) = match args.against {
             Against::Supplies => ("demands", "matched", "unmet"),
             Against::Demands => ("supplies", "asked for", "unasked"),
@@ -227,10 +244,10 @@ impl<R: Ranked> RunOutcome<R> {
         eprintln!(
             "{things} {}, {answered} {}, {flag} {flagged} (best score < {UNMET_THRESHOLD}), failed {}, {:.2} s ({:.1} {things}/s; per record p50 {:.1} ms, p99 {:.1} ms)",
             self.read,
-            self.results.len() - flagged,
+            self.ranked - flagged,
             self.failed,
             self.seconds,
-            self.results.len() as f64 / self.seconds.max(1e-9),
+            self.ranked as f64 / self.seconds.max(1e-9),
             percentile(0.5),
             percentile(0.99),
         );
@@ -243,14 +260,18 @@ impl<R: Ranked> RunOutcome<R> {
 }
 
 /// Runs `match_one` over the records `ids` names, in parallel on rayon (--threads), with a
-/// progress bar and each record's time; results keep the input order, and the records that
-/// failed are reported on stderr.
-fn run_all<R: Send>(
+/// progress bar and each record's time. Each result goes to `on_result` in input order as
+/// soon as the records before it are done (a long run's output grows while it runs, and
+/// only the results waiting for a slower earlier record are held); the records that failed
+/// are reported on stderr. An error from `on_result` (the output cannot be written) stops
+/// the run.
+fn run_all<R: Ranked + Send>(
     args: &MatchArgs,
     ids: &[&str],
     invalid: usize,
     match_one: impl Fn(usize) -> techmatch_query::Result<R> + Sync,
-) -> Result<RunOutcome<R>> {
+    on_result: &mut dyn FnMut(&R) -> Result<()>,
+) -> Result<RunOutcome> {
     use rayon::prelude::*;
     let label = match args.against {
         Against::Supplies => "demands",
@@ -265,57 +286,91 @@ fn run_all<R: Send>(
     );
     let started = Instant::now();
     let done = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
     let tick = || {
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
         if n.is_multiple_of(4) || n == ids.len() {
             progress.set_position(n as u64);
         }
     };
-    let match_all = || -> Vec<(techmatch_query::Result<R>, f64)> {
-        (0..ids.len())
-            .into_par_iter()
-            .map(|i| {
-                let began = Instant::now();
-                let result = match_one(i);
-                let ms = began.elapsed().as_secs_f64() * 1000.0;
-                tick();
-                (result, ms)
-            })
-            .collect()
+    let pool = match args.threads {
+        Some(threads) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.max(1))
+                .build()?,
+        ),
+        None => None,
     };
-    let results = match args.threads {
-        Some(threads) => rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()?
-            .install(match_all),
-        None => match_all(),
+    let (sender, receiver) = std::sync::mpsc::channel::<(usize, techmatch_query::Result<R>, f64)>();
+    let mut outcome = RunOutcome {
+        ranked: 0,
+        flagged: 0,
+        read: ids.len() + invalid,
+        failed: invalid,
+        seconds: 0.0,
+        latencies: Vec::with_capacity(ids.len()),
     };
-    progress.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
-    let mut latencies: Vec<f64> = results.iter().map(|(_, ms)| *ms).collect();
-    latencies.sort_by(f64::total_cmp);
-    let mut ok = Vec::with_capacity(results.len());
-    let mut failed = invalid;
-    for (id, (result, _)) in ids.iter().zip(results) {
-        match result {
-            Ok(result) => ok.push(result),
-            Err(error) => {
-                failed += 1;
-                eprintln!(
-                    "{}: {} {id}: {error}",
-                    args.demands.display(),
-                    &label[..label.len() - 1]
-                );
+    let written: Result<()> = std::thread::scope(|scope| {
+        let (match_one, stop, tick) = (&match_one, &stop, &tick);
+        scope.spawn(move || {
+            let match_all = move || {
+                (0..ids.len())
+                    .into_par_iter()
+                    .for_each_with(sender, |sender, i| {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let began = Instant::now();
+                        let result = match_one(i);
+                        let ms = began.elapsed().as_secs_f64() * 1000.0;
+                        tick();
+                        // The receiver is gone only when writing failed: nothing to do then.
+                        let _ = sender.send((i, result, ms));
+                    });
+            };
+            match &pool {
+                Some(pool) => pool.install(match_all),
+                None => match_all(),
+            }
+        });
+        let mut waiting: std::collections::BTreeMap<usize, (techmatch_query::Result<R>, f64)> =
+            Default::default();
+        let mut next = 0;
+        for (i, result, ms) in receiver {
+            waiting.insert(i, (result, ms));
+            while let Some((result, ms)) = waiting.remove(&next) {
+                outcome.latencies.push(ms);
+                match result {
+                    Ok(result) => {
+                        outcome.ranked += 1;
+                        outcome.flagged += usize::from(result.flagged());
+                        if let Err(error) = on_result(&result) {
+                            stop.store(true, Ordering::Relaxed);
+                            return Err(error);
+                        }
+                    }
+                    Err(error) => {
+                        outcome.failed += 1;
+                        progress.suspend(|| {
+                            eprintln!(
+                                "{}: {} {}: {error}",
+                                args.demands.display(),
+                                &label[..label.len() - 1],
+                                ids[next]
+                            )
+                        });
+                    }
+                }
+                next += 1;
             }
         }
-    }
-    Ok(RunOutcome {
-        results: ok,
-        read: ids.len() + invalid,
-        failed,
-        seconds,
-        latencies,
-    })
+        Ok(())
+    });
+    progress.finish_and_clear();
+    written?;
+    outcome.seconds = started.elapsed().as_secs_f64();
+    outcome.latencies.sort_by(f64::total_cmp);
+    Ok(outcome)
 }
 
 /// Opens the demand index kept beside the supply index, with a hint when there is none.
@@ -361,44 +416,66 @@ fn output(args: &MatchArgs) -> Result<Box<dyn Write>> {
     })
 }
 
-/// Writes the results in the chosen format: TREC lines, JSON lines, or the spreadsheet
-/// `rows` under `header` as CSV or a workbook.
-fn write_results<R: Ranked, const N: usize>(
-    args: &MatchArgs,
-    results: &[R],
-    header: &[&'static str; N],
-    widths: &[f64; N],
-    rows: &[[String; N]],
-) -> Result<()> {
-    match args.format {
-        MatchFormat::Trec => {
-            let mut out = output(args)?;
-            for result in results {
-                let lines = RunLine::ranked(result.query_id(), &args.run_name, result.ranked());
-                write_trec(&mut out, &lines)?;
+/// Where the results go, one input record after the other: TREC lines, JSON lines and CSV
+/// rows are written as each record's turn comes; a workbook is written at the end.
+enum Sink<const N: usize> {
+    Trec(Box<dyn Write>),
+    Jsonl(Box<dyn Write>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
+    Xlsx(Vec<[String; N]>),
+}
+
+impl<const N: usize> Sink<N> {
+    /// Opens the output (before any matching, so a path that cannot be written fails fast).
+    fn open(args: &MatchArgs, header: &[&'static str; N]) -> Result<Sink<N>> {
+        Ok(match args.format {
+            MatchFormat::Trec => Sink::Trec(output(args)?),
+            MatchFormat::Jsonl => Sink::Jsonl(output(args)?),
+            MatchFormat::Csv => {
+                let mut writer = csv::Writer::from_writer(output(args)?);
+                writer.write_record(header)?;
+                Sink::Csv(Box::new(writer))
             }
-            out.flush()?;
-        }
-        MatchFormat::Jsonl => {
-            let mut out = output(args)?;
-            for result in results {
-                serde_json::to_writer(&mut out, result)?;
+            MatchFormat::Xlsx => Sink::Xlsx(Vec::new()),
+        })
+    }
+
+    /// Writes one record's ranked list; `rows` gives its spreadsheet rows.
+    fn push<R: Ranked>(
+        &mut self,
+        args: &MatchArgs,
+        result: &R,
+        rows: impl FnOnce() -> Vec<[String; N]>,
+    ) -> Result<()> {
+        match self {
+            Sink::Trec(out) => {
+                let lines = RunLine::ranked(result.query_id(), &args.run_name, result.ranked());
+                write_trec(out, &lines)?;
+            }
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, result)?;
                 writeln!(out)?;
             }
-            out.flush()?;
-        }
-        MatchFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(output(args)?);
-            writer.write_record(header)?;
-            for row in rows {
-                writer.write_record(row)?;
+            Sink::Csv(writer) => {
+                for row in rows() {
+                    writer.write_record(&row)?;
+                }
             }
-            writer.flush()?;
+            Sink::Xlsx(kept) => kept.extend(rows()),
         }
-        MatchFormat::Xlsx => {
-            let path = args.out.as_ref().expect("checked above");
-            crate::sheet::write_xlsx(path, "matches", header, widths, rows)?;
-        }
+        Ok(())
     }
-    Ok(())
+
+    /// Flushes the output, or writes the workbook.
+    fn finish(self, args: &MatchArgs, header: &[&'static str; N], widths: &[f64; N]) -> Result<()> {
+        match self {
+            Sink::Trec(mut out) | Sink::Jsonl(mut out) => out.flush()?,
+            Sink::Csv(mut writer) => writer.flush()?,
+            Sink::Xlsx(rows) => {
+                let path = args.out.as_ref().expect("checked above");
+                crate::sheet::write_xlsx(path, "matches", header, widths, &rows)?;
+            }
+        }
+        Ok(())
+    }
 }
