@@ -114,8 +114,11 @@ fn run_child(kind: &str, engine: Engine, n: u64, mix: Mix) -> Result<Value> {
 fn ensure_index(engine: Engine, n: u64, mix: Mix) -> Result<Value> {
     let dir = index_dir(engine, n);
     let stamp = dir.with_extension("build.json");
+    // A techmatch index this build cannot open (written before a schema or analyzer
+    // change) is rebuilt, not reused.
+    let opens = matches!(engine, Engine::Raw) || techmatch_indexer::SupplyIndex::open(&dir).is_ok();
     if let Ok(text) = std::fs::read_to_string(&stamp) {
-        if dir.join("meta.json").exists() {
+        if dir.join("meta.json").exists() && opens {
             let mut value: Value = serde_json::from_str(&text)?;
             value["reused"] = json!(true);
             return Ok(value);
