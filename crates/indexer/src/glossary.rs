@@ -501,6 +501,94 @@ impl Glossary {
 mod tests {
     use super::*;
 
+    /// The matching rules of [`Glossary::find_in`], spelled out term by term at every
+    /// position: the reference its lookups by hashed first words must agree with.
+    fn find_by_scanning(glossary: &Glossary, text: &str) -> Vec<(usize, usize)> {
+        let analysis = analyze(text);
+        let tokens: Vec<techmatch_analysis::Word<'_>> = analysis.words().collect();
+        let mut found: Vec<(usize, usize)> = Vec::new();
+        let mut push = |c: usize, t: usize| {
+            if !found.iter().any(|&(seen, _)| seen == c) {
+                found.push((c, t));
+            }
+        };
+        for start in 0..tokens.len() {
+            for (c, concept) in glossary.concepts.iter().enumerate() {
+                for (t, term) in concept.terms.iter().enumerate() {
+                    let n = term.tokens.len();
+                    if n == 0 || start + n > tokens.len() {
+                        continue;
+                    }
+                    let words = &tokens[start..start + n];
+                    let joined = words.iter().skip(1).all(|w| w.joins_previous);
+                    let same = words.iter().zip(&term.tokens).zip(&term.exact).all(
+                        |((w, folded), exact)| {
+                            if term.lang == TermLang::Abbr {
+                                w.exact == exact
+                            } else {
+                                w.folded == folded && (!w.has_diacritics || w.exact == exact)
+                            }
+                        },
+                    );
+                    let capitals = term.lang != TermLang::Abbr
+                        || term.text.len() > 2
+                        || text[words[0].start..words[0].end] == term.text;
+                    if joined && same && capitals {
+                        push(c, t);
+                    }
+                }
+            }
+        }
+        for (c, concept) in glossary.concepts.iter().enumerate() {
+            for (t, term) in concept.terms.iter().enumerate() {
+                if term.tokens.is_empty() && text.contains(term.text.as_str()) {
+                    push(c, t);
+                }
+            }
+        }
+        found
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn lookups_find_what_scanning_every_term_finds(
+            parts in proptest::collection::vec(
+                (
+                    0usize..10_000,
+                    0usize..16,
+                    proptest::sample::select(vec![" ", ", ", "\n", "", " - ", "  "]),
+                    0u8..5,
+                ),
+                0..10,
+            ),
+        ) {
+            // Texts made of the glossary's own terms (so multi-word terms, acronyms and
+            // Chinese terms are met often), written as they are, without marks, in capitals
+            // cut to their first word or broken by punctuation inside, between separators
+            // that join or break them.
+            let glossary = Glossary::bundled_shared();
+            let mut text = String::new();
+            for (concept, term, separator, form) in parts {
+                let concept = &glossary.concepts()[concept % glossary.concepts().len()];
+                let term = &concept.terms[term % concept.terms.len()].text;
+                let written = match form {
+                    0 => term.clone(),
+                    1 => techmatch_analysis::fold_diacritics(term),
+                    2 => term.to_uppercase(),
+                    3 => term.split(' ').next().unwrap_or_default().to_string(),
+                    _ => term.replace(' ', ", "),
+                };
+                text.push_str(&written);
+                text.push_str(separator);
+            }
+            let by_lookup: Vec<(usize, usize)> =
+                glossary.find(&text).iter().map(|m| (m.concept, m.term)).collect();
+            proptest::prop_assert_eq!(by_lookup, find_by_scanning(&glossary, &text), "{:?}", text);
+    }
+    }
+
     const SAMPLE: &str = "# comment\nconcept\tsector\tvi\ten\tzh\tabbr\n\
 reverse_osmosis\tenvironment\tthẩm thấu ngược | lọc RO\treverse osmosis\t反渗透\tRO\n\
 dryer\tagriculture\tmáy sấy | thiết bị sấy\tdryer\t烘干机\t\n";
