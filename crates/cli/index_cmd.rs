@@ -144,9 +144,11 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
     }
     let index = match SupplyIndex::open_or_create(&index_dir) {
         Ok(index) => index,
-        Err(IndexerError::AnalyzerMismatch { .. } | IndexerError::NotAnIndex { .. })
-            if args.rebuild && index_dir.join("meta.json").exists() =>
-        {
+        Err(
+            IndexerError::AnalyzerMismatch { .. }
+            | IndexerError::SchemaMismatch { .. }
+            | IndexerError::NotAnIndex { .. },
+        ) if args.rebuild && index_dir.join("meta.json").exists() => {
             return rebuild_from_scratch(&index_dir, &args);
         }
         Err(error) => return Err(error.into()),

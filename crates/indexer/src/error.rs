@@ -93,6 +93,17 @@ pub enum IndexerError {
         /// Version of this build.
         expected: u32,
     },
+    /// The index was written by a techmatch version with other fields (e.g. before the
+    /// glossary concepts were stored with each record).
+    #[error(
+        "the index at {dir} was written by another version of techmatch (its fields differ \
+         from this version's); rebuild it: techmatch index --rebuild --index {dir} FILE... \
+         (demands: add --kind demands)"
+    )]
+    SchemaMismatch {
+        /// The index directory.
+        dir: PathBuf,
+    },
     /// The directory holds something that is not a techmatch index.
     #[error("{dir} is not a techmatch index ({reason}); use another directory or --rebuild")]
     NotAnIndex {

@@ -89,11 +89,8 @@ impl SupplyIndex {
         let index = Index::open_in_dir(dir)?;
         let schema = SupplySchema::new();
         if index.schema() != schema.schema {
-            return Err(IndexerError::NotAnIndex {
+            return Err(IndexerError::SchemaMismatch {
                 dir: dir.to_path_buf(),
-                reason: "its schema differs from this techmatch version's (it was written \
-                         by an older or newer techmatch)"
-                    .into(),
             });
         }
         if let Some(meta) = read_commit_meta(&index)? {

@@ -186,6 +186,32 @@ fn another_analyzer_version_asks_for_a_rebuild() {
 }
 
 #[test]
+fn an_index_written_with_other_fields_asks_for_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // An index of an older techmatch: the text fields without their concept fields.
+        let mut builder = tantivy::schema::Schema::builder();
+        builder.add_text_field("id", tantivy::schema::STRING | tantivy::schema::STORED);
+        builder.add_text_field("title_folded", tantivy::schema::TEXT);
+        let index = Index::create_in_dir(dir.path(), builder.build()).unwrap();
+        let mut writer: tantivy::IndexWriter<TantivyDocument> = index.writer(30 << 20).unwrap();
+        writer.commit().unwrap();
+    }
+    match SupplyIndex::open(dir.path()) {
+        Err(error @ IndexerError::SchemaMismatch { .. }) => {
+            let message = error.to_string();
+            assert!(
+                message.contains("another version of techmatch")
+                    && message.contains("techmatch index --rebuild --index"),
+                "{message}"
+            );
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("an index with other fields must not open"),
+    }
+}
+
+#[test]
 fn stored_record_is_nfc_and_facets_are_canonical() {
     let index = SupplyIndex::create_in_ram();
     let mut writer = index.writer(30 << 20).unwrap();
