@@ -117,12 +117,17 @@ fn match_outputs_a_valid_run_explained_jsonl_and_identical_csv_and_xlsx() {
         "5",
         "--format",
         "jsonl",
+        // Two workers finish out of order; the output is streamed in input order.
+        "--threads",
+        "2",
         demands.to_str().unwrap(),
     ]);
     let (stdout, _) = texts(&output);
     let mut lines = 0;
+    let mut order = Vec::new();
     for line in stdout.lines() {
         let result: serde_json::Value = serde_json::from_str(line).unwrap();
+        order.push(result["demand_id"].as_str().unwrap().to_string());
         assert!(result["unmet"].is_boolean());
         assert_in_score_order(&result);
         for m in result["matches"].as_array().unwrap() {
@@ -138,6 +143,7 @@ fn match_outputs_a_valid_run_explained_jsonl_and_identical_csv_and_xlsx() {
         lines += 1;
     }
     assert_eq!(lines, count);
+    assert_eq!(order, ids_of(&demands), "results in input order");
 
     let csv_path = dir.path().join("m.csv");
     let xlsx_path = dir.path().join("m.xlsx");
