@@ -275,12 +275,22 @@ impl Searcher {
             text,
             MAX_QUERY_CONCEPTS,
         );
-        if !terms.expansions.is_empty() && self.concepts_indexed(searcher) {
-            for expansion in &mut terms.expansions {
+        self.mark_indexed_concepts(searcher, &mut terms.expansions);
+        terms
+    }
+
+    /// Marks `expansions` to be matched as concept terms when `searcher`'s records carry
+    /// them ([`Searcher::concepts_indexed`]); every query built from them then follows.
+    pub(crate) fn mark_indexed_concepts(
+        &self,
+        searcher: &tantivy::Searcher,
+        expansions: &mut [crate::glossary::Expansion],
+    ) {
+        if !expansions.is_empty() && self.concepts_indexed(searcher) {
+            for expansion in expansions {
                 expansion.indexed = true;
             }
         }
-        terms
     }
 
     /// Replaces the weights (for experiments).
@@ -595,12 +605,13 @@ impl Searcher {
             title: text.to_string(),
             ..Demand::default()
         };
-        let (words, pairs, expansions) = matcher.key_terms(&demand);
+        let (words, pairs, mut expansions) = matcher.key_terms(&demand);
         if words.is_empty() && pairs.is_empty() && expansions.is_empty() {
             return None;
         }
+        self.mark_indexed_concepts(searcher, &mut expansions);
         Some(LongText {
-            query: matcher.retrieval_query(searcher, &words, &pairs, &expansions),
+            query: matcher.retrieval_query(&words, &pairs, &expansions),
             share,
             matcher,
             words,

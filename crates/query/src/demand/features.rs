@@ -15,7 +15,6 @@ impl DemandMatcher {
         expansions: &[Expansion],
     ) -> Result<()> {
         let schema = self.searcher.index().schema();
-        let concepts = !expansions.is_empty() && self.searcher.concepts_indexed(searcher);
         let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
         for (i, c) in candidates.iter().enumerate() {
             by_segment
@@ -76,7 +75,7 @@ impl DemandMatcher {
                 }
             }
             for (e, expansion) in expansions.iter().enumerate() {
-                if concepts {
+                if expansion.indexed {
                     for field in &BY_FACTOR[..4] {
                         let tantivy_field = schema.concepts_field(*field);
                         for (slot, hit) in contains_in(tantivy_field, &expansion.concept)?

@@ -76,7 +76,7 @@ use features::read_facts;
 pub(crate) use features::SupplyFacts;
 use retrieve::shortlist;
 
-use crate::build::{bigram_query, concept_query, expansion_query, word_query, Tuning};
+use crate::build::{bigram_query, expansion_query, word_query, Tuning};
 use crate::collapse::{also_listed, has_clusters, AlsoListed, ClusterKeys};
 use crate::error::{QueryError, Result};
 use crate::filters::Filters;
@@ -501,7 +501,7 @@ impl DemandMatcher {
             )));
         }
         options.check()?;
-        let (words, pairs, expansions) = self.key_terms(demand);
+        let (words, pairs, mut expansions) = self.key_terms(demand);
         // What a broker reads: the words, and the pairs that are words themselves.
         let mut key_terms: Vec<KeyTerm> = words
             .iter()
@@ -527,6 +527,8 @@ impl DemandMatcher {
             return Ok(empty);
         }
         let searcher = self.searcher.reader().searcher();
+        self.searcher
+            .mark_indexed_concepts(&searcher, &mut expansions);
         let hidden = Filters {
             include_inactive: options.include_inactive,
             ..Filters::default()
@@ -545,7 +547,6 @@ impl DemandMatcher {
             RetrievalCaps::All => (words.len(), pairs.len()),
         };
         let mut query = self.retrieval_query(
-            &searcher,
             &words[..retrieve_words.min(words.len())],
             &pairs[..retrieve_pairs],
             &expansions,
@@ -939,7 +940,7 @@ mod tests {
         for row in rows {
             let demand = validator.demand(&row.unwrap()).unwrap();
             let (words, pairs, expansions) = matcher.key_terms(&demand);
-            let query = matcher.retrieval_query(&searcher, &words, &pairs, &expansions);
+            let query = matcher.retrieval_query(&words, &pairs, &expansions);
             for (limit, top) in [(300, 10), (40, 10), (7, 3)] {
                 let concepts = !expansions.is_empty();
                 let one = shortlist(&searcher, &*query, &demand, concepts, limit, top).unwrap();

@@ -5,11 +5,10 @@ use super::*;
 
 impl DemandMatcher {
     /// The retrieval query of key terms: each word and pair in every field, weighted by its
-    /// idf relative to the best term's, and each glossary concept (as the concept terms of
-    /// the records when `searcher`'s records carry them, else as phrases).
+    /// idf relative to the best term's, and each glossary concept (as the records' concept
+    /// terms when the expansion is marked [`Expansion::indexed`], else as phrases).
     pub(crate) fn retrieval_query(
         &self,
-        searcher: &tantivy::Searcher,
         words: &[KeyTerm],
         pairs: &[KeyTerm],
         expansions: &[Expansion],
@@ -63,14 +62,11 @@ impl DemandMatcher {
                 Box::new(BoostQuery::new(query, term.weight / max_weight)),
             ));
         }
-        let concepts = !expansions.is_empty() && self.searcher.concepts_indexed(searcher);
         for expansion in expansions {
-            let query = if concepts {
-                concept_query(schema, expansion, tuning, &fields)
-            } else {
-                expansion_query(schema, expansion, tuning, &fields)
-            };
-            clauses.push((Occur::Should, query));
+            clauses.push((
+                Occur::Should,
+                expansion_query(schema, expansion, tuning, &fields),
+            ));
         }
         Box::new(BooleanQuery::new(clauses))
     }
