@@ -92,6 +92,13 @@ pub struct Tuning {
     /// Key word pairs of a demand that retrieve its candidates (up to 24 still count in the
     /// coverage).
     pub demand_retrieval_pairs: usize,
+    /// Of the [`Tuning::demand_retrieval_words`], how many (the most informative) find the
+    /// candidates; the others only score them. The candidates are the best by a query of
+    /// these words, the pairs and the concepts, and then every candidate is scored by the
+    /// whole retrieval query (the BM25 a match's score is damped by), so the list a broker
+    /// reads is ranked as if the whole query had retrieved. The demand's common words,
+    /// whose postings cover much of a large index, are then read for the candidates only.
+    pub demand_candidate_words: usize,
     /// How many times a word of the demand's title counts in its key terms' tf.
     pub demand_title_tf: f32,
     /// Weights of the shares of key words, key pairs and glossary concepts a supply covers
@@ -139,6 +146,7 @@ impl Default for Tuning {
             long_text_to: 12.0,
             demand_retrieval_words: 20,
             demand_retrieval_pairs: 16,
+            demand_candidate_words: 8,
             demand_title_tf: crate::demand::TITLE_TF_WEIGHT,
             demand_quality_weights: [0.5, 0.3, 0.2],
             demand_other_language_weights: [0.25, 0.15, 0.6],

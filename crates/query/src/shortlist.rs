@@ -69,16 +69,20 @@ impl Best {
         }
     }
 
+    /// Whether `entry` would be kept (the heap has room, or it beats the worst kept).
+    fn takes(&self, entry: &Entry) -> bool {
+        self.capacity > 0
+            && (self.heap.len() < self.capacity || self.heap.peek().is_some_and(|w| entry < w))
+    }
+
     fn offer(&mut self, entry: Entry) {
-        if self.capacity == 0 {
+        if !self.takes(&entry) {
             return;
         }
         if self.heap.len() < self.capacity {
             self.heap.push(entry);
         } else if let Some(mut worst) = self.heap.peek_mut() {
-            if entry < *worst {
-                *worst = entry;
-            }
+            *worst = entry;
         }
     }
 
@@ -106,7 +110,8 @@ impl SegmentCollector for ShortlistSegment {
     fn collect(&mut self, doc: DocId, score: Score) {
         let entry = Entry { score, doc };
         self.all.offer(entry);
-        if self.others.capacity == 0 {
+        // The language is read only for a hit the second list would keep.
+        if !self.others.takes(&entry) {
             return;
         }
         let same_language = self
