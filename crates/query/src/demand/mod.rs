@@ -952,23 +952,31 @@ mod tests {
         assert!(!Searcher::new(rebuilt).unwrap().concepts_indexed(&snapshot));
     }
 
-    #[test]
-    fn one_pass_gives_the_shortlist_of_the_two_searches() {
-        let index = segmented_index();
+    /// A matcher with the bundled glossary over the bundled supplies in several segments,
+    /// and the bundled demands.
+    fn bundled_matcher() -> (DemandMatcher, Vec<Demand>) {
         let matcher = DemandMatcher::new(
-            Searcher::new(index)
+            Searcher::new(segmented_index())
                 .unwrap()
                 .with_glossary(Some(crate::glossary::Glossary::bundled())),
         );
+        let mut validator = techmatch_indexer::validate::Validator::new("demands.jsonl");
+        let demands =
+            techmatch_indexer::read::read_raw(&bundled("demands.jsonl"), Default::default())
+                .unwrap()
+                .map(|row| validator.demand(&row.unwrap()).unwrap())
+                .collect();
+        (matcher, demands)
+    }
+
+    #[test]
+    fn one_pass_gives_the_shortlist_of_the_two_searches() {
+        let (matcher, demands) = bundled_matcher();
         let searcher = matcher.searcher().reader().searcher();
         assert!(searcher.segment_readers().len() >= 2);
         let lang_field = matcher.searcher().index().schema().lang;
-        let mut validator = techmatch_indexer::validate::Validator::new("demands.jsonl");
-        let rows = techmatch_indexer::read::read_raw(&bundled("demands.jsonl"), Default::default())
-            .unwrap();
         let mut with_others = 0;
-        for row in rows {
-            let demand = validator.demand(&row.unwrap()).unwrap();
+        for demand in demands {
             let (words, pairs, expansions) = matcher.key_terms(&demand);
             let query = matcher.retrieval_query(&words, &pairs, &expansions);
             for (limit, top) in [(300, 10), (40, 10), (7, 3)] {
@@ -994,19 +1002,10 @@ mod tests {
     /// back to the whole query when the drive finds too few.
     #[test]
     fn split_retrieval_scores_as_the_whole_query() {
-        let index = segmented_index();
-        let matcher = DemandMatcher::new(
-            Searcher::new(index)
-                .unwrap()
-                .with_glossary(Some(crate::glossary::Glossary::bundled())),
-        );
+        let (matcher, demands) = bundled_matcher();
         let searcher = matcher.searcher().reader().searcher();
-        let mut validator = techmatch_indexer::validate::Validator::new("demands.jsonl");
-        let rows = techmatch_indexer::read::read_raw(&bundled("demands.jsonl"), Default::default())
-            .unwrap();
         let (mut split_used, mut same_best) = (0, 0);
-        for row in rows {
-            let demand = validator.demand(&row.unwrap()).unwrap();
+        for demand in demands {
             let (words, pairs, expansions) = matcher.key_terms(&demand);
             if words.len() < 6 {
                 continue;
