@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use proptest::prelude::*;
+
 use crate::common::{bundled_searcher, bundled_supplies};
 use techmatch_analysis::{analyze, fold_token};
 use techmatch_indexer::read::read_raw;
@@ -350,4 +352,67 @@ fn words_inside_a_shown_pair_are_not_listed_again() {
     assert!(pairs_seen > 0, "no pair was shown at all: {result:#?}");
     let best = &result.matches[0].explanation.matched_terms;
     assert!(best.values().flatten().any(|t| t == "cà phê"), "{best:?}");
+}
+
+/// Words of the bundled supplies' titles (with their marks), for random demands.
+fn title_words() -> Vec<String> {
+    let mut words: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for supply in bundled_supplies() {
+        for word in supply.title.split_whitespace() {
+            let word: String = word.chars().filter(|c| c.is_alphanumeric()).collect();
+            if !word.is_empty() {
+                words.insert(word.to_lowercase());
+            }
+        }
+    }
+    words.into_iter().collect()
+}
+
+/// A demand text: words of the collection (so that candidates exist and, with a small
+/// shortlist, the retrieval's drive words find more records than it keeps) with arbitrary
+/// text between them (any Unicode, punctuation, digits and units, line breaks).
+fn demand_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        4 => (0usize..100_000).prop_map(|i| {
+            let words = title_words();
+            words[i % words.len()].clone()
+        }),
+        1 => any::<String>(),
+        1 => "[0-9]{1,4}(,[0-9]{1,2})? ?(kg|m3|ha|%|°C|mm)",
+        1 => "[ \\n\\t.,;:()/–-]{1,3}",
+    ];
+    proptest::collection::vec(piece, 0..60).prop_map(|pieces| pieces.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Any demand text, any shortlist and list size: no error, at most `top` matches,
+    /// scores within 0–100 and in descending order, every share within 0–1, and the same
+    /// list when asked again. Small shortlists take the split retrieval (its drive words
+    /// find more than it keeps), large ones the whole query.
+    #[test]
+    fn any_demand_text_gets_a_ranked_explained_list(
+        title in demand_text(),
+        description in demand_text(),
+        top in 1usize..15,
+        candidates in 1usize..80,
+    ) {
+        let matcher = matcher();
+        let demand = demand("P1", &title, &description);
+        let options = MatchOptions { top, candidates, ..MatchOptions::default() };
+        let first = matcher.match_demand(&demand, &options).unwrap();
+        prop_assert!(first.len() <= top);
+        for pair in first.windows(2) {
+            prop_assert!(pair[0].relevance >= pair[1].relevance, "{:?}", pair.iter().map(|m| m.relevance).collect::<Vec<_>>());
+        }
+        for m in &first {
+            prop_assert!((0.0..=100.0).contains(&m.score), "{}", m.score);
+            let share = m.explanation.retrieval_share;
+            prop_assert!((0.0..=1.0).contains(&share), "{share}");
+        }
+        let again = matcher.match_demand(&demand, &options).unwrap();
+        let ids = |list: &[techmatch_query::Match]| list.iter().map(|m| (m.supply_id.clone(), m.relevance)).collect::<Vec<_>>();
+        prop_assert_eq!(ids(&first), ids(&again));
+    }
 }
