@@ -555,43 +555,28 @@ impl DemandMatcher {
         // concepts); the other words of the retrieval query only add to their scores.
         let retrieve_words = retrieve_words.min(words.len());
         let candidate_words = match self.retrieval_caps {
-            RetrievalCaps::Tuned => self
-                .searcher
-                .tuning()
-                .demand_candidate_words
-                .clamp(1, retrieve_words.max(1)),
+            RetrievalCaps::Tuned => self.searcher.tuning().demand_candidate_words,
             RetrievalCaps::All => retrieve_words,
         };
-        let hide = |query: Box<dyn Query>| -> Box<dyn Query> {
-            if hidden.is_empty() {
-                return query;
-            }
-            let mut clauses = vec![(Occur::Must, query)];
-            clauses.extend(hidden.iter().map(|q| (Occur::MustNot, q.box_clone())));
-            Box::new(BooleanQuery::new(clauses))
-        };
-        let whole = hide(self.retrieval_query(
+        let (whole, split) = self.retrieval(
             &words[..retrieve_words],
             &pairs[..retrieve_pairs],
             &expansions,
-        ));
-        let split = (candidate_words < retrieve_words).then(|| {
-            let drive = hide(self.retrieval_query(
-                &words[..candidate_words],
-                &pairs[..retrieve_pairs],
-                &expansions,
-            ));
-            let max_weight =
-                retrieve::max_weight(&words[..retrieve_words], &pairs[..retrieve_pairs]);
-            let rest = self.words_sum_query(&words[candidate_words..retrieve_words], max_weight);
-            retrieve::Split { drive, rest }
-        });
+            candidate_words,
+            |query| {
+                if hidden.is_empty() {
+                    return query;
+                }
+                let mut clauses = vec![(Occur::Must, query)];
+                clauses.extend(hidden.iter().map(|q| (Occur::MustNot, q.box_clone())));
+                Box::new(BooleanQuery::new(clauses))
+            },
+        );
         let hits = shortlist(
             &searcher,
             &*whole,
             split.as_ref(),
-            demand,
-            !expansions.is_empty(),
+            demand.lang.filter(|_| !expansions.is_empty()),
             options.candidates.max(options.top),
             options.top,
         )?;
@@ -952,6 +937,11 @@ mod tests {
         assert!(!Searcher::new(rebuilt).unwrap().concepts_indexed(&snapshot));
     }
 
+    /// The language whose records the shortlist's second list leaves out.
+    fn lang_of(demand: &Demand, has_concepts: bool) -> Option<techmatch_analysis::Language> {
+        demand.lang.filter(|_| has_concepts)
+    }
+
     /// A matcher with the bundled glossary over the bundled supplies in several segments,
     /// and the bundled demands.
     fn bundled_matcher() -> (DemandMatcher, Vec<Demand>) {
@@ -981,8 +971,15 @@ mod tests {
             let query = matcher.retrieval_query(&words, &pairs, &expansions);
             for (limit, top) in [(300, 10), (40, 10), (7, 3)] {
                 let concepts = !expansions.is_empty();
-                let one =
-                    shortlist(&searcher, &*query, None, &demand, concepts, limit, top).unwrap();
+                let one = shortlist(
+                    &searcher,
+                    &*query,
+                    None,
+                    lang_of(&demand, concepts),
+                    limit,
+                    top,
+                )
+                .unwrap();
                 let two = shortlist_by_two_searches(
                     &searcher, lang_field, &*query, &demand, concepts, limit, top,
                 )
@@ -1010,13 +1007,18 @@ mod tests {
             if words.len() < 6 {
                 continue;
             }
-            let whole = matcher.retrieval_query(&words, &pairs, &expansions);
-            let split = retrieve::Split {
-                drive: matcher.retrieval_query(&words[..3], &pairs, &expansions),
-                rest: matcher.words_sum_query(&words[3..], retrieve::max_weight(&words, &pairs)),
-            };
+            let (whole, split) = matcher.retrieval(&words, &pairs, &expansions, 3, |q| q);
+            let split = split.expect("more than three words");
             let concepts = !expansions.is_empty();
-            let all = shortlist(&searcher, &*whole, None, &demand, concepts, 1_000, 10).unwrap();
+            let all = shortlist(
+                &searcher,
+                &*whole,
+                None,
+                lang_of(&demand, concepts),
+                1_000,
+                10,
+            )
+            .unwrap();
             let score_of =
                 |address: DocAddress| all.iter().find(|h| h.1 == address).map(|h| h.0).unwrap();
             // Few enough that the drive finds them: the split path.
@@ -1025,8 +1027,7 @@ mod tests {
                 &searcher,
                 &*whole,
                 Some(&split),
-                &demand,
-                concepts,
+                lang_of(&demand, concepts),
                 limit,
                 3,
             )
@@ -1046,8 +1047,15 @@ mod tests {
                     demand.id
                 );
             }
-            let mut whole_best =
-                shortlist(&searcher, &*whole, None, &demand, concepts, limit, 3).unwrap();
+            let mut whole_best = shortlist(
+                &searcher,
+                &*whole,
+                None,
+                lang_of(&demand, concepts),
+                limit,
+                3,
+            )
+            .unwrap();
             whole_best.truncate(3);
             same_best += usize::from(
                 hits[..3]
@@ -1060,8 +1068,7 @@ mod tests {
                 &searcher,
                 &*whole,
                 Some(&split),
-                &demand,
-                concepts,
+                lang_of(&demand, concepts),
                 1_000,
                 10,
             )

@@ -47,10 +47,33 @@ impl DemandMatcher {
         Box::new(BooleanQuery::new(clauses))
     }
 
+    /// The retrieval query of `words`, `pairs` and `expansions` (every one of them scores),
+    /// and, when there are more than `candidate_words` words, its [`Split`]: the first
+    /// `candidate_words` words (the lists are best first) with the pairs and concepts find
+    /// the records, the other words add their scores. `wrap` puts the queries that find
+    /// records in their context (filters, hidden records); the rest only scores records
+    /// already found.
+    pub(super) fn retrieval(
+        &self,
+        words: &[KeyTerm],
+        pairs: &[KeyTerm],
+        expansions: &[Expansion],
+        candidate_words: usize,
+        wrap: impl Fn(Box<dyn Query>) -> Box<dyn Query>,
+    ) -> (Box<dyn Query>, Option<Split>) {
+        let whole = wrap(self.retrieval_query(words, pairs, expansions));
+        let candidate_words = candidate_words.max(1);
+        let split = (candidate_words < words.len()).then(|| Split {
+            drive: wrap(self.retrieval_query(&words[..candidate_words], pairs, expansions)),
+            rest: self.words_sum_query(&words[candidate_words..], max_weight(words, pairs)),
+        });
+        (whole, split)
+    }
+
     /// The part of a retrieval query that `words` make (weighted against `max_weight`, the
     /// best weight of the whole query's terms), as one flat sum that is cheap to move to a
     /// given record: for [`add_scores`].
-    pub(crate) fn words_sum_query(&self, words: &[KeyTerm], max_weight: f32) -> Box<dyn Query> {
+    fn words_sum_query(&self, words: &[KeyTerm], max_weight: f32) -> Box<dyn Query> {
         let clauses = words
             .iter()
             .enumerate()
@@ -97,7 +120,7 @@ impl DemandMatcher {
 
 /// The best weight among a retrieval query's words and pairs, which every term's weight
 /// is relative to.
-pub(super) fn max_weight(words: &[KeyTerm], pairs: &[KeyTerm]) -> f32 {
+fn max_weight(words: &[KeyTerm], pairs: &[KeyTerm]) -> f32 {
     words
         .iter()
         .chain(pairs)
@@ -119,10 +142,10 @@ pub(super) struct Split {
 }
 
 /// The retrieval shortlist of `whole` (the retrieval query): the best `limit` records,
-/// then, for a demand with a language and glossary concepts, the best of the records in
-/// other languages that are not already in (`limit / 4`, at least `top`): they can only
-/// match through the glossary, so they rarely reach the shortlist on score alone. One
-/// evaluation of the query ([`crate::shortlist::Shortlist`]).
+/// then, with a `lang` (a demand's language, when it has glossary concepts), the best of
+/// the records in other languages that are not already in (`limit / 4`, at least `top`):
+/// they can only match through the glossary, so they rarely reach the shortlist on score
+/// alone. One evaluation of the query ([`crate::shortlist::Shortlist`]).
 ///
 /// With a `split` of the query, its `drive` part finds [`CANDIDATE_OVERFETCH`] times as
 /// many records, its `rest` adds its score to each, and the best by the sum are kept: the
@@ -134,12 +157,10 @@ pub(super) fn shortlist(
     searcher: &tantivy::Searcher,
     whole: &dyn Query,
     split: Option<&Split>,
-    demand: &Demand,
-    has_concepts: bool,
+    lang: Option<techmatch_analysis::Language>,
     limit: usize,
     top: usize,
 ) -> Result<Vec<(f32, DocAddress)>> {
-    let lang = demand.lang.filter(|_| has_concepts);
     let quota = if lang.is_some() {
         (limit / 4).max(top)
     } else {
