@@ -93,11 +93,13 @@ pub struct Tuning {
     /// coverage).
     pub demand_retrieval_pairs: usize,
     /// Of the [`Tuning::demand_retrieval_words`], how many (the most informative) find the
-    /// candidates; the others only score them. The candidates are the best by a query of
-    /// these words, the pairs and the concepts, and then every candidate is scored by the
-    /// whole retrieval query (the BM25 a match's score is damped by), so the list a broker
-    /// reads is ranked as if the whole query had retrieved. The demand's common words,
-    /// whose postings cover much of a large index, are then read for the candidates only.
+    /// candidates; the others only score them. A query of these words, the pairs and the
+    /// concepts finds twice as many records as the shortlist keeps; the other words' BM25
+    /// is added to each, so each one scores as the whole retrieval query scores it (the
+    /// BM25 a match's score is damped by), and the best are kept. The demand's common
+    /// words, whose postings cover much of a large index, are then read for those records
+    /// only. When the query finds fewer records than the shortlist keeps, the whole query
+    /// runs instead.
     pub demand_candidate_words: usize,
     /// How many times a word of the demand's title counts in its key terms' tf.
     pub demand_title_tf: f32,
