@@ -340,7 +340,9 @@ impl Searcher {
         }
     }
 
-    fn combine(
+    /// `text` (every record when `None`) required, the `filters` required without scoring,
+    /// the `hidden` records left out; `text` alone when there is nothing else.
+    pub(crate) fn combine(
         &self,
         text: Option<Box<dyn Query>>,
         filters: Vec<Box<dyn Query>>,

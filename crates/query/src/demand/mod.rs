@@ -539,38 +539,27 @@ impl DemandMatcher {
             ..Filters::default()
         }
         .hidden(&searcher, self.searcher.index().schema())?;
-        // The most informative terms retrieve (the lists are by weight, best first); all of
-        // them rerank. Supplies matched against demands keep every term (`reverse`).
-        let (retrieve_words, retrieve_pairs) = match self.retrieval_caps {
+        // The most informative terms retrieve (the lists are by weight, best first): the
+        // best `candidate_words` words, with the pairs and concepts, find the candidates, the
+        // other retrieval words only add to their scores; all of them rerank. Supplies
+        // matched against demands keep every term (`reverse`).
+        let (retrieve_words, retrieve_pairs, candidate_words) = match self.retrieval_caps {
             RetrievalCaps::Tuned => {
                 let tuning = self.searcher.tuning();
                 (
-                    tuning.demand_retrieval_words.clamp(1, words.len().max(1)),
+                    tuning.demand_retrieval_words.max(1).min(words.len()),
                     tuning.demand_retrieval_pairs.min(pairs.len()),
+                    tuning.demand_candidate_words,
                 )
             }
-            RetrievalCaps::All => (words.len(), pairs.len()),
-        };
-        // The candidates come from the most informative words (with the pairs and the
-        // concepts); the other words of the retrieval query only add to their scores.
-        let retrieve_words = retrieve_words.min(words.len());
-        let candidate_words = match self.retrieval_caps {
-            RetrievalCaps::Tuned => self.searcher.tuning().demand_candidate_words,
-            RetrievalCaps::All => retrieve_words,
+            RetrievalCaps::All => (words.len(), pairs.len(), words.len()),
         };
         let (whole, split) = self.retrieval(
             &words[..retrieve_words],
             &pairs[..retrieve_pairs],
             &expansions,
             candidate_words,
-            |query| {
-                if hidden.is_empty() {
-                    return query;
-                }
-                let mut clauses = vec![(Occur::Must, query)];
-                clauses.extend(hidden.iter().map(|q| (Occur::MustNot, q.box_clone())));
-                Box::new(BooleanQuery::new(clauses))
-            },
+            |query| self.searcher.combine(Some(query), Vec::new(), &hidden),
         );
         let hits = shortlist(
             &searcher,
