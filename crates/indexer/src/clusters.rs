@@ -19,6 +19,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, TantivyDocument, Term};
 use techmatch_analysis::TokenStreamKind;
 
+use crate::band_entries::{BandEntries, FreshKeys, PARTITIONS, RECORD_BITS, RECORD_MASK};
 use crate::dedup::{Evidence, Fingerprint};
 use crate::document::from_document;
 use crate::error::Result;
@@ -146,75 +147,147 @@ impl Decisions {
     }
 }
 
-/// Candidate pairs of the whole index: records sharing an LSH band key. Fingerprints are
-/// computed from the stored records on every core; each (band key, record) entry is one
-/// `u64` (40 bits of key, 24 of record), sorted, so a band's records are neighbours. Memory
-/// is 512 bytes per record for the pass (about 0.5 GB at 1M records).
+/// Candidate pairs of the whole index: records sharing an LSH band key.
+///
+/// Each (band key, record) is one entry ([`crate::band_entries`]); the entries are sorted
+/// one partition at a time, so a band's records are neighbours, and every pair in a band is
+/// noted once per band it shares. The keys of the records in `fresh` (written since the
+/// last commit, keys computed as they came) are used as they are; every other live record
+/// is read back from the store and fingerprinted on every core. Memory is the largest
+/// partition (about 32 MiB per million records) and the pairs noted, whatever the index's
+/// size; `spill_in` is where entries beyond the memory budget go (the system's temporary
+/// directory when `None`).
 pub fn all_candidate_pairs(
     searcher: &tantivy::Searcher,
     schema: &SupplySchema,
-) -> Result<HashSet<(DocAddress, DocAddress)>> {
-    let mut addresses = Vec::with_capacity(searcher.num_docs() as usize);
-    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-        addresses.extend(
-            segment
-                .doc_ids_alive()
-                .map(|doc| DocAddress::new(ord as u32, doc)),
-        );
+    fresh: Option<Fresh<'_>>,
+    spill_in: Option<&Path>,
+) -> Result<AllPairs> {
+    // A record's number: its segment's first number plus its document id.
+    let mut bases = Vec::with_capacity(searcher.segment_readers().len());
+    let mut numbered = 0u64;
+    for segment in searcher.segment_readers() {
+        bases.push(numbered);
+        numbered += u64::from(segment.max_doc());
     }
-    if addresses.len() >= 1 << RECORD_BITS {
+    if numbered > RECORD_MASK {
         // Beyond 16M records, split the index; never silently wrong.
         return Err(crate::error::IndexerError::Io(std::io::Error::other(
             format!(
                 "near-duplicate detection handles at most {} records in one pass",
-                1u64 << RECORD_BITS
+                RECORD_MASK + 1
             ),
         )));
     }
-    // In chunks, so that the per-record key lists never all live beside the flat list.
-    let mut entries: Vec<u64> = Vec::with_capacity(addresses.len() * 2 * crate::dedup::BANDS);
-    for (chunk_number, chunk) in addresses.chunks(FINGERPRINT_CHUNK).enumerate() {
-        let first = chunk_number * FINGERPRINT_CHUNK;
-        let keys: Vec<Vec<u64>> = chunk
+    let number =
+        |address: DocAddress| bases[address.segment_ord as usize] + u64::from(address.doc_id);
+    let address_of = |number: u64| {
+        let segment = bases.partition_point(|&base| base <= number) - 1;
+        DocAddress::new(segment as u32, (number - bases[segment]) as u32)
+    };
+    // Which arrival of a fresh record is the one the index holds: its last (an id written
+    // twice has two arrivals and one record).
+    let mut covered = vec![false; numbered as usize];
+    let (mut fresh_entries, renumber) = match fresh {
+        Some(Fresh { keys, addresses }) => {
+            let mut renumber = vec![u64::MAX; keys.ids.len()];
+            for (arrival, id) in keys.ids.iter().enumerate().rev() {
+                if let Some(&address) = addresses.get(&**id) {
+                    let record = number(address);
+                    if !std::mem::replace(&mut covered[record as usize], true) {
+                        renumber[arrival] = record;
+                    }
+                }
+            }
+            (Some(keys.entries), renumber)
+        }
+        None => (None, Vec::new()),
+    };
+    let to_read: Vec<DocAddress> = searcher
+        .segment_readers()
+        .iter()
+        .enumerate()
+        .flat_map(|(ord, segment)| {
+            segment
+                .doc_ids_alive()
+                .map(move |doc| DocAddress::new(ord as u32, doc))
+        })
+        .filter(|&address| !covered[number(address) as usize])
+        .collect();
+    drop(covered);
+    let read_back = to_read.len();
+    let mut read = BandEntries::new(spill_in);
+    for chunk in to_read.chunks(FINGERPRINT_CHUNK) {
+        let keys: Vec<(u64, Vec<u64>)> = chunk
             .par_iter()
-            .enumerate()
-            .map(|(i, &address)| -> Result<Vec<u64>> {
-                let Some(supply) = stored(searcher, schema, address)? else {
-                    return Ok(Vec::new());
+            .map(|&address| -> Result<(u64, Vec<u64>)> {
+                let keys = match stored(searcher, schema, address)? {
+                    Some(supply) => crate::dedup::band_keys(&supply),
+                    None => Vec::new(),
                 };
-                let record = (first + i) as u64;
-                Ok(crate::dedup::band_keys(&supply)
-                    .into_iter()
-                    .map(|key| (key << RECORD_BITS) | record)
-                    .collect())
+                Ok((number(address), keys))
             })
             .collect::<Result<_>>()?;
-        entries.extend(keys.into_iter().flatten());
+        for (record, keys) in keys {
+            read.push(record, &keys)?;
+        }
     }
-    entries.par_sort_unstable();
+    drop(to_read);
     // Every pair of records in one band, as one number (two record numbers), once per band
     // they share; sorted, a pair's bands are neighbours and are counted.
     let mut pair_entries: Vec<u64> = Vec::new();
     let mut bucket: Vec<u64> = Vec::new();
-    for group in entries.chunk_by(|a, b| a >> RECORD_BITS == b >> RECORD_BITS) {
-        if group.len() < 2 {
-            continue;
+    for partition in 0..PARTITIONS {
+        let mut entries = read.take_partition(partition)?;
+        if let Some(fresh) = fresh_entries.as_mut() {
+            let arrived = fresh.take_partition(partition)?;
+            entries.extend(arrived.into_iter().filter_map(|entry| {
+                let record = renumber[(entry & RECORD_MASK) as usize];
+                (record != u64::MAX).then_some((entry & !RECORD_MASK) | record)
+            }));
         }
-        bucket.clear();
-        bucket.extend(group.iter().map(|entry| entry & RECORD_MASK));
-        bucket.dedup();
-        link_bucket(&bucket, &mut pair_entries);
+        entries.par_sort_unstable();
+        for group in entries.chunk_by(|a, b| a >> RECORD_BITS == b >> RECORD_BITS) {
+            if group.len() < 2 {
+                continue;
+            }
+            bucket.clear();
+            bucket.extend(group.iter().map(|entry| entry & RECORD_MASK));
+            bucket.dedup();
+            link_bucket(&bucket, &mut pair_entries);
+        }
     }
-    drop(entries);
+    drop(fresh_entries);
     pair_entries.par_sort_unstable();
     let mut pairs = HashSet::new();
+    let mut by_shared = [0usize; 8];
     for run in pair_entries.chunk_by(|a, b| a == b) {
+        by_shared[run.len().min(7)] += 1;
         if run.len() >= MIN_SHARED_BANDS {
             let (a, b) = (run[0] >> RECORD_BITS, run[0] & RECORD_MASK);
-            pairs.insert((addresses[a as usize], addresses[b as usize]));
+            pairs.insert((address_of(a), address_of(b)));
         }
     }
-    Ok(pairs)
+    tracing::debug!(?by_shared, "pairs sharing 1..7+ band keys");
+    Ok(AllPairs { pairs, read_back })
+}
+
+/// What [`all_candidate_pairs`] found.
+#[derive(Debug, Default)]
+pub struct AllPairs {
+    /// The records sharing at least [`MIN_SHARED_BANDS`] band keys.
+    pub pairs: HashSet<(DocAddress, DocAddress)>,
+    /// Records whose keys were computed from the store (not given as fresh keys).
+    pub read_back: usize,
+}
+
+/// What a writer knows of the records its commit wrote, for [`all_candidate_pairs`]: their
+/// band keys, and where each id is now.
+pub struct Fresh<'a> {
+    /// The keys, computed as the records were written.
+    pub keys: FreshKeys,
+    /// The committed address of each id.
+    pub addresses: &'a HashMap<String, DocAddress>,
 }
 
 /// Least number of LSH bands two records must share to be compared. One shared band is
@@ -223,13 +296,8 @@ pub fn all_candidate_pairs(
 /// many (on the judged set at least 3, most over 10).
 pub const MIN_SHARED_BANDS: usize = 2;
 
-const RECORD_MASK: u64 = (1 << RECORD_BITS) - 1;
-
 /// Records fingerprinted per parallel batch.
 const FINGERPRINT_CHUNK: usize = 1 << 16;
-
-/// Bits of a band entry that number the record.
-const RECORD_BITS: u32 = 24;
 
 fn link_bucket(bucket: &[u64], pairs: &mut Vec<u64>) {
     let pack = |a: u64, b: u64| (a.min(b) << RECORD_BITS) | a.max(b);
@@ -490,7 +558,7 @@ pub fn find_all(index: &crate::SupplyIndex) -> Result<Vec<Cluster>> {
     let reader = index.reader()?;
     reader.reload()?;
     let searcher = reader.searcher();
-    let candidates = all_candidate_pairs(&searcher, index.schema())?;
+    let candidates = all_candidate_pairs(&searcher, index.schema(), None, index.dir())?.pairs;
     let decisions = Decisions::load(index.dir())?;
     let (pairs, keys) = confirm(&searcher, index.schema(), &candidates, &decisions)?;
     tracing::info!(

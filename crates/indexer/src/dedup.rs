@@ -20,7 +20,8 @@
 //!    shingle instead of one per shingle and bin.
 //! 4. **LSH.** Each signature is cut into [`BANDS`] bands of [`ROWS`] hashes; records that
 //!    share a band's key are candidates (one sorted pass over every record's keys, see
-//!    `clusters`). Keys are not indexed: at 64 unique terms per record they would make the
+//!    `clusters`; a commit's own records have their keys taken as they are written, see
+//!    `band_entries`). Keys are not indexed: at 64 unique terms per record they would make the
 //!    index a third larger. A few new records instead find their candidates by a search
 //!    for their title and summary words.
 //! 5. **Confirmation.** A candidate pair is a duplicate when the shingles of one record's

@@ -18,7 +18,10 @@ use tantivy::{
 };
 use techmatch_analysis::ANALYZER_VERSION;
 
-use crate::clusters::{all_candidate_pairs, candidate_pairs_of, clusters, confirm, Decisions};
+use crate::band_entries::FreshKeys;
+use crate::clusters::{
+    all_candidate_pairs, candidate_pairs_of, clusters, confirm, Decisions, Fresh,
+};
 use crate::document::{from_document, to_document};
 use crate::error::{IndexerError, Result};
 use crate::province::Provinces;
@@ -204,6 +207,7 @@ impl SupplyIndex {
                 pending: 0,
                 added: HashSet::new(),
                 detect_duplicates: true,
+                fresh_keys: Some(FreshKeys::new(self.dir.as_deref())),
                 last_clustering: ClusteringReport::default(),
             }),
             Err(TantivyError::LockFailure(..)) => Err(IndexerError::Locked {
@@ -424,6 +428,10 @@ pub struct SupplyWriter {
     /// apply to every segment at every flush and commit.
     fresh: bool,
     detect_duplicates: bool,
+    /// Band keys of the records upserted since the last commit, computed as they came, for
+    /// the near-duplicate pass of a large commit; `None` when detection is off or collecting
+    /// failed (the pass then reads the records back).
+    fresh_keys: Option<FreshKeys>,
     last_clustering: ClusteringReport,
 }
 
@@ -434,6 +442,9 @@ pub struct ClusteringReport {
     pub checked: usize,
     /// Of them, records found to duplicate another record and filed into its cluster.
     pub joined: usize,
+    /// Records of the index fingerprinted from the store for the pass over the whole index
+    /// (those not written by the commit: the commit's own were fingerprinted as they came).
+    pub read_back: usize,
     /// Seconds spent.
     pub seconds: f64,
 }
@@ -443,6 +454,21 @@ impl SupplyWriter {
     pub fn upsert(&mut self, supply: &Supply) -> Result<()> {
         self.write(supply, None)?;
         self.added.insert(supply.id.clone());
+        if let Some(fresh) = self.fresh_keys.as_mut() {
+            let keys = crate::dedup::band_keys(supply);
+            match fresh.push(&supply.id, &keys) {
+                Ok(true) => {}
+                Ok(false) => self.fresh_keys = None,
+                Err(error) => {
+                    tracing::warn!(
+                        %error,
+                        "could not keep the new records' band keys on disk; the \
+                         near-duplicate pass will read the records back instead"
+                    );
+                    self.fresh_keys = None;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -463,6 +489,9 @@ impl SupplyWriter {
     /// Turns near-duplicate detection after each commit on (the default) or off.
     pub fn set_detect_duplicates(&mut self, on: bool) {
         self.detect_duplicates = on;
+        // Keys are collected from the next commit on (records already written get theirs
+        // read back).
+        self.fresh_keys = None;
     }
 
     /// What detection did after the last commit.
@@ -503,19 +532,21 @@ impl SupplyWriter {
         // Cluster keys are written back below, as replacements.
         self.fresh = committed_is_empty(&self.index)?;
         let added = std::mem::take(&mut self.added);
+        let fresh_keys = self.fresh_keys.take();
+        self.fresh_keys = self.new_fresh_keys();
         self.last_clustering = ClusteringReport::default();
         if self.detect_duplicates && !added.is_empty() {
             let started = std::time::Instant::now();
-            let checked = added.len();
-            let joined = self.file_into_clusters(added)?;
-            if joined > 0 {
+            let mut report = ClusteringReport {
+                checked: added.len(),
+                ..ClusteringReport::default()
+            };
+            self.file_into_clusters(added, fresh_keys, &mut report)?;
+            if report.joined > 0 {
                 opstamp = self.commit_changes()?;
             }
-            self.last_clustering = ClusteringReport {
-                checked,
-                joined,
-                seconds: started.elapsed().as_secs_f64(),
-            };
+            report.seconds = started.elapsed().as_secs_f64();
+            self.last_clustering = report;
         }
         Ok(opstamp)
     }
@@ -530,8 +561,14 @@ impl SupplyWriter {
     }
 
     /// Compares the committed records `new` with the whole index and rewrites those that
-    /// duplicate another record with their cluster key. Returns how many were rewritten.
-    fn file_into_clusters(&mut self, new: HashSet<String>) -> Result<usize> {
+    /// duplicate another record with their cluster key; notes in `report` how many were
+    /// rewritten and how many other records were read back.
+    fn file_into_clusters(
+        &mut self,
+        new: HashSet<String>,
+        fresh_keys: Option<FreshKeys>,
+        report: &mut ClusteringReport,
+    ) -> Result<()> {
         let opened = std::time::Instant::now();
         let reader = self
             .index
@@ -586,9 +623,15 @@ impl SupplyWriter {
         let lookup_seconds = opened.elapsed().as_secs_f64();
         let started = std::time::Instant::now();
         let candidates = if many {
-            let mut all = all_candidate_pairs(&searcher, &self.schema)?;
-            all.retain(|(a, b)| new_addresses.contains(a) || new_addresses.contains(b));
-            all
+            let fresh = fresh_keys.map(|keys| Fresh {
+                keys,
+                addresses: &addresses,
+            });
+            let mut all = all_candidate_pairs(&searcher, &self.schema, fresh, self.dir.as_deref())?;
+            report.read_back = all.read_back;
+            all.pairs
+                .retain(|(a, b)| new_addresses.contains(a) || new_addresses.contains(b));
+            all.pairs
         } else {
             let list: Vec<DocAddress> = new_addresses.iter().copied().collect();
             candidate_pairs_of(&self.index, &searcher, &self.schema, &list)?
@@ -602,7 +645,7 @@ impl SupplyWriter {
                 candidates_seconds,
                 "near-duplicate pass: no candidate pair"
             );
-            return Ok(0);
+            return Ok(());
         }
         let started = std::time::Instant::now();
         let decisions = Decisions::load(self.dir.as_deref())?;
@@ -633,7 +676,8 @@ impl SupplyWriter {
                 }
             }
         }
-        Ok(joined)
+        report.joined = joined;
+        Ok(())
     }
 
     /// Deletes index files no commit refers to (what a failed commit wrote).
@@ -647,8 +691,15 @@ impl SupplyWriter {
         self.writer.rollback()?;
         self.pending = 0;
         self.added.clear();
+        self.fresh_keys = self.new_fresh_keys();
         self.fresh = committed_is_empty(&self.index)?;
         Ok(())
+    }
+
+    /// An empty collection of the next commit's band keys, when detection is on.
+    fn new_fresh_keys(&self) -> Option<FreshKeys> {
+        self.detect_duplicates
+            .then(|| FreshKeys::new(self.dir.as_deref()))
     }
 
     /// Waits for background merges to finish and releases the lock.

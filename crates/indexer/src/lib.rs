@@ -26,6 +26,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod band_entries;
 pub mod clusters;
 pub mod concepts;
 pub mod dedup;

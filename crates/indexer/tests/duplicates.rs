@@ -278,3 +278,88 @@ fn filed_pairs(index: &SupplyIndex) -> HashSet<IdPair> {
         .collect();
     pairs_of(&filed_clusters)
 }
+
+/// The id and address of every live record.
+fn addresses_by_id(index: &SupplyIndex) -> HashMap<String, tantivy::DocAddress> {
+    let reader = index.reader().unwrap();
+    reader.reload().unwrap();
+    let searcher = reader.searcher();
+    let mut out = HashMap::new();
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        for doc in segment.doc_ids_alive() {
+            let address = tantivy::DocAddress::new(ord as u32, doc);
+            let stored: TantivyDocument = searcher.doc(address).unwrap();
+            out.insert(from_document(index.schema(), &stored).unwrap().id, address);
+        }
+    }
+    out
+}
+
+/// A large import into an index that already holds records: the commit's records are
+/// fingerprinted as they arrive and only the others are read back from the store, and the
+/// pass finds exactly the pairs that reading every record back finds, also when an id
+/// arrives twice in the commit (its last arrival is the record).
+#[test]
+fn keys_taken_as_records_arrive_find_what_reading_back_finds() {
+    use techmatch_indexer::band_entries::FreshKeys;
+    use techmatch_indexer::clusters::{all_candidate_pairs, Fresh};
+    use techmatch_indexer::dedup::band_keys;
+
+    let mut all = records(&data("supplies.jsonl"));
+    all.extend(records(&data("duplicates/records.jsonl")));
+    let (old, new) = all.split_at(all.len() / 3);
+    // The first arrival of one new id carries an old record's text (which shares every band
+    // with that old record): were it taken for the record, the pass would pair the two.
+    let decoy = Supply {
+        id: new[0].id.clone(),
+        ..old[0].clone()
+    };
+
+    let index = SupplyIndex::create_in_ram();
+    let mut writer = index.writer(64 << 20).unwrap();
+    for supply in old {
+        writer.upsert(supply).unwrap();
+    }
+    writer.commit().unwrap();
+    assert_eq!(
+        writer.last_clustering().read_back,
+        0,
+        "a first build reads nothing back"
+    );
+    writer.upsert(&decoy).unwrap();
+    for supply in new {
+        writer.upsert(supply).unwrap();
+    }
+    writer.commit().unwrap();
+    assert_eq!(writer.last_clustering().checked, new.len());
+    assert_eq!(writer.last_clustering().read_back, old.len());
+    writer.finish().unwrap();
+
+    let reader = index.reader().unwrap();
+    reader.reload().unwrap();
+    let searcher = reader.searcher();
+    let read_back = all_candidate_pairs(&searcher, index.schema(), None, None).unwrap();
+    assert_eq!(read_back.read_back, all.len());
+    assert!(
+        read_back.pairs.len() > 100,
+        "the planted duplicates are candidates"
+    );
+
+    let addresses = addresses_by_id(&index);
+    let mut keys = FreshKeys::new(None);
+    for supply in std::iter::once(&decoy).chain(new) {
+        assert!(keys.push(&supply.id, &band_keys(supply)).unwrap());
+    }
+    let fresh = all_candidate_pairs(
+        &searcher,
+        index.schema(),
+        Some(Fresh {
+            keys,
+            addresses: &addresses,
+        }),
+        None,
+    )
+    .unwrap();
+    assert_eq!(fresh.read_back, old.len());
+    assert_eq!(fresh.pairs, read_back.pairs);
+}
