@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
-use tantivy::index::SegmentComponent;
-use tantivy::indexer::UserOperation;
+use tantivy::index::{SegmentComponent, SegmentMeta};
+use tantivy::indexer::{MergeCandidate, MergePolicy, NoMergePolicy, UserOperation};
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Opstamp, ReloadPolicy, TantivyDocument,
     TantivyError, Term,
@@ -435,6 +435,19 @@ pub struct SupplyWriter {
     last_clustering: ClusteringReport,
 }
 
+/// Records written by one commit from which its merges wait for its near-duplicate pass.
+const DEFER_MERGES_FROM: usize = 10_000;
+
+/// A writer's merge policy, handed back after a pause.
+#[derive(Debug)]
+struct SharedPolicy(std::sync::Arc<dyn MergePolicy>);
+
+impl MergePolicy for SharedPolicy {
+    fn compute_merge_candidates(&self, segments: &[SegmentMeta]) -> Vec<MergeCandidate> {
+        self.0.compute_merge_candidates(segments)
+    }
+}
+
 /// What near-duplicate detection did after a commit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct ClusteringReport {
@@ -528,6 +541,27 @@ impl SupplyWriter {
     /// joined one (the cluster key is derived data: the records are complete and
     /// searchable after the first commit either way).
     pub fn commit(&mut self) -> Result<Opstamp> {
+        // A large commit's near-duplicate pass runs before the merges the commit would start:
+        // the final merges of a bulk build read most of the index (at 1M records, 1.7 GB of
+        // mapped pages) and would hold those pages while the pass holds its own, and the two
+        // would share the cores.
+        let merges = (self.detect_duplicates && self.added.len() >= DEFER_MERGES_FROM)
+            .then(|| self.writer.get_merge_policy());
+        if merges.is_some() {
+            self.writer.set_merge_policy(Box::new(NoMergePolicy));
+        }
+        let committed = self.commit_and_file();
+        if let Some(policy) = merges {
+            self.writer.set_merge_policy(Box::new(SharedPolicy(policy)));
+            // Merges are considered at a commit: the one that lets them go.
+            if committed.is_ok() {
+                return self.commit_changes();
+            }
+        }
+        committed
+    }
+
+    fn commit_and_file(&mut self) -> Result<Opstamp> {
         let mut opstamp = self.commit_changes()?;
         // Cluster keys are written back below, as replacements.
         self.fresh = committed_is_empty(&self.index)?;
@@ -706,5 +740,36 @@ impl SupplyWriter {
     pub fn finish(self) -> Result<()> {
         self.writer.wait_merging_threads()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_commit_gives_its_merges_back_after_the_near_duplicate_pass() {
+        let index = SupplyIndex::create_in_ram();
+        let mut writer = index.writer(50 << 20).unwrap();
+        let policy = format!("{:?}", writer.writer.get_merge_policy());
+        assert!(policy.starts_with("LogMergePolicy"), "{policy}");
+        for i in 0..DEFER_MERGES_FROM {
+            let supply = Supply {
+                id: format!("TS-{i:05}"),
+                title: format!("Máy sấy nông sản mẫu số {i}"),
+                country: Some("VN".into()),
+                ..Supply::default()
+            };
+            writer.upsert(&supply).unwrap();
+        }
+        writer.commit().unwrap();
+        assert_eq!(writer.last_clustering().checked, DEFER_MERGES_FROM);
+        assert_eq!(
+            format!("{:?}", writer.writer.get_merge_policy()),
+            format!("SharedPolicy({policy})"),
+            "the writer's own policy is back"
+        );
+        writer.finish().unwrap();
+        assert_eq!(index.reader().unwrap().searcher().num_docs(), 10_000);
     }
 }
