@@ -92,7 +92,7 @@ impl BandEntries {
         if self.disk.is_none() {
             let builder = {
                 let mut builder = tempfile::Builder::new();
-                builder.prefix(".band-keys-");
+                builder.prefix(SPILL_PREFIX);
                 builder
             };
             let dir = match &self.place {
@@ -151,6 +151,35 @@ impl BandEntries {
         drop(bytes);
         entries.extend(in_memory);
         Ok(entries)
+    }
+}
+
+/// The prefix of a spill's temporary directory.
+const SPILL_PREFIX: &str = ".band-keys-";
+
+/// Removes the spill directories left in `dir` by a writer that did not end (a killed
+/// process cannot remove its temporary directory). Call only while holding the index's
+/// writer lock: spills are a writer's.
+pub fn remove_stale_spills(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(SPILL_PREFIX)
+            && entry.file_type().is_ok_and(|kind| kind.is_dir());
+        if stale {
+            match std::fs::remove_dir_all(entry.path()) {
+                Ok(()) => {
+                    tracing::info!(path = %entry.path().display(), "removed the band keys a stopped writer left")
+                }
+                Err(error) => {
+                    tracing::warn!(path = %entry.path().display(), %error, "could not remove the band keys a stopped writer left")
+                }
+            }
+        }
     }
 }
 

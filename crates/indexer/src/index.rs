@@ -197,19 +197,26 @@ impl SupplyIndex {
         let per_thread_floor = 15 << 20;
         let threads = threads.min((memory_budget / per_thread_floor).max(1));
         match self.index.writer_with_num_threads(threads, memory_budget) {
-            Ok(writer) => Ok(SupplyWriter {
-                fresh: committed_is_empty(&self.index)?,
-                writer,
-                index: self.index.clone(),
-                dir: self.dir.clone(),
-                schema: self.schema.clone(),
-                provinces: self.provinces.clone(),
-                pending: 0,
-                added: HashSet::new(),
-                detect_duplicates: true,
-                fresh_keys: Some(FreshKeys::new(self.dir.as_deref())),
-                last_clustering: ClusteringReport::default(),
-            }),
+            Ok(writer) => {
+                // Band keys a writer spilled and could not remove (it was killed): only a
+                // writer makes them, and this one holds the lock.
+                if let Some(dir) = &self.dir {
+                    crate::band_entries::remove_stale_spills(dir);
+                }
+                Ok(SupplyWriter {
+                    fresh: committed_is_empty(&self.index)?,
+                    writer,
+                    index: self.index.clone(),
+                    dir: self.dir.clone(),
+                    schema: self.schema.clone(),
+                    provinces: self.provinces.clone(),
+                    pending: 0,
+                    added: HashSet::new(),
+                    detect_duplicates: true,
+                    fresh_keys: Some(FreshKeys::new(self.dir.as_deref())),
+                    last_clustering: ClusteringReport::default(),
+                })
+            }
             Err(TantivyError::LockFailure(..)) => Err(IndexerError::Locked {
                 dir: self.dir.clone().unwrap_or_default(),
             }),

@@ -333,3 +333,21 @@ fn jsonl_csv_and_xlsx_give_the_same_records() {
     assert_eq!(read_all(&csv_path), from_jsonl);
     assert_eq!(read_all(&xlsx), from_jsonl);
 }
+
+#[test]
+fn a_writer_removes_the_band_keys_a_killed_writer_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SupplyIndex::open_or_create(dir.path()).unwrap();
+    let stale = dir.path().join(".band-keys-AbC123");
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("part-00"), [0u8; 64]).unwrap();
+    let mut writer = index.writer(50 << 20).unwrap();
+    assert!(
+        !stale.exists(),
+        "the stale spill is gone once a writer holds the lock"
+    );
+    writer.upsert(&supply("TS-1", "Máy sấy nông sản")).unwrap();
+    writer.commit().unwrap();
+    writer.finish().unwrap();
+    assert_eq!(num_docs(&index), 1);
+}
