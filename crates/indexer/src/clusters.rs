@@ -14,8 +14,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
+use tantivy::directory::footer::Footer;
+use tantivy::directory::{FileHandle, FileSlice, OwnedBytes};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
+use tantivy::store::StoreReader;
 use tantivy::{DocAddress, TantivyDocument, Term};
 use techmatch_analysis::TokenStreamKind;
 
@@ -155,13 +158,14 @@ impl Decisions {
 /// last commit, keys computed as they came) are used as they are; every other live record
 /// is read back from the store and fingerprinted on every core. Memory is the largest
 /// partition (about 32 MiB per million records) and the pairs noted, whatever the index's
-/// size; `spill_in` is where entries beyond the memory budget go (the system's temporary
-/// directory when `None`).
+/// size. `dir` is the index's directory: entries beyond the memory budget go there, and
+/// stored records are read from its files (`None`: an index in RAM, entries spilled to the
+/// system's temporary directory).
 pub fn all_candidate_pairs(
     searcher: &tantivy::Searcher,
     schema: &SupplySchema,
     fresh: Option<Fresh<'_>>,
-    spill_in: Option<&Path>,
+    dir: Option<&Path>,
 ) -> Result<AllPairs> {
     // A record's number: its segment's first number plus its document id.
     let mut bases = Vec::with_capacity(searcher.segment_readers().len());
@@ -216,12 +220,13 @@ pub fn all_candidate_pairs(
         .collect();
     drop(covered);
     let read_back = to_read.len();
-    let mut read = BandEntries::new(spill_in);
+    let records = StoredRecords::open(searcher, dir)?;
+    let mut read = BandEntries::new(dir);
     for chunk in to_read.chunks(FINGERPRINT_CHUNK) {
         let keys: Vec<(u64, Vec<u64>)> = chunk
             .par_iter()
             .map(|&address| -> Result<(u64, Vec<u64>)> {
-                let keys = match stored(searcher, schema, address)? {
+                let keys = match records.get(schema, address)? {
                     Some(supply) => crate::dedup::band_keys(&supply),
                     None => Vec::new(),
                 };
@@ -399,6 +404,67 @@ fn stored(
     Ok(from_document(schema, &doc))
 }
 
+/// The stored records of an index on disk, for a pass that reads many of them: read with
+/// positioned reads instead of through the index's memory map, so that what was read stays
+/// in the page cache and not in the process's resident memory (confirming the candidates of
+/// a 1M-record index reads most of a 900 MB store; through the map that was ~960 MiB of the
+/// build's peak). An index in RAM is read through its searcher.
+struct StoredRecords<'a> {
+    searcher: &'a tantivy::Searcher,
+    /// The store of each segment, by ordinal, when the index is on disk.
+    stores: Vec<StoreReader>,
+}
+
+/// Decompressed store blocks each segment's reader keeps.
+const STORE_CACHE_BLOCKS: usize = 32;
+
+impl<'a> StoredRecords<'a> {
+    fn open(searcher: &'a tantivy::Searcher, dir: Option<&Path>) -> Result<StoredRecords<'a>> {
+        let mut stores = Vec::new();
+        if let Some(dir) = dir {
+            for segment in searcher.segment_readers() {
+                let path = dir.join(format!("{}.store", segment.segment_id().uuid_string()));
+                let file = std::fs::File::open(&path)?;
+                let len = file.metadata()?.len() as usize;
+                let slice = FileSlice::new(std::sync::Arc::new(PositionedFile { file, len }));
+                let (_footer, store) = Footer::extract_footer(slice)?;
+                stores.push(StoreReader::open(store, STORE_CACHE_BLOCKS)?);
+            }
+        }
+        Ok(StoredRecords { searcher, stores })
+    }
+
+    fn get(&self, schema: &SupplySchema, address: DocAddress) -> Result<Option<Supply>> {
+        let Some(store) = self.stores.get(address.segment_ord as usize) else {
+            return stored(self.searcher, schema, address);
+        };
+        let doc: TantivyDocument = store.get(address.doc_id)?;
+        Ok(from_document(schema, &doc))
+    }
+}
+
+/// A file read with positioned reads (`pread`), each range copied out.
+#[derive(Debug)]
+struct PositionedFile {
+    file: std::fs::File,
+    len: usize,
+}
+
+impl tantivy::HasLen for PositionedFile {
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl FileHandle for PositionedFile {
+    fn read_bytes(&self, range: std::ops::Range<usize>) -> std::io::Result<OwnedBytes> {
+        use std::os::unix::fs::FileExt;
+        let mut bytes = vec![0; range.len()];
+        self.file.read_exact_at(&mut bytes, range.start as u64)?;
+        Ok(OwnedBytes::new(bytes))
+    }
+}
+
 /// What confirmation needs of one record.
 struct Member {
     id: String,
@@ -407,20 +473,24 @@ struct Member {
 }
 
 /// Confirms candidate pairs on the records' shingles; pairs a broker marked distinct are
-/// left out. Returns the pairs and, for every record in one, its current cluster key.
+/// left out. Returns the pairs and, for every record in one, its current cluster key. `dir`
+/// is the index's directory, its stored records read from the files there (`None`: an index
+/// in RAM).
 pub fn confirm(
     searcher: &tantivy::Searcher,
     schema: &SupplySchema,
     candidates: &HashSet<(DocAddress, DocAddress)>,
     decisions: &Decisions,
+    dir: Option<&Path>,
 ) -> Result<(Vec<Pair>, HashMap<String, String>)> {
+    let records = StoredRecords::open(searcher, dir)?;
     let mut addresses: Vec<DocAddress> = candidates.iter().flat_map(|&(a, b)| [a, b]).collect();
     addresses.sort_unstable();
     addresses.dedup();
     let members: Vec<Option<Member>> = addresses
         .par_iter()
         .map(|&address| -> Result<Option<Member>> {
-            let Some(supply) = stored(searcher, schema, address)? else {
+            let Some(supply) = records.get(schema, address)? else {
                 return Ok(None);
             };
             let key = cluster_value(searcher, address)?.unwrap_or_else(|| supply.id.clone());
@@ -560,7 +630,13 @@ pub fn find_all(index: &crate::SupplyIndex) -> Result<Vec<Cluster>> {
     let searcher = reader.searcher();
     let candidates = all_candidate_pairs(&searcher, index.schema(), None, index.dir())?.pairs;
     let decisions = Decisions::load(index.dir())?;
-    let (pairs, keys) = confirm(&searcher, index.schema(), &candidates, &decisions)?;
+    let (pairs, keys) = confirm(
+        &searcher,
+        index.schema(),
+        &candidates,
+        &decisions,
+        index.dir(),
+    )?;
     tracing::info!(
         records = searcher.num_docs(),
         candidates = candidates.len(),

@@ -690,7 +690,13 @@ impl SupplyWriter {
         }
         let started = std::time::Instant::now();
         let decisions = Decisions::load(self.dir.as_deref())?;
-        let (pairs, keys) = confirm(&searcher, &self.schema, &candidates, &decisions)?;
+        let (pairs, keys) = confirm(
+            &searcher,
+            &self.schema,
+            &candidates,
+            &decisions,
+            self.dir.as_deref(),
+        )?;
         tracing::debug!(
             records = new.len(),
             many,

@@ -363,3 +363,39 @@ fn keys_taken_as_records_arrive_find_what_reading_back_finds() {
     assert_eq!(fresh.read_back, old.len());
     assert_eq!(fresh.pairs, read_back.pairs);
 }
+
+/// An index on disk reads its stored records for the pass with positioned reads instead of
+/// through its memory map: the clusters filed at ingest and found afresh are the same as
+/// those of the same records in RAM.
+#[test]
+fn an_index_on_disk_finds_the_clusters_an_index_in_ram_finds() {
+    let mut all = records(&data("supplies.jsonl"));
+    all.extend(records(&data("duplicates/records.jsonl")));
+    let dir = tempfile::tempdir().unwrap();
+    let on_disk = SupplyIndex::open_or_create(dir.path()).unwrap();
+    let in_ram = SupplyIndex::create_in_ram();
+    for index in [&on_disk, &in_ram] {
+        let mut writer = index.writer(64 << 20).unwrap();
+        // Two commits, so that the second one's pass reads the first one's records back.
+        let (first, second) = all.split_at(all.len() / 2);
+        for batch in [first, second] {
+            for supply in batch {
+                writer.upsert(supply).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        assert_eq!(writer.last_clustering().read_back, all.len() / 2);
+        writer.finish().unwrap();
+    }
+    let filed = filed_pairs(&on_disk);
+    assert!(filed.len() > 100, "the planted duplicates are filed");
+    assert_eq!(filed, filed_pairs(&in_ram));
+    let found = |index: &SupplyIndex| -> Vec<Vec<String>> {
+        find_all(index)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.members)
+            .collect()
+    };
+    assert_eq!(found(&on_disk), found(&in_ram));
+}
