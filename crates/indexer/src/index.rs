@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::index::{SegmentComponent, SegmentMeta};
-use tantivy::indexer::{
-    LogMergePolicy, MergeCandidate, MergePolicy, NoMergePolicy, UserOperation,
-};
+use tantivy::indexer::{LogMergePolicy, MergeCandidate, MergePolicy, NoMergePolicy, UserOperation};
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Opstamp, ReloadPolicy, TantivyDocument,
     TantivyError, Term,
@@ -861,8 +859,12 @@ mod tests {
         // Small segments merge as tantivy would have them.
         let small: Vec<SegmentMeta> = (0..8).map(|_| segment(15_000)).collect();
         assert_eq!(
-            CappedMerges::default().compute_merge_candidates(&small)[0].0.len(),
-            LogMergePolicy::default().compute_merge_candidates(&small)[0].0.len()
+            CappedMerges::default().compute_merge_candidates(&small)[0]
+                .0
+                .len(),
+            LogMergePolicy::default().compute_merge_candidates(&small)[0]
+                .0
+                .len()
         );
     }
 }
