@@ -411,8 +411,10 @@ fn stored(
 /// build's peak). An index in RAM is read through its searcher.
 struct StoredRecords<'a> {
     searcher: &'a tantivy::Searcher,
-    /// The store of each segment, by ordinal, when the index is on disk.
-    stores: Vec<StoreReader>,
+    /// The store of each segment, by ordinal, opened from its file; `None` for an index in
+    /// RAM, and for a segment whose file a merge has deleted since the searcher opened it
+    /// (the searcher's map still reads it).
+    stores: Vec<Option<StoreReader>>,
 }
 
 /// Decompressed store blocks each segment's reader keeps.
@@ -424,18 +426,27 @@ impl<'a> StoredRecords<'a> {
         if let Some(dir) = dir {
             for segment in searcher.segment_readers() {
                 let path = dir.join(format!("{}.store", segment.segment_id().uuid_string()));
-                let file = std::fs::File::open(&path)?;
+                let file = match std::fs::File::open(&path) {
+                    Ok(file) => file,
+                    // Merges that began before the pass may end during it and delete their
+                    // sources; an open file stays readable, a deleted one cannot be opened.
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                        stores.push(None);
+                        continue;
+                    }
+                    Err(error) => return Err(error.into()),
+                };
                 let len = file.metadata()?.len() as usize;
                 let slice = FileSlice::new(std::sync::Arc::new(PositionedFile { file, len }));
                 let (_footer, store) = Footer::extract_footer(slice)?;
-                stores.push(StoreReader::open(store, STORE_CACHE_BLOCKS)?);
+                stores.push(Some(StoreReader::open(store, STORE_CACHE_BLOCKS)?));
             }
         }
         Ok(StoredRecords { searcher, stores })
     }
 
     fn get(&self, schema: &SupplySchema, address: DocAddress) -> Result<Option<Supply>> {
-        let Some(store) = self.stores.get(address.segment_ord as usize) else {
+        let Some(Some(store)) = self.stores.get(address.segment_ord as usize) else {
             return stored(self.searcher, schema, address);
         };
         let doc: TantivyDocument = store.get(address.doc_id)?;
@@ -702,5 +713,58 @@ mod tests {
         let found = clusters(&pairs, &HashMap::new(), &new);
         assert_eq!(found[0].cluster, "Z-old");
         assert_eq!(found[0].members, ["Z-old", "A-new"]);
+    }
+
+    #[test]
+    fn stored_records_read_a_deleted_store_through_the_searcher() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = crate::SupplyIndex::open_or_create(dir.path()).unwrap();
+        let mut writer = index.writer(50 << 20).unwrap();
+        for (id, title) in [("TS-1", "Máy sấy nông sản"), ("TS-2", "Lò hơi đốt trấu")]
+        {
+            let supply = Supply {
+                id: id.into(),
+                title: title.into(),
+                ..Supply::default()
+            };
+            writer.upsert(&supply).unwrap();
+        }
+        writer.commit().unwrap();
+        writer.finish().unwrap();
+        let reader = index.reader().unwrap();
+        reader.reload().unwrap();
+        let searcher = reader.searcher();
+        let addresses: Vec<DocAddress> = searcher
+            .segment_readers()
+            .iter()
+            .enumerate()
+            .flat_map(|(ord, segment)| {
+                segment
+                    .doc_ids_alive()
+                    .map(move |doc| DocAddress::new(ord as u32, doc))
+            })
+            .collect();
+        let from_files = StoredRecords::open(&searcher, Some(dir.path())).unwrap();
+        assert!(from_files.stores.iter().all(Option::is_some));
+        let read = |records: &StoredRecords| -> Vec<String> {
+            let mut ids: Vec<String> = addresses
+                .iter()
+                .map(|&a| records.get(index.schema(), a).unwrap().unwrap().id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        let expected = read(&from_files);
+        assert_eq!(expected, ["TS-1", "TS-2"]);
+        // As after a merge that ended during the pass: the segment's files are gone.
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|ext| ext == "store") {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+        let after = StoredRecords::open(&searcher, Some(dir.path())).unwrap();
+        assert!(after.stores.iter().all(Option::is_none));
+        assert_eq!(read(&after), expected);
     }
 }

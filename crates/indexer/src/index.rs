@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::index::{SegmentComponent, SegmentMeta};
-use tantivy::indexer::{LogMergePolicy, MergeCandidate, MergePolicy, NoMergePolicy, UserOperation};
+use tantivy::indexer::{
+    IndexWriterOptions, LogMergePolicy, MergeCandidate, MergePolicy, NoMergePolicy, UserOperation,
+};
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Opstamp, ReloadPolicy, TantivyDocument,
     TantivyError, Term,
@@ -196,7 +198,14 @@ impl SupplyIndex {
             .min(8);
         let per_thread_floor = 15 << 20;
         let threads = threads.min((memory_budget / per_thread_floor).max(1));
-        match self.index.writer_with_num_threads(threads, memory_budget) {
+        // One merge at a time: a merge maps its source segments (up to
+        // MAX_MERGED_RECORDS records of them), and merges running side by side add up.
+        let options = IndexWriterOptions::builder()
+            .num_worker_threads(threads)
+            .memory_budget_per_thread(memory_budget / threads)
+            .num_merge_threads(1)
+            .build();
+        match self.index.writer_with_options(options) {
             Ok(writer) => {
                 // Band keys a writer spilled and could not remove (it was killed): only a
                 // writer makes them, and this one holds the lock.
