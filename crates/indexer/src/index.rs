@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::index::{SegmentComponent, SegmentMeta};
-use tantivy::indexer::{
-    IndexWriterOptions, LogMergePolicy, MergeCandidate, MergePolicy, NoMergePolicy, UserOperation,
-};
+use tantivy::indexer::{MergeCandidate, MergePolicy, NoMergePolicy, UserOperation};
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Opstamp, ReloadPolicy, TantivyDocument,
     TantivyError, Term,
@@ -198,21 +196,13 @@ impl SupplyIndex {
             .min(8);
         let per_thread_floor = 15 << 20;
         let threads = threads.min((memory_budget / per_thread_floor).max(1));
-        // One merge at a time: a merge maps its source segments (up to
-        // MAX_MERGED_RECORDS records of them), and merges running side by side add up.
-        let options = IndexWriterOptions::builder()
-            .num_worker_threads(threads)
-            .memory_budget_per_thread(memory_budget / threads)
-            .num_merge_threads(1)
-            .build();
-        match self.index.writer_with_options(options) {
+        match self.index.writer_with_num_threads(threads, memory_budget) {
             Ok(writer) => {
                 // Band keys a writer spilled and could not remove (it was killed): only a
                 // writer makes them, and this one holds the lock.
                 if let Some(dir) = &self.dir {
                     crate::band_entries::remove_stale_spills(dir);
                 }
-                writer.set_merge_policy(Box::new(CappedMerges::default()));
                 Ok(SupplyWriter {
                     fresh: committed_is_empty(&self.index)?,
                     writer,
@@ -462,57 +452,6 @@ struct SharedPolicy(std::sync::Arc<dyn MergePolicy>);
 impl MergePolicy for SharedPolicy {
     fn compute_merge_candidates(&self, segments: &[SegmentMeta]) -> Vec<MergeCandidate> {
         self.0.compute_merge_candidates(segments)
-    }
-}
-
-/// Most records a merge puts into one segment.
-///
-/// tantivy merges by reading its source segments through the memory map, and their pages
-/// stay resident until the merge ends: merging a 1M-record build into one segment mapped
-/// the whole index (1.7 GB, the build's peak). Capped, a merge maps at most ~700 MB of
-/// generated records and a 1M index ends in three segments of ~360k, which cost search
-/// ~2.6% of its time at 1M (benches/README, "Indexing memory").
-pub const MAX_MERGED_RECORDS: u32 = 400_000;
-
-/// tantivy's log merge policy, its merges split so that none makes a segment of more than
-/// [`MAX_MERGED_RECORDS`] records (a merge of one segment, which purges its deletes, is
-/// kept as it is).
-#[derive(Debug, Default)]
-struct CappedMerges {
-    inner: LogMergePolicy,
-}
-
-impl MergePolicy for CappedMerges {
-    fn compute_merge_candidates(&self, segments: &[SegmentMeta]) -> Vec<MergeCandidate> {
-        let records: HashMap<_, u32> = segments
-            .iter()
-            .map(|segment| (segment.id(), segment.num_docs()))
-            .collect();
-        let mut merges = Vec::new();
-        for candidate in self.inner.compute_merge_candidates(segments) {
-            if candidate.0.len() < 2 {
-                merges.push(candidate);
-                continue;
-            }
-            let mut group = Vec::new();
-            let mut total = 0u32;
-            for id in candidate.0 {
-                let size = records.get(&id).copied().unwrap_or(0);
-                if total.saturating_add(size) > MAX_MERGED_RECORDS {
-                    if group.len() >= 2 {
-                        merges.push(MergeCandidate(std::mem::take(&mut group)));
-                    }
-                    group.clear();
-                    total = 0;
-                }
-                group.push(id);
-                total = total.saturating_add(size);
-            }
-            if group.len() >= 2 {
-                merges.push(MergeCandidate(group));
-            }
-        }
-        merges
     }
 }
 
@@ -826,7 +765,7 @@ mod tests {
         let index = SupplyIndex::create_in_ram();
         let mut writer = index.writer(50 << 20).unwrap();
         let policy = format!("{:?}", writer.writer.get_merge_policy());
-        assert!(policy.starts_with("CappedMerges"), "{policy}");
+        assert!(policy.starts_with("LogMergePolicy"), "{policy}");
         for i in 0..DEFER_MERGES_FROM {
             let supply = Supply {
                 id: format!("TS-{i:05}"),
@@ -845,35 +784,5 @@ mod tests {
         );
         writer.finish().unwrap();
         assert_eq!(index.reader().unwrap().searcher().num_docs(), 10_000);
-    }
-
-    #[test]
-    fn no_merge_makes_a_segment_above_the_cap() {
-        let index = Index::create_in_ram(tantivy::schema::Schema::builder().build());
-        let segment = |records: u32| {
-            index.new_segment_meta(tantivy::index::SegmentId::generate_random(), records)
-        };
-        // Eight segments of one level, as a 1M build leaves them before its last merge.
-        let level: Vec<SegmentMeta> = (0..8).map(|_| segment(120_000)).collect();
-        let uncapped = LogMergePolicy::default().compute_merge_candidates(&level);
-        assert_eq!(uncapped.len(), 1, "tantivy would merge the eight into one");
-        let merges = CappedMerges::default().compute_merge_candidates(&level);
-        let records: HashMap<_, u32> = level.iter().map(|s| (s.id(), s.num_docs())).collect();
-        let sizes: Vec<u32> = merges
-            .iter()
-            .map(|m| m.0.iter().map(|id| records[id]).sum())
-            .collect();
-        assert_eq!(sizes, [360_000, 360_000, 240_000]);
-        assert!(merges.iter().all(|m| m.0.len() >= 2));
-        // Small segments merge as tantivy would have them.
-        let small: Vec<SegmentMeta> = (0..8).map(|_| segment(15_000)).collect();
-        assert_eq!(
-            CappedMerges::default().compute_merge_candidates(&small)[0]
-                .0
-                .len(),
-            LogMergePolicy::default().compute_merge_candidates(&small)[0]
-                .0
-                .len()
-        );
     }
 }
