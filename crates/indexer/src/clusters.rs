@@ -207,15 +207,7 @@ pub fn all_candidate_pairs(
         }
         None => (None, Vec::new()),
     };
-    let to_read: Vec<DocAddress> = searcher
-        .segment_readers()
-        .iter()
-        .enumerate()
-        .flat_map(|(ord, segment)| {
-            segment
-                .doc_ids_alive()
-                .map(move |doc| DocAddress::new(ord as u32, doc))
-        })
+    let to_read: Vec<DocAddress> = live_addresses(searcher)
         .filter(|&address| !covered[number(address) as usize])
         .collect();
     drop(covered);
@@ -284,6 +276,19 @@ pub struct AllPairs {
     pub pairs: HashSet<(DocAddress, DocAddress)>,
     /// Records whose keys were computed from the store (not given as fresh keys).
     pub read_back: usize,
+}
+
+/// The address of every live record of a searcher, segment by segment in document order.
+fn live_addresses(searcher: &tantivy::Searcher) -> impl Iterator<Item = DocAddress> + '_ {
+    searcher
+        .segment_readers()
+        .iter()
+        .enumerate()
+        .flat_map(|(ord, segment)| {
+            segment
+                .doc_ids_alive()
+                .map(move |doc| DocAddress::new(ord as u32, doc))
+        })
 }
 
 /// What a writer knows of the records its commit wrote, for [`all_candidate_pairs`]: their
@@ -734,16 +739,7 @@ mod tests {
         let reader = index.reader().unwrap();
         reader.reload().unwrap();
         let searcher = reader.searcher();
-        let addresses: Vec<DocAddress> = searcher
-            .segment_readers()
-            .iter()
-            .enumerate()
-            .flat_map(|(ord, segment)| {
-                segment
-                    .doc_ids_alive()
-                    .map(move |doc| DocAddress::new(ord as u32, doc))
-            })
-            .collect();
+        let addresses: Vec<DocAddress> = live_addresses(&searcher).collect();
         let from_files = StoredRecords::open(&searcher, Some(dir.path())).unwrap();
         assert!(from_files.stores.iter().all(Option::is_some));
         let read = |records: &StoredRecords| -> Vec<String> {
