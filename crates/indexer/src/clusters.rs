@@ -279,7 +279,7 @@ pub struct AllPairs {
 }
 
 /// The address of every live record of a searcher, segment by segment in document order.
-fn live_addresses(searcher: &tantivy::Searcher) -> impl Iterator<Item = DocAddress> + '_ {
+pub fn live_addresses(searcher: &tantivy::Searcher) -> impl Iterator<Item = DocAddress> + '_ {
     searcher
         .segment_readers()
         .iter()

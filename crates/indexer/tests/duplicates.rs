@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use tantivy::TantivyDocument;
-use techmatch_indexer::clusters::find_all;
+use techmatch_indexer::clusters::{find_all, live_addresses};
 use techmatch_indexer::document::from_document;
 use techmatch_indexer::read::{read_raw, ReadOptions};
 use techmatch_indexer::validate::Validator;
@@ -284,15 +284,12 @@ fn addresses_by_id(index: &SupplyIndex) -> HashMap<String, tantivy::DocAddress> 
     let reader = index.reader().unwrap();
     reader.reload().unwrap();
     let searcher = reader.searcher();
-    let mut out = HashMap::new();
-    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-        for doc in segment.doc_ids_alive() {
-            let address = tantivy::DocAddress::new(ord as u32, doc);
+    live_addresses(&searcher)
+        .map(|address| {
             let stored: TantivyDocument = searcher.doc(address).unwrap();
-            out.insert(from_document(index.schema(), &stored).unwrap().id, address);
-        }
-    }
-    out
+            (from_document(index.schema(), &stored).unwrap().id, address)
+        })
+        .collect()
 }
 
 /// A large import into an index that already holds records: the commit's records are
