@@ -41,9 +41,10 @@ struct Key {
     word: String,
 }
 
-/// The documents of one segment matching one expansion.
+/// The documents of one segment matching one expansion (or, in
+/// [`crate::record_sets`], one word or filter).
 #[derive(Debug)]
-enum Matches {
+pub(crate) enum Matches {
     /// Few documents: their ids in order.
     Sparse(Box<[DocId]>),
     /// Many documents: one bit per document of the segment, 64 to a word, and how many.
@@ -53,7 +54,7 @@ enum Matches {
 impl Matches {
     /// From one bit per document (`words`) holding `count` documents: kept as bits when
     /// that is smaller than a list (a list costs 4 bytes a document, bits max_doc / 8).
-    fn from_bits(words: Vec<u64>, count: u32) -> Matches {
+    pub(crate) fn from_bits(words: Vec<u64>, count: u32) -> Matches {
         if count as usize * 32 > words.len() * 64 {
             return Matches::Dense(words.into_boxed_slice(), count);
         }
@@ -77,10 +78,67 @@ impl Matches {
         Matches::from_bits(words, docs.len() as u32)
     }
 
-    fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         match self {
             Matches::Sparse(docs) => docs.len() as u64 * 4,
             Matches::Dense(words, _) => words.len() as u64 * 8,
+        }
+    }
+
+    /// Sets the bit of each document in `bits` (one bit per document of the segment).
+    pub(crate) fn or_into(&self, bits: &mut [u64]) {
+        match self {
+            Matches::Sparse(docs) => {
+                for &doc in docs.iter() {
+                    if let Some(word) = bits.get_mut(doc as usize / 64) {
+                        *word |= 1 << (doc % 64);
+                    }
+                }
+            }
+            Matches::Dense(words, _) => {
+                for (out, word) in bits.iter_mut().zip(words.iter()) {
+                    *out |= word;
+                }
+            }
+        }
+    }
+
+    /// Keeps in `bits` only the documents that are here too.
+    pub(crate) fn and_into(&self, bits: &mut [u64]) {
+        match self {
+            Matches::Sparse(docs) => {
+                let mut kept = vec![0u64; bits.len()];
+                for &doc in docs.iter() {
+                    let (word, bit) = (doc as usize / 64, 1u64 << (doc % 64));
+                    if bits.get(word).is_some_and(|w| w & bit != 0) {
+                        kept[word] |= bit;
+                    }
+                }
+                bits.copy_from_slice(&kept);
+            }
+            Matches::Dense(words, _) => {
+                for (i, out) in bits.iter_mut().enumerate() {
+                    *out &= words.get(i).copied().unwrap_or(0);
+                }
+            }
+        }
+    }
+
+    /// Clears in `bits` the documents that are here.
+    pub(crate) fn and_not_into(&self, bits: &mut [u64]) {
+        match self {
+            Matches::Sparse(docs) => {
+                for &doc in docs.iter() {
+                    if let Some(word) = bits.get_mut(doc as usize / 64) {
+                        *word &= !(1 << (doc % 64));
+                    }
+                }
+            }
+            Matches::Dense(words, _) => {
+                for (out, word) in bits.iter_mut().zip(words.iter()) {
+                    *out &= !word;
+                }
+            }
         }
     }
 }

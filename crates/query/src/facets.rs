@@ -40,6 +40,9 @@ pub struct DimTable {
     slots: Slots,
     /// `labels[slot - 1]` is the value of a slot.
     labels: Vec<String>,
+    /// One bit per document for each value (`value_bits[slot - 1]`), made the first time a
+    /// count over many records asks for it (see [`DimTable::count_bits`]).
+    value_bits: std::sync::OnceLock<Vec<Box<[u64]>>>,
 }
 
 impl DimTable {
@@ -85,7 +88,59 @@ impl DimTable {
         Ok(DimTable {
             slots: builder.finish(),
             labels,
+            value_bits: Default::default(),
         })
+    }
+
+    /// Each value's documents as bits (`words` 64-bit words per value).
+    fn value_bits(&self, words: usize) -> &[Box<[u64]>] {
+        self.value_bits.get_or_init(|| {
+            let mut bits = (0..self.labels.len())
+                .map(|_| vec![0u64; words].into_boxed_slice())
+                .collect::<Vec<_>>();
+            let mut set = |doc: usize, slot: u32| {
+                if slot > 0 {
+                    if let Some(word) = bits[slot as usize - 1].get_mut(doc / 64) {
+                        *word |= 1 << (doc % 64);
+                    }
+                }
+            };
+            match &self.slots {
+                Slots::Single(slots) => {
+                    for (doc, &slot) in slots.iter().enumerate() {
+                        set(doc, slot);
+                    }
+                }
+                Slots::Multi { offsets, slots } => {
+                    for doc in 0..offsets.len().saturating_sub(1) {
+                        for &slot in &slots[offsets[doc] as usize..offsets[doc + 1] as usize] {
+                            set(doc, slot);
+                        }
+                    }
+                }
+            }
+            bits
+        })
+    }
+
+    /// Counts the documents set in `bits` (`results` of them) into `counts`: one lookup per
+    /// document for few documents, one population count of `bits` and-ed with each
+    /// value's bits for many, so that a count costs no more than the segment's size
+    /// whatever the number of documents.
+    fn count_bits(&self, bits: &[u64], results: u64, counts: &mut [u64]) {
+        let bitmap_cost = (self.labels.len() * bits.len()) as u64;
+        // A lookup per document costs a few times a word-wide and + count.
+        if bitmap_cost < 4 * results {
+            for (slot, values) in self.value_bits(bits.len()).iter().enumerate() {
+                counts[slot + 1] += bits
+                    .iter()
+                    .zip(values.iter())
+                    .map(|(a, b)| u64::from((a & b).count_ones()))
+                    .sum::<u64>();
+            }
+        } else {
+            crate::record_sets::for_each_doc(bits, |doc| self.count(doc, counts));
+        }
     }
 
     #[inline]
@@ -113,6 +168,8 @@ impl DimTable {
 struct SlotsBuilder {
     single: Vec<u32>,
     multi: Option<(Vec<u32>, Vec<u32>)>,
+    /// One document's values, reused.
+    buffer: Vec<u32>,
 }
 
 impl SlotsBuilder {
@@ -120,15 +177,21 @@ impl SlotsBuilder {
         SlotsBuilder {
             single: Vec::with_capacity(max_doc as usize),
             multi: None,
+            buffer: Vec::new(),
         }
     }
 
+    /// A document's values; a value given twice counts once (facets count records).
     fn push(&mut self, values: impl Iterator<Item = u32>) {
-        let mut values = values.peekable();
+        let mut distinct = std::mem::take(&mut self.buffer);
+        distinct.clear();
+        distinct.extend(values);
+        distinct.sort_unstable();
+        distinct.dedup();
         if self.multi.is_none() {
-            let first = values.next();
-            if values.peek().is_none() {
-                self.single.push(first.unwrap_or(0));
+            if distinct.len() <= 1 {
+                self.single.push(distinct.first().copied().unwrap_or(0));
+                self.buffer = distinct;
                 return;
             }
             // The first document with two values: turn what was read into lists.
@@ -141,13 +204,13 @@ impl SlotsBuilder {
                 }
                 offsets.push(slots.len() as u32);
             }
-            slots.extend(first);
             self.single = Vec::new();
             self.multi = Some((offsets, slots));
         }
         let (offsets, slots) = self.multi.as_mut().expect("lists");
-        slots.extend(values);
+        slots.extend_from_slice(&distinct);
         offsets.push(slots.len() as u32);
+        self.buffer = distinct;
     }
 
     fn finish(self) -> Slots {
@@ -217,6 +280,30 @@ impl FacetCollector {
             .map(|r| r.segment_id())
             .collect();
         FacetCollector { dims, tables, live }
+    }
+}
+
+impl FacetCollector {
+    /// Counts over the records set in `bits` (one set of bits per segment of `searcher`,
+    /// in segment order), with the same per-segment counting and merging as a search with
+    /// this collector.
+    pub(crate) fn count_bits(
+        &self,
+        searcher: &tantivy::Searcher,
+        bits: &[crate::record_sets::Bits],
+    ) -> tantivy::Result<FacetCounts> {
+        let mut fruits = Vec::with_capacity(bits.len());
+        for (ord, (reader, bits)) in searcher.segment_readers().iter().zip(bits).enumerate() {
+            let mut child = self.for_segment(ord as SegmentOrdinal, reader)?;
+            if !child.dims.is_empty() {
+                let results = crate::record_sets::count(bits);
+                for (_, table, counts) in &mut child.dims {
+                    table.count_bits(bits, results, counts);
+                }
+            }
+            fruits.push(child.harvest());
+        }
+        self.merge_fruits(fruits)
     }
 }
 
@@ -312,10 +399,22 @@ mod tests {
         let table = DimTable {
             slots,
             labels: (0..labels).map(|i| i.to_string()).collect(),
+            value_bits: Default::default(),
         };
         let mut counts = vec![0; labels + 1];
         for &doc in docs {
             table.count(doc, &mut counts);
+        }
+        // The same documents as bits, counted one by one and by value bits.
+        let mut bits = vec![0u64; 2];
+        for &doc in docs {
+            bits[doc as usize / 64] |= 1 << (doc % 64);
+        }
+        for results in [0, u64::MAX / 64] {
+            let mut by_bits = vec![0; labels + 1];
+            table.count_bits(&bits, results, &mut by_bits);
+            // Slot 0 (no value) is not counted by value bits, nor reported.
+            assert_eq!(by_bits[1..], counts[1..], "{results}");
         }
         counts
     }
@@ -343,6 +442,7 @@ mod tests {
     #[test]
     fn documents_past_the_table_count_nothing() {
         assert_eq!(counted(slots(&[&[1]]), 1, &[0, 7]), vec![0, 1]);
-        assert_eq!(counted(slots(&[&[1, 1]]), 1, &[0, 7]), vec![0, 2]);
+        // A value given twice counts the record once.
+        assert_eq!(counted(slots(&[&[1, 1]]), 1, &[0, 7]), vec![0, 1]);
     }
 }

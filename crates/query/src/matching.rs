@@ -170,18 +170,19 @@ impl Requirements {
         matches!(tier, Tier::AllBut(dropped) if self.len() >= 2 && dropped < self.len())
     }
 
-    /// The tier of a query counted apart from its search (with filters, or for a run
-    /// file): the first tier, relaxed when `count` finds too few records in it.
+    /// The tier of a query: the first tier, relaxed when `count` (the number of records a
+    /// tier requires the words of, the filters aside) finds too few records in it. A count
+    /// may stop at [`Tuning::min_results`]: only "enough or not" is asked.
     pub fn choose(
         &self,
         tuning: &Tuning,
-        mut count: impl FnMut(&dyn Query) -> Result<usize>,
+        mut count: impl FnMut(Tier) -> Result<usize>,
     ) -> Result<Tier> {
         let first = self.first_tier(tuning);
-        let Some(filter) = self.filter(first) else {
+        if !self.narrows(first) {
             return Ok(first);
-        };
-        if self.settled(first, count(filter.as_ref())?, tuning) {
+        }
+        if self.settled(first, count(first)?, tuning) {
             Ok(first)
         } else {
             self.relax(tuning, count)
@@ -197,17 +198,15 @@ impl Requirements {
     pub fn relax(
         &self,
         tuning: &Tuning,
-        mut count: impl FnMut(&dyn Query) -> Result<usize>,
+        mut count: impl FnMut(Tier) -> Result<usize>,
     ) -> Result<Tier> {
         let n = self.len();
         let min_results = tuning.min_results;
         if n < 2 {
             return Ok(Tier::AllBut(0));
         }
-        let mut enough = |dropped: usize| -> Result<bool> {
-            let filter = self.filter(Tier::AllBut(dropped)).expect("a word required");
-            Ok(count(filter.as_ref())? >= min_results)
-        };
+        let mut enough =
+            |dropped: usize| -> Result<bool> { Ok(count(Tier::AllBut(dropped))? >= min_results) };
         if !enough(n - 1)? {
             return Ok(Tier::AnyWord);
         }

@@ -13,7 +13,7 @@ use techmatch_indexer::document::from_document;
 use techmatch_indexer::record::sector_name_vi;
 use techmatch_indexer::{Demand, Supply, SupplyIndex, TextField};
 
-use crate::build::{text_query, Tuning};
+use crate::build::{expansion_query, text_query, word_query, Layout, Tuning};
 use crate::collapse::{also_listed, collapse, has_clusters, AlsoListed, ClusterKeys};
 use crate::demand::{DemandMatcher, KeyTerm};
 use crate::error::{QueryError, Result};
@@ -24,6 +24,7 @@ use crate::glossary::Glossary;
 use crate::highlight::{Highlight, Highlighter};
 use crate::matching::{Requirements, Tier};
 use crate::params::RequestLimits;
+use crate::record_sets::{self, Part, RecordSets, Selection};
 use crate::suggest::did_you_mean;
 use crate::terms::QueryTerms;
 
@@ -179,7 +180,21 @@ pub struct Searcher {
     warned_untagged: std::sync::Arc<std::sync::atomic::AtomicBool>,
     facet_tables: std::sync::Arc<FacetTables>,
     expansions: std::sync::Arc<ExpansionCache>,
+    record_sets: std::sync::Arc<RecordSets>,
+    counting: Counting,
     total_cap: usize,
+}
+
+/// How a search counts its records and their facets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Counting {
+    /// From the record sets of its words, filters and lifecycle, remembered per segment
+    /// ([`crate::record_sets`]); the ranking query only ranks.
+    #[default]
+    Sets,
+    /// By the ranking query itself, every match visited (the way before record sets; kept
+    /// to check one against the other and to measure).
+    Query,
 }
 
 /// Most glossary concepts a search-box query is expanded with.
@@ -200,8 +215,21 @@ impl Searcher {
             warned_untagged: Default::default(),
             facet_tables: std::sync::Arc::new(FacetTables::new()),
             expansions: std::sync::Arc::new(ExpansionCache::default()),
+            record_sets: std::sync::Arc::new(RecordSets::default()),
+            counting: Counting::default(),
             total_cap: TOTAL_CAP,
         })
+    }
+
+    /// How searches count their records and facets (default [`Counting::Sets`]).
+    pub fn with_counting(mut self, counting: Counting) -> Searcher {
+        self.counting = counting;
+        self
+    }
+
+    /// The remembered record sets of this searcher's searches.
+    pub fn record_sets(&self) -> &std::sync::Arc<RecordSets> {
+        &self.record_sets
     }
 
     /// Totals exact up to `cap` records (at least 1), flagged as a lower bound above it
@@ -397,16 +425,86 @@ impl Searcher {
         .map(Some)
     }
 
-    /// How many visible records a tier's filter finds, counted up to
-    /// [`Tuning::min_results`] (choosing a tier only asks whether there are enough).
+    /// How many visible records a tier requires the words of (the filters aside): from the
+    /// remembered record sets, or counted by query up to [`Tuning::min_results`] (choosing a
+    /// tier only asks whether there are enough).
     fn count_tier(
         &self,
         searcher: &tantivy::Searcher,
-        filter: &dyn Query,
+        selection: &Selection,
+        requirements: &Requirements,
+        tier: Tier,
         hidden: &[Box<dyn Query>],
     ) -> Result<usize> {
-        let query = self.combine(Some(filter.box_clone()), vec![], hidden);
-        count_up_to(searcher, query.as_ref(), self.tuning.min_results)
+        match self.counting {
+            Counting::Sets => {
+                let bits = self.select(
+                    searcher,
+                    selection,
+                    true,
+                    &requirements.required(tier),
+                    vec![],
+                )?;
+                Ok(bits.iter().map(|b| record_sets::count(b) as usize).sum())
+            }
+            Counting::Query => {
+                let Some(filter) = requirements.filter(tier) else {
+                    return Ok(usize::MAX);
+                };
+                let query = self.combine(Some(filter), vec![], hidden);
+                count_up_to(searcher, query.as_ref(), self.tuning.min_results)
+            }
+        }
+    }
+
+    /// The parts of a search's records, for [`RecordSets`]: each query word's clause, each
+    /// glossary expansion's, and the lifecycle's hidden records.
+    fn selection(&self, terms: &QueryTerms, hidden: &[Box<dyn Query>]) -> Selection {
+        let schema = self.index.schema();
+        Selection {
+            words: terms
+                .words
+                .iter()
+                .map(|word| {
+                    let query = word_query(
+                        schema,
+                        word,
+                        &self.tuning,
+                        &SEARCH_FIELDS,
+                        &self.expansions,
+                        Layout::Flat,
+                    );
+                    Part::word(word, query)
+                })
+                .collect(),
+            concepts: terms
+                .expansions
+                .iter()
+                .map(|e| Part::concept(e, expansion_query(schema, e, &self.tuning, &SEARCH_FIELDS)))
+                .collect(),
+            covers: terms.expansion_coverage(),
+            hidden: hidden.iter().map(|h| Part::filter(h.box_clone())).collect(),
+        }
+    }
+
+    /// The records of each segment that a search selects (see [`RecordSets::select`]).
+    fn select(
+        &self,
+        searcher: &tantivy::Searcher,
+        selection: &Selection,
+        text: bool,
+        required: &[bool],
+        filters: Vec<Box<dyn Query>>,
+    ) -> Result<Vec<record_sets::Bits>> {
+        let filters: Vec<Part> = filters.into_iter().map(Part::filter).collect();
+        let mut out = Vec::with_capacity(searcher.segment_readers().len());
+        for reader in searcher.segment_readers() {
+            out.push(
+                self.record_sets
+                    .select(searcher, reader, selection, text, required, &filters)?,
+            );
+        }
+        Ok(out)
     }
 
     /// Runs a search-box request.
@@ -441,75 +539,83 @@ impl Searcher {
                 .map(|r| r.required(tier))
                 .unwrap_or_default()
         };
-        let mut tier = requirements
-            .as_ref()
-            .map_or(Tier::AllBut(0), |r| r.first_tier(&self.tuning));
+        let selection = self.selection(&terms, &hidden);
         // Which words a result must contain is decided on the words alone (the hidden
         // records aside), never on the filters: filters only narrow the results, so a
-        // facet's count is what clicking it finds. Without filters the search itself
-        // counts the first tier; with filters it is counted apart first.
-        let count_words = |filter: &dyn Query| self.count_tier(&searcher, filter, &hidden);
-        let mut relaxing = filters.queries(schema, None).is_empty();
-        if let (false, Some(requirements)) = (relaxing, &requirements) {
-            tier = requirements.choose(&self.tuning, count_words)?;
-        }
-        let (total, addresses, mut counts, head) = loop {
-            let text = (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
-            let query = self.combine(text, filters.queries(schema, None), &hidden);
-            let facets = FacetCollector::new(
-                if request.facets {
-                    facet_dims.clone()
-                } else {
-                    vec![]
-                },
-                self.facet_tables.clone(),
-                &searcher,
-            );
-            let (total, addresses, counts, head) = match sort {
-                Sort::Relevance => {
-                    let long = self.long_text(&searcher, &request.q, &terms);
-                    // Fusion and collapsing need the whole head of the list; paging
-                    // happens after them.
-                    let head = long.is_some() || collapsing;
-                    let top = if head {
-                        let depth = if collapsing { collapse_depth } else { wanted };
-                        let floor = if long.is_some() { LONG_TEXT_WINDOW } else { 0 };
-                        TopDocs::with_limit(depth.max(floor))
-                    } else {
-                        TopDocs::with_limit(request.size).and_offset(offset)
-                    }
-                    .order_by_score();
-                    let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-                    let mut long_filters = filters.queries(schema, None);
-                    long_filters.extend(requirements.as_ref().and_then(|r| r.filter(tier)));
-                    let hits = self.ranked(&searcher, hits, long, long_filters, &hidden)?;
-                    let hits: Vec<(Option<f32>, DocAddress)> =
-                        hits.into_iter().map(|(s, a)| (Some(s), a)).collect();
-                    (total, hits, counts, head)
-                }
-                Sort::Updated => {
-                    let top = if collapsing {
-                        TopDocs::with_limit(collapse_depth)
-                    } else {
-                        TopDocs::with_limit(request.size).and_offset(offset)
-                    }
-                    .order_by_fast_field::<DateTime>("updated", Order::Desc);
-                    let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-                    let hits: Vec<(Option<f32>, DocAddress)> =
-                        hits.into_iter().map(|(_, a)| (None, a)).collect();
-                    (total, hits, counts, collapsing)
-                }
-            };
-            // Too few records with every word: find the tier with enough (counting only),
-            // then search it.
-            if let Some(requirements) = requirements.as_ref().filter(|_| relaxing) {
-                relaxing = false;
-                if !requirements.settled(tier, total, &self.tuning) {
-                    tier = requirements.relax(&self.tuning, count_words)?;
-                    continue;
-                }
+        // facet's count is what clicking it finds.
+        let tier = match &requirements {
+            Some(requirements) => requirements.choose(&self.tuning, |tier| {
+                self.count_tier(&searcher, &selection, requirements, tier, &hidden)
+            })?,
+            None => Tier::AllBut(0),
+        };
+        let text = (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
+        let query = self.combine(text, filters.queries(schema, None), &hidden);
+        let facets = FacetCollector::new(
+            if request.facets {
+                facet_dims.clone()
+            } else {
+                vec![]
+            },
+            self.facet_tables.clone(),
+            &searcher,
+        );
+        // The records of the search, counted and faceted apart from the ranking (the
+        // ranking query alone when counting by query).
+        let counted = match self.counting {
+            Counting::Sets => {
+                let bits = self.select(
+                    &searcher,
+                    &selection,
+                    !terms.is_empty(),
+                    &required(tier),
+                    filters.queries(schema, None),
+                )?;
+                let total = bits.iter().map(|b| record_sets::count(b) as usize).sum();
+                Some((total, facets.count_bits(&searcher, &bits)?))
             }
-            break (total, addresses, counts, head);
+            Counting::Query => None,
+        };
+        let (total, addresses, mut counts, head) = match sort {
+            Sort::Relevance => {
+                let long = self.long_text(&searcher, &request.q, &terms);
+                // Fusion and collapsing need the whole head of the list; paging
+                // happens after them.
+                let head = long.is_some() || collapsing;
+                let top = if head {
+                    let depth = if collapsing { collapse_depth } else { wanted };
+                    let floor = if long.is_some() { LONG_TEXT_WINDOW } else { 0 };
+                    TopDocs::with_limit(depth.max(floor))
+                } else {
+                    TopDocs::with_limit(request.size).and_offset(offset)
+                }
+                .order_by_score();
+                let (hits, total, counts) = match counted {
+                    Some((total, counts)) => (searcher.search(&query, &top)?, total, counts),
+                    None => searcher.search(&query, &(top, Count, facets))?,
+                };
+                let mut long_filters = filters.queries(schema, None);
+                long_filters.extend(requirements.as_ref().and_then(|r| r.filter(tier)));
+                let hits = self.ranked(&searcher, hits, long, long_filters, &hidden)?;
+                let hits: Vec<(Option<f32>, DocAddress)> =
+                    hits.into_iter().map(|(s, a)| (Some(s), a)).collect();
+                (total, hits, counts, head)
+            }
+            Sort::Updated => {
+                let top = if collapsing {
+                    TopDocs::with_limit(collapse_depth)
+                } else {
+                    TopDocs::with_limit(request.size).and_offset(offset)
+                }
+                .order_by_fast_field::<DateTime>("updated", Order::Desc);
+                let (hits, total, counts) = match counted {
+                    Some((total, counts)) => (searcher.search(&query, &top)?, total, counts),
+                    None => searcher.search(&query, &(top, Count, facets))?,
+                };
+                let hits: Vec<(Option<f32>, DocAddress)> =
+                    hits.into_iter().map(|(_, a)| (None, a)).collect();
+                (total, hits, counts, collapsing)
+            }
         };
         let optional_words = requirements
             .as_ref()
@@ -534,12 +640,28 @@ impl Searcher {
         };
 
         if request.facets {
+            // A constrained dimension is counted with every filter but its own.
             for dim in FacetDim::ALL.into_iter().filter(|d| filters.constrains(*d)) {
-                let text = (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
-                let query = self.combine(text, filters.queries(schema, Some(dim)), &hidden);
                 let own_counts =
                     FacetCollector::new(vec![dim], self.facet_tables.clone(), &searcher);
-                let mut own = searcher.search(&query, &own_counts)?;
+                let mut own = match self.counting {
+                    Counting::Sets => {
+                        let bits = self.select(
+                            &searcher,
+                            &selection,
+                            !terms.is_empty(),
+                            &required(tier),
+                            filters.queries(schema, Some(dim)),
+                        )?;
+                        own_counts.count_bits(&searcher, &bits)?
+                    }
+                    Counting::Query => {
+                        let text =
+                            (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
+                        let query = self.combine(text, filters.queries(schema, Some(dim)), &hidden);
+                        searcher.search(&query, &own_counts)?
+                    }
+                };
                 counts.insert(dim, own.remove(&dim).unwrap_or_default());
             }
         }
@@ -663,9 +785,11 @@ impl Searcher {
         let schema = self.index.schema();
         let hidden = Filters::default().hidden(&searcher, schema)?;
         let requirements = self.requirements(&searcher, &terms)?;
-        let count = |filter: &dyn Query| self.count_tier(&searcher, filter, &hidden);
+        let selection = self.selection(&terms, &hidden);
         let tier = match &requirements {
-            Some(requirements) => requirements.choose(&self.tuning, count)?,
+            Some(requirements) => requirements.choose(&self.tuning, |tier| {
+                self.count_tier(&searcher, &selection, requirements, tier, &hidden)
+            })?,
             None => Tier::AllBut(0),
         };
         let ranking = |tier: Tier| -> Result<Vec<(f32, DocAddress)>> {
