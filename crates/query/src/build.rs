@@ -262,7 +262,8 @@ fn term_query(field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn 
 }
 
 /// The clause of one word: matches in any field, scores summed over fields. Typo and prefix
-/// matches come from `expansions` (remembered per segment).
+/// matches come from `expansions`, remembered per segment the first time (a search asks
+/// for a word's twice: its record set and its ranking).
 pub fn word_query(
     schema: &SupplySchema,
     word: &QueryWord,
@@ -293,7 +294,7 @@ pub fn word_query(
         }
         let long_field = field != TextField::Owner;
         if word.fuzzy && long_field {
-            let fuzzy = expansions.query(
+            let fuzzy = expansions.query_remembered(
                 folded_field,
                 &word.folded,
                 Expand::Typo(crate::terms::fuzzy_distance(&word.folded)),
@@ -307,7 +308,7 @@ pub fn word_query(
             ));
         }
         if word.prefix && long_field {
-            let prefix = expansions.query(folded_field, &word.folded, Expand::Prefix);
+            let prefix = expansions.query_remembered(folded_field, &word.folded, Expand::Prefix);
             parts.push((
                 group,
                 Box::new(BoostQuery::new(

@@ -187,7 +187,8 @@ impl ExpansionCache {
     }
 
     /// A query matching the terms of `field` within `expansion` of `word`, each with a
-    /// constant score of 1 (boost it as needed), remembered per segment.
+    /// constant score of 1 (boost it as needed), remembered per segment the second time
+    /// it is asked for.
     pub fn query(
         self: &Arc<Self>,
         field: Field,
@@ -199,6 +200,22 @@ impl ExpansionCache {
             field,
             word: word.to_string(),
             expansion,
+            at_once: false,
+        }
+    }
+
+    /// The same, remembered the first time it is asked for: for an expansion that every
+    /// search asks for twice (a query word's, read once for the search's record sets and
+    /// once for its ranking), so that the dictionary is walked once, not twice.
+    pub fn query_remembered(
+        self: &Arc<Self>,
+        field: Field,
+        word: &str,
+        expansion: Expansion,
+    ) -> CachedExpansion {
+        CachedExpansion {
+            at_once: true,
+            ..self.query(field, word, expansion)
         }
     }
 }
@@ -216,6 +233,8 @@ pub struct CachedExpansion {
     field: Field,
     word: String,
     expansion: Expansion,
+    /// Remembered the first time it is asked for, not the second.
+    at_once: bool,
 }
 
 impl std::fmt::Debug for CachedExpansion {
@@ -270,14 +289,15 @@ impl CachedExpansionWeight {
     }
 
     /// The remembered matches in this segment; gathered and remembered the second time
-    /// they are asked for (`None` the first time: run the automaton).
+    /// they are asked for, or the first for a query made to be (`None` otherwise: run the
+    /// automaton).
     fn remembered(&self, reader: &SegmentReader) -> tantivy::Result<Option<Arc<Matches>>> {
         let key = self.key(reader);
         let cache = &self.query.cache;
         if let Some(found) = cache.cache.get(&key) {
             return Ok(Some(found));
         }
-        if !cache.seen.contains_key(&key) {
+        if !self.query.at_once && !cache.seen.contains_key(&key) {
             cache.seen.insert(key, ());
             return Ok(None);
         }

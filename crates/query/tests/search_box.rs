@@ -494,6 +494,22 @@ fn remembered_typo_and_prefix_matches_are_the_automatons_on_every_segment() {
                     "{field:?} {word} {expansion:?} round {round}"
                 );
             }
+            // Remembered at once (a fresh cache: the one above holds these already).
+            let fresh = std::sync::Arc::new(techmatch_query::expand::ExpansionCache::default());
+            let at_once = fresh.query_remembered(folded, word, expansion);
+            for round in 0..2 {
+                let got = segments.search(&at_once, &DocSetCollector).unwrap();
+                assert_eq!(
+                    got, expected,
+                    "{field:?} {word} {expansion:?} at once, round {round}"
+                );
+            }
+            if !expected.is_empty() {
+                assert!(
+                    fresh.bytes() > 0,
+                    "{field:?} {word} {expansion:?} remembered"
+                );
+            }
             matched += usize::from(!expected.is_empty());
         }
     }
