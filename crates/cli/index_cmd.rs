@@ -162,6 +162,9 @@ fn ingest_into(index: &SupplyIndex, index_dir: &Path, args: &IndexArgs) -> Resul
             techmatch_query::glossary::Glossary::from_path(path).map_err(anyhow::Error::msg)?;
         index.set_glossary(Some(std::sync::Arc::new(glossary)));
     }
+    // A failure after this run's commit (near-duplicate detection, merges) must not be
+    // reported as if nothing had been written.
+    let opstamp_before = index.last_opstamp().ok();
     let mut writer = index.writer((args.memory_mb as usize) << 20)?;
     writer.set_detect_duplicates(!args.no_duplicate_detection);
     for id in &args.delete {
@@ -207,35 +210,67 @@ fn ingest_into(index: &SupplyIndex, index_dir: &Path, args: &IndexArgs) -> Resul
     progress.finish_and_clear();
     match report {
         Ok(report) => print_report(index, index_dir, args, &report),
-        Err(error) => Err(failed_write(index, index_dir, error)),
+        Err(error) => Err(failed_write(index, index_dir, opstamp_before, error)),
     }
 }
 
 /// A failed run: its uncommitted files are deleted (after a full disk they hold the space
-/// the next run needs), and the message says that the index still holds its last commit.
-fn failed_write(index: &SupplyIndex, index_dir: &Path, error: IndexerError) -> anyhow::Error {
+/// the next run needs), and the message says what the index holds now: its last commit
+/// before the run, or this run's records when the failure came after their commit.
+fn failed_write(
+    index: &SupplyIndex,
+    index_dir: &Path,
+    opstamp_before: Option<u64>,
+    error: IndexerError,
+) -> anyhow::Error {
     let disk_full = index.failed_for_space(&error);
     if let Err(cleanup) = index.discard_uncommitted() {
         tracing::warn!(error = %cleanup, "could not delete the files of the failed run");
     }
-    let committed = index
+    let records = index
         .reader()
-        .map(|reader| reader.searcher().num_docs())
-        .map_or_else(
-            |_| "its last commit".to_string(),
-            |n| format!("its last commit, {n} records"),
-        );
+        .ok()
+        .and_then(|reader| reader.reload().ok().map(|()| reader.searcher().num_docs()));
+    let committed_by_this_run = match (opstamp_before, index.last_opstamp().ok()) {
+        (Some(before), Some(after)) => after != before,
+        _ => false,
+    };
+    let message = failure_message(index_dir, disk_full, committed_by_this_run, records);
     if disk_full {
-        anyhow::anyhow!(
-            "the disk holding {} is full: nothing from this run was committed and the index \
-             still holds {committed}; free some space and run the command again",
-            index_dir.display()
-        )
+        anyhow::anyhow!(message)
     } else {
-        anyhow::Error::new(error).context(format!(
-            "nothing from this run was committed; the index at {} still holds {committed}",
-            index_dir.display()
-        ))
+        anyhow::Error::new(error).context(message)
+    }
+}
+
+/// What a failed run tells the operator about the index (see [`failed_write`]).
+fn failure_message(
+    index_dir: &Path,
+    disk_full: bool,
+    committed_by_this_run: bool,
+    records: Option<u64>,
+) -> String {
+    let held = records.map_or_else(String::new, |n| format!(", {n} records"));
+    let dir = index_dir.display();
+    match (committed_by_this_run, disk_full) {
+        (false, true) => format!(
+            "the disk holding {dir} is full: nothing from this run was committed and the \
+             index still holds its last commit{held}; free some space and run the command again"
+        ),
+        (false, false) => format!(
+            "nothing from this run was committed; the index at {dir} still holds its last \
+             commit{held}"
+        ),
+        (true, full) => format!(
+            "this run's records were committed (the index at {dir} now holds them{held}), but \
+             what follows a commit then failed{}: near-duplicate clusters may be missing for \
+             them; they are searchable, and running the same command again files them",
+            if full {
+                " because the disk is full"
+            } else {
+                ""
+            }
+        ),
     }
 }
 
@@ -363,4 +398,33 @@ fn write_rejects(path: &Path, report: &IngestReport) -> Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_after_the_commit_says_the_records_were_committed() {
+        let dir = Path::new("/data/index");
+        let after = failure_message(dir, false, true, Some(1_200));
+        assert!(
+            after.contains("this run's records were committed"),
+            "{after}"
+        );
+        assert!(after.contains("1200 records"), "{after}");
+        assert!(!after.contains("nothing from this run"), "{after}");
+        let before = failure_message(dir, false, false, Some(1_000));
+        assert!(
+            before.starts_with("nothing from this run was committed"),
+            "{before}"
+        );
+        assert!(before.contains("1000 records"), "{before}");
+        let full = failure_message(dir, true, false, None);
+        assert!(full.contains("disk holding /data/index is full"), "{full}");
+        assert!(full.contains("nothing from this run"), "{full}");
+        let full_after = failure_message(dir, true, true, None);
+        assert!(full_after.contains("were committed"), "{full_after}");
+        assert!(full_after.contains("disk is full"), "{full_after}");
+    }
 }

@@ -167,6 +167,12 @@ impl SupplyIndex {
         read_commit_meta(&self.index)
     }
 
+    /// The opstamp of the last commit on disk (0 before the first): it changes with every
+    /// commit, so comparing it before and after a run tells whether the run committed.
+    pub fn last_opstamp(&self) -> Result<u64> {
+        Ok(self.index.load_metas()?.opstamp)
+    }
+
     /// Whether a failed write most likely ran out of disk: the error says so, or the index's
     /// file system has less than 1 MiB left (tantivy sometimes reports only that its
     /// indexing thread stopped). Ask before [`SupplyIndex::discard_uncommitted`] frees the
