@@ -294,11 +294,13 @@ pub fn word_query(
         }
         let long_field = field != TextField::Owner;
         if word.fuzzy && long_field {
-            let fuzzy = expansions.query_remembered(
-                folded_field,
-                &word.folded,
-                Expand::Typo(crate::terms::fuzzy_distance(&word.folded)),
-            );
+            let fuzzy = expansions
+                .query(
+                    folded_field,
+                    &word.folded,
+                    Expand::Typo(crate::terms::fuzzy_distance(&word.folded)),
+                )
+                .at_once();
             parts.push((
                 group,
                 Box::new(BoostQuery::new(
@@ -308,7 +310,9 @@ pub fn word_query(
             ));
         }
         if word.prefix && long_field {
-            let prefix = expansions.query_remembered(folded_field, &word.folded, Expand::Prefix);
+            let prefix = expansions
+                .query(folded_field, &word.folded, Expand::Prefix)
+                .at_once();
             parts.push((
                 group,
                 Box::new(BoostQuery::new(

@@ -85,22 +85,28 @@ impl Matches {
         }
     }
 
-    /// Sets the bit of each document in `bits` (one bit per document of the segment).
-    pub(crate) fn or_into(&self, bits: &mut [u64]) {
+    /// Calls `op` on each word of `bits` (one bit per document of the segment) with the
+    /// bits of these documents in it (a list gives one document at a time).
+    fn with_words(&self, bits: &mut [u64], op: impl Fn(&mut u64, u64)) {
         match self {
             Matches::Sparse(docs) => {
                 for &doc in docs.iter() {
                     if let Some(word) = bits.get_mut(doc as usize / 64) {
-                        *word |= 1 << (doc % 64);
+                        op(word, 1 << (doc % 64));
                     }
                 }
             }
             Matches::Dense(words, _) => {
-                for (out, word) in bits.iter_mut().zip(words.iter()) {
-                    *out |= word;
+                for (out, &word) in bits.iter_mut().zip(words.iter()) {
+                    op(out, word);
                 }
             }
         }
+    }
+
+    /// Sets the bit of each document in `bits`.
+    pub(crate) fn or_into(&self, bits: &mut [u64]) {
+        self.with_words(bits, |out, these| *out |= these);
     }
 
     /// Keeps in `bits` only the documents that are here too.
@@ -126,20 +132,7 @@ impl Matches {
 
     /// Clears in `bits` the documents that are here.
     pub(crate) fn and_not_into(&self, bits: &mut [u64]) {
-        match self {
-            Matches::Sparse(docs) => {
-                for &doc in docs.iter() {
-                    if let Some(word) = bits.get_mut(doc as usize / 64) {
-                        *word &= !(1 << (doc % 64));
-                    }
-                }
-            }
-            Matches::Dense(words, _) => {
-                for (out, word) in bits.iter_mut().zip(words.iter()) {
-                    *out &= !word;
-                }
-            }
-        }
+        self.with_words(bits, |out, these| *out &= !these);
     }
 }
 
@@ -203,21 +196,6 @@ impl ExpansionCache {
             at_once: false,
         }
     }
-
-    /// The same, remembered the first time it is asked for: for an expansion that every
-    /// search asks for twice (a query word's, read once for the search's record sets and
-    /// once for its ranking), so that the dictionary is walked once, not twice.
-    pub fn query_remembered(
-        self: &Arc<Self>,
-        field: Field,
-        word: &str,
-        expansion: Expansion,
-    ) -> CachedExpansion {
-        CachedExpansion {
-            at_once: true,
-            ..self.query(field, word, expansion)
-        }
-    }
 }
 
 impl Default for ExpansionCache {
@@ -248,6 +226,16 @@ impl std::fmt::Debug for CachedExpansion {
 }
 
 impl CachedExpansion {
+    /// The same, remembered the first time it is asked for: for an expansion that every
+    /// search asks for twice (a query word's, read once for the search's record sets and
+    /// once for its ranking), so that the dictionary is walked once, not twice.
+    pub fn at_once(self) -> CachedExpansion {
+        CachedExpansion {
+            at_once: true,
+            ..self
+        }
+    }
+
     /// The automaton query this stands for.
     fn automaton(&self) -> FuzzyTermQuery {
         let term = Term::from_field_text(self.field, &self.word);

@@ -457,6 +457,24 @@ impl Searcher {
         }
     }
 
+    /// Which words a result must contain: decided on the words alone (the hidden records
+    /// aside), never on the filters: filters only narrow the results, so a facet's count
+    /// is what clicking it finds.
+    fn choose_tier(
+        &self,
+        searcher: &tantivy::Searcher,
+        requirements: Option<&Requirements>,
+        selection: &Selection,
+        hidden: &[Box<dyn Query>],
+    ) -> Result<Tier> {
+        match requirements {
+            Some(requirements) => requirements.choose(&self.tuning, |tier| {
+                self.count_tier(searcher, selection, requirements, tier, hidden)
+            }),
+            None => Ok(Tier::AllBut(0)),
+        }
+    }
+
     /// The parts of a search's records, for [`RecordSets`]: each query word's clause, each
     /// glossary expansion's, and the lifecycle's hidden records.
     fn selection(&self, terms: &QueryTerms, hidden: &[Box<dyn Query>]) -> Selection {
@@ -540,15 +558,7 @@ impl Searcher {
                 .unwrap_or_default()
         };
         let selection = self.selection(&terms, &hidden);
-        // Which words a result must contain is decided on the words alone (the hidden
-        // records aside), never on the filters: filters only narrow the results, so a
-        // facet's count is what clicking it finds.
-        let tier = match &requirements {
-            Some(requirements) => requirements.choose(&self.tuning, |tier| {
-                self.count_tier(&searcher, &selection, requirements, tier, &hidden)
-            })?,
-            None => Tier::AllBut(0),
-        };
+        let tier = self.choose_tier(&searcher, requirements.as_ref(), &selection, &hidden)?;
         let text = (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
         let query = self.combine(text, filters.queries(schema, None), &hidden);
         let facets = FacetCollector::new(
@@ -560,17 +570,21 @@ impl Searcher {
             self.facet_tables.clone(),
             &searcher,
         );
+        // The records of the search with some filters, from the record sets.
+        let selected = |filters: Vec<Box<dyn Query>>| {
+            self.select(
+                &searcher,
+                &selection,
+                !terms.is_empty(),
+                &required(tier),
+                filters,
+            )
+        };
         // The records of the search, counted and faceted apart from the ranking (the
         // ranking query alone when counting by query).
         let counted = match self.counting {
             Counting::Sets => {
-                let bits = self.select(
-                    &searcher,
-                    &selection,
-                    !terms.is_empty(),
-                    &required(tier),
-                    filters.queries(schema, None),
-                )?;
+                let bits = selected(filters.queries(schema, None))?;
                 let total = bits.iter().map(|b| record_sets::count(b) as usize).sum();
                 Some((total, facets.count_bits(&searcher, &bits)?))
             }
@@ -645,16 +659,8 @@ impl Searcher {
                 let own_counts =
                     FacetCollector::new(vec![dim], self.facet_tables.clone(), &searcher);
                 let mut own = match self.counting {
-                    Counting::Sets => {
-                        let bits = self.select(
-                            &searcher,
-                            &selection,
-                            !terms.is_empty(),
-                            &required(tier),
-                            filters.queries(schema, Some(dim)),
-                        )?;
-                        own_counts.count_bits(&searcher, &bits)?
-                    }
+                    Counting::Sets => own_counts
+                        .count_bits(&searcher, &selected(filters.queries(schema, Some(dim)))?)?,
                     Counting::Query => {
                         let text =
                             (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
@@ -786,12 +792,7 @@ impl Searcher {
         let hidden = Filters::default().hidden(&searcher, schema)?;
         let requirements = self.requirements(&searcher, &terms)?;
         let selection = self.selection(&terms, &hidden);
-        let tier = match &requirements {
-            Some(requirements) => requirements.choose(&self.tuning, |tier| {
-                self.count_tier(&searcher, &selection, requirements, tier, &hidden)
-            })?,
-            None => Tier::AllBut(0),
-        };
+        let tier = self.choose_tier(&searcher, requirements.as_ref(), &selection, &hidden)?;
         let ranking = |tier: Tier| -> Result<Vec<(f32, DocAddress)>> {
             let (required, filter) = match &requirements {
                 Some(r) => (r.required(tier), r.filter(tier)),

@@ -398,7 +398,7 @@ fn suggestions_complete_the_last_word_without_diacritics() {
 
 /// The searches whose facets, totals and scores must not depend on how the index is cut into
 /// segments, nor on what the per-segment tables and remembered expansions already hold.
-const SEGMENT_QUERIES: [&str; 8] = [
+pub(crate) const SEGMENT_QUERIES: [&str; 8] = [
     "may say",
     "xu ly nuoc thai",
     "biogass",
@@ -496,7 +496,7 @@ fn remembered_typo_and_prefix_matches_are_the_automatons_on_every_segment() {
             }
             // Remembered at once (a fresh cache: the one above holds these already).
             let fresh = std::sync::Arc::new(techmatch_query::expand::ExpansionCache::default());
-            let at_once = fresh.query_remembered(folded, word, expansion);
+            let at_once = fresh.query(folded, word, expansion).at_once();
             for round in 0..2 {
                 let got = segments.search(&at_once, &DocSetCollector).unwrap();
                 assert_eq!(
