@@ -55,7 +55,8 @@ pub fn run(args: ServeArgs, matches: &clap::ArgMatches) -> Result<ExitCode> {
     let glossary = load_glossary(config.glossary.as_deref(), config.no_glossary)?;
     let searcher = Searcher::new(index)?
         .with_glossary(glossary)
-        .with_total_cap(config.total_cap);
+        .with_total_cap(config.total_cap)
+        .with_record_set_bytes(config.record_sets_mb << 20);
     tracing::info!(
         index = %config.index.display(),
         documents = searcher.num_docs(),

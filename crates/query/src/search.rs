@@ -227,6 +227,18 @@ impl Searcher {
         self
     }
 
+    /// Keeps at most about `bytes` of record sets (default
+    /// [`record_sets::DEFAULT_RECORD_SET_BYTES`]); 0 counts through the ranking query
+    /// ([`Counting::Query`]).
+    pub fn with_record_set_bytes(mut self, bytes: u64) -> Searcher {
+        if bytes == 0 {
+            self.counting = Counting::Query;
+        } else {
+            self.record_sets = std::sync::Arc::new(RecordSets::new(bytes));
+        }
+        self
+    }
+
     /// The remembered record sets of this searcher's searches.
     pub fn record_sets(&self) -> &std::sync::Arc<RecordSets> {
         &self.record_sets

@@ -214,6 +214,26 @@ proptest! {
     }
 }
 
+#[test]
+fn no_room_for_record_sets_counts_through_the_ranking_query() {
+    let (sets, _) = searchers();
+    let none = Searcher::new(sets.index().clone())
+        .unwrap()
+        .with_record_set_bytes(0);
+    none.reader().reload().unwrap();
+    let request = SearchRequest {
+        q: "may say".into(),
+        filters: filters_of(0),
+        ..Default::default()
+    };
+    let expected = sets.search(&request).unwrap();
+    let got = none.search(&request).unwrap();
+    assert_eq!(got.total, expected.total);
+    assert_eq!(facet_map(&got), facet_map(&expected));
+    assert_eq!(none.record_sets().bytes(), 0, "nothing remembered");
+    assert!(sets.record_sets().bytes() > 0);
+}
+
 /// Sets remembered before a commit still count right after it: records added, deleted,
 /// closed and replaced between two searches of one searcher.
 #[test]

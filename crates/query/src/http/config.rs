@@ -169,6 +169,11 @@ pub struct Settings {
     /// index generation (a commit makes older ones unreachable); 0 turns the cache off.
     #[arg(long, env = "TECHMATCH_CACHE_MB", default_value_t = 64)]
     pub cache_mb: u64,
+    /// MiB of record sets kept per segment (each query word's, filter's and lifecycle
+    /// rule's records, from which totals and facets are counted; kept across commits while
+    /// their segment lives); 0 counts through the ranking query instead (slower).
+    #[arg(long, env = "TECHMATCH_RECORD_SETS_MB", default_value_t = 256)]
+    pub record_sets_mb: u64,
     /// Totals of a search are exact up to this many records; above it, a search reports
     /// this figure flagged as a lower bound (`total_is_lower_bound`; the page shows "N+").
     #[arg(long, env = "TECHMATCH_TOTAL_CAP", default_value_t = 10_000)]
@@ -227,6 +232,8 @@ pub struct ServeConfig {
     pub shutdown_timeout: Duration,
     /// MiB of cached search and suggestion answers (0: off).
     pub cache_mb: u64,
+    /// MiB of remembered record sets (0: count through the ranking query).
+    pub record_sets_mb: u64,
     /// Totals exact up to this many records.
     pub total_cap: usize,
 }
@@ -390,6 +397,13 @@ impl Settings {
                 self.cache_mb
             ));
         }
+        if self.record_sets_mb > 65_536 {
+            return bad(format!(
+                "record_sets_mb: must be at most 65536 (0 counts through the ranking query), \
+                 found {}",
+                self.record_sets_mb
+            ));
+        }
         if self.total_cap == 0 {
             return bad(
                 "total_cap: must be at least 1 (totals exact up to that many records)".into(),
@@ -416,6 +430,7 @@ impl Settings {
             compression: self.compression,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
             cache_mb: self.cache_mb,
+            record_sets_mb: self.record_sets_mb,
             total_cap: self.total_cap,
         })
     }
@@ -467,6 +482,31 @@ mod tests {
         assert!(!config.compression, "file over default");
         assert_eq!(config.cache_mb, 7, "flag over default");
         assert_eq!(config.limits.concurrency_limit, 64, "default");
+        assert_eq!(config.record_sets_mb, 256, "default");
+    }
+
+    #[test]
+    fn record_sets_are_sized_by_flag_or_file_and_bounded() {
+        let file = toml_file("record_sets_mb = 32\n");
+        let config = Settings::layered(&flags(&[]), Some(file.path()))
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert_eq!(config.record_sets_mb, 32, "file over default");
+        let config = Settings::layered(&flags(&["--record-sets-mb", "0"]), Some(file.path()))
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert_eq!(config.record_sets_mb, 0, "flag over file");
+        let error = Settings::layered(&flags(&["--record-sets-mb", "70000"]), None)
+            .unwrap()
+            .resolve()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("record_sets_mb: must be at most 65536"),
+            "{error}"
+        );
     }
 
     #[test]
