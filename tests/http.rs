@@ -815,6 +815,22 @@ fn repeated_searches_come_from_the_cache_until_a_commit() {
         uncached.get(one_word).json()["total"].as_u64().unwrap(),
         before + 2
     );
+    // A deletion too, though the record's segment (and its remembered record sets) stays:
+    // the facets lose it as well.
+    let lang_count = |reply: &Value| -> u64 {
+        reply["facets"]["lang"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["count"].as_u64().unwrap())
+            .sum()
+    };
+    let shown = uncached.get(one_word).json();
+    let reply = uncached.write("DELETE", "/api/supplies/NOCACHE-00000", None);
+    assert!(reply.status < 300, "{} {}", reply.status, reply.body);
+    let after = uncached.get(one_word).json();
+    assert_eq!(after["total"].as_u64().unwrap(), before + 1);
+    assert_eq!(lang_count(&after), lang_count(&shown) - 1);
 }
 
 #[test]
