@@ -201,8 +201,8 @@ impl RecordSets {
 
     /// The live records of `reader` that `selection` selects with the words marked in
     /// `required` required (with none marked, any word or concept qualifies a record;
-    /// without `text`, every record), that every filter in `filters` keeps and the
-    /// lifecycle does not hide.
+    /// without `text`, every record) and the lifecycle does not hide; filters are applied
+    /// apart ([`RecordSets::narrow`]), so that one selection serves every facet.
     pub(crate) fn select(
         &self,
         searcher: &tantivy::Searcher,
@@ -210,7 +210,6 @@ impl RecordSets {
         selection: &Selection,
         text: bool,
         required: &[bool],
-        filters: &[Part],
     ) -> tantivy::Result<Bits> {
         let max_doc = reader.max_doc();
         let n = words_for(max_doc);
@@ -247,9 +246,6 @@ impl RecordSets {
             }
             any
         };
-        for filter in filters {
-            self.get(searcher, reader, filter)?.and_into(&mut bits);
-        }
         for hidden in &selection.hidden {
             self.get(searcher, reader, hidden)?.and_not_into(&mut bits);
         }
@@ -257,6 +253,20 @@ impl RecordSets {
             alive.and_into(&mut bits);
         }
         Ok(bits)
+    }
+
+    /// Keeps in `bits` (records of `reader`) only those every filter keeps.
+    pub(crate) fn narrow(
+        &self,
+        searcher: &tantivy::Searcher,
+        reader: &SegmentReader,
+        bits: &mut Bits,
+        filters: &[Part],
+    ) -> tantivy::Result<()> {
+        for filter in filters {
+            self.get(searcher, reader, filter)?.and_into(bits);
+        }
+        Ok(())
     }
 }
 

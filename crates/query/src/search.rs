@@ -450,13 +450,7 @@ impl Searcher {
     ) -> Result<usize> {
         match self.counting {
             Counting::Sets => {
-                let bits = self.select(
-                    searcher,
-                    selection,
-                    true,
-                    &requirements.required(tier),
-                    vec![],
-                )?;
+                let bits = self.select(searcher, selection, true, &requirements.required(tier))?;
                 Ok(bits.iter().map(|b| record_sets::count(b) as usize).sum())
             }
             Counting::Query => {
@@ -517,22 +511,36 @@ impl Searcher {
         }
     }
 
-    /// The records of each segment that a search selects (see [`RecordSets::select`]).
+    /// The records of each segment that a search selects, filters aside (see
+    /// [`RecordSets::select`]).
     fn select(
         &self,
         searcher: &tantivy::Searcher,
         selection: &Selection,
         text: bool,
         required: &[bool],
-        filters: Vec<Box<dyn Query>>,
     ) -> Result<Vec<record_sets::Bits>> {
-        let filters: Vec<Part> = filters.into_iter().map(Part::filter).collect();
         let mut out = Vec::with_capacity(searcher.segment_readers().len());
         for reader in searcher.segment_readers() {
             out.push(
                 self.record_sets
-                    .select(searcher, reader, selection, text, required, &filters)?,
+                    .select(searcher, reader, selection, text, required)?,
             );
+        }
+        Ok(out)
+    }
+
+    /// `selected` (from [`Searcher::select`]) kept to the records every filter keeps.
+    fn narrowed(
+        &self,
+        searcher: &tantivy::Searcher,
+        selected: &[record_sets::Bits],
+        filters: Vec<Box<dyn Query>>,
+    ) -> Result<Vec<record_sets::Bits>> {
+        let filters: Vec<Part> = filters.into_iter().map(Part::filter).collect();
+        let mut out = selected.to_vec();
+        for (reader, bits) in searcher.segment_readers().iter().zip(&mut out) {
+            self.record_sets.narrow(searcher, reader, bits, &filters)?;
         }
         Ok(out)
     }
@@ -582,21 +590,20 @@ impl Searcher {
             self.facet_tables.clone(),
             &searcher,
         );
-        // The records of the search with some filters, from the record sets.
-        let selected = |filters: Vec<Box<dyn Query>>| {
-            self.select(
-                &searcher,
-                &selection,
-                !terms.is_empty(),
-                &required(tier),
-                filters,
-            )
+        // The records of the search before filters, from the record sets (selected once:
+        // each facet's filters are applied to them apart).
+        let selected = match self.counting {
+            Counting::Sets => {
+                self.select(&searcher, &selection, !terms.is_empty(), &required(tier))?
+            }
+            Counting::Query => Vec::new(),
         };
+        let narrowed = |filters: Vec<Box<dyn Query>>| self.narrowed(&searcher, &selected, filters);
         // The records of the search, counted and faceted apart from the ranking (the
         // ranking query alone when counting by query).
         let counted = match self.counting {
             Counting::Sets => {
-                let bits = selected(filters.queries(schema, None))?;
+                let bits = narrowed(filters.queries(schema, None))?;
                 let total = bits.iter().map(|b| record_sets::count(b) as usize).sum();
                 Some((total, facets.count_bits(&searcher, &bits)?))
             }
@@ -672,7 +679,7 @@ impl Searcher {
                     FacetCollector::new(vec![dim], self.facet_tables.clone(), &searcher);
                 let mut own = match self.counting {
                     Counting::Sets => own_counts
-                        .count_bits(&searcher, &selected(filters.queries(schema, Some(dim)))?)?,
+                        .count_bits(&searcher, &narrowed(filters.queries(schema, Some(dim)))?)?,
                     Counting::Query => {
                         let text =
                             (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
