@@ -801,6 +801,31 @@ async fn drive(client: &Client, server: &Server) {
     )
     .await;
 
+    // Keywords name what the title does not: "thất thoát nước" bridges a water utility's
+    // need to a Chinese-only smart water meter offer (TS-0262).
+    let title_input = client.find(Locator::Css("#m-title")).await.unwrap();
+    title_input.send_keys(&(Key::Control + "a")).await.unwrap();
+    title_input
+        .send_keys("Ghi chỉ số đồng hồ từ xa cho công ty cấp nước thị xã")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#m-keywords"))
+        .await
+        .unwrap()
+        .send_keys("thất thoát nước, ghi số từ xa")
+        .await
+        .unwrap();
+    click(client, "#match-form button[type=submit]").await;
+    wait_for(
+        client,
+        "a match found through the demand's keywords",
+        "return [...document.querySelectorAll('#matches .match .card-title')] \
+           .some(t => t.textContent.includes('智能水表'));",
+        vec![],
+    )
+    .await;
+
     // The demands tab: the other side of the exchange, searched the same way.
     write_demands(server);
     click(client, "#tab-demands").await;

@@ -667,7 +667,7 @@ dryer\tagriculture\tmáy sấy | thiết bị sấy\tdryer\t烘干机\t\n";
 }
 
 /// The other terms of a concept found in a text: what a query is expanded with.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Expansion {
     /// The concept id.
     pub concept: String,
@@ -681,6 +681,11 @@ pub struct Expansion {
     /// ([`crate::concepts`]): the concept is then matched as one term per field.
     #[serde(skip)]
     pub indexed: bool,
+    /// How much the concept counts among the text's concepts (1 unless the caller weighs
+    /// where it was found: demand matching counts a concept of the title or keywords as
+    /// much as a title word, see `techmatch_query::demand`).
+    #[serde(skip)]
+    pub weight: f32,
 }
 
 /// Most phrases one concept expands into.
@@ -712,6 +717,7 @@ impl Glossary {
                 }
                 Expansion {
                     indexed: false,
+                    weight: 1.0,
                     concept: concept.id.clone(),
                     matched: matched.text.clone(),
                     phrases,

@@ -155,7 +155,8 @@ pub struct Demand {
     /// Free labels (ignored by matching; used by evaluation reports).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
-    /// Keywords the enterprise ticked (extension of the contract).
+    /// Keywords the enterprise ticked (extension of the contract); matching weighs their
+    /// words as title words and looks for glossary concepts in them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<String>,
     /// `open`, `closed` or `withdrawn` (extension of the contract; absent means open).
@@ -181,11 +182,24 @@ impl Demand {
         is_open_status(self.status.as_deref())
     }
 
-    /// Title and description as one text.
+    /// The title followed by the keywords the enterprise ticked, one line each: what the
+    /// demand is about, in its own words. Matching weighs these words as title words.
+    pub fn title_with_keywords(&self) -> String {
+        let mut text = self.title.clone();
+        for keyword in &self.keywords {
+            text.push_str(".\n");
+            text.push_str(keyword);
+        }
+        text
+    }
+
+    /// Title, keywords and description as one text, in that order (glossary concepts are
+    /// looked for in it and the first ones found are kept, so the title's and keywords'
+    /// concepts come before the description's).
     pub fn full_text(&self) -> String {
         match &self.description {
-            Some(description) => format!("{}\n{}", self.title, description),
-            None => self.title.clone(),
+            Some(description) => format!("{}\n{}", self.title_with_keywords(), description),
+            None => self.title_with_keywords(),
         }
     }
 }

@@ -258,6 +258,7 @@ mod tests {
         let mut terms = QueryTerms::parse("máy sấy năng lượng mặt trời", false);
         terms.expansions.push(crate::glossary::Expansion {
             indexed: false,
+            weight: 1.0,
             concept: "solar".into(),
             matched: "năng lượng mặt trời".into(),
             phrases: vec![vec!["solar".into()]],
@@ -265,6 +266,7 @@ mod tests {
         });
         terms.expansions.push(crate::glossary::Expansion {
             indexed: false,
+            weight: 1.0,
             concept: "elsewhere".into(),
             matched: "lò hơi".into(),
             phrases: vec![vec!["boiler".into()]],

@@ -45,7 +45,7 @@ pub struct QueryBigram {
 }
 
 /// The analysed query.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryTerms {
     /// The words, in order.
     pub words: Vec<QueryWord>,

@@ -192,6 +192,97 @@ fn a_demand_sharing_no_term_with_the_index_is_unmet() {
 }
 
 #[test]
+fn a_demands_keywords_weigh_as_title_words_and_name_its_concepts() {
+    // Neither the title nor the description names the glossary's concept of water losses;
+    // the keyword the enterprise ticked does, and it bridges to TS-0262, a Chinese-only
+    // smart water meter offer.
+    let mut water = demand(
+        "K1",
+        "Ghi chỉ số đồng hồ từ xa cho công ty cấp nước thị xã",
+        "Nhân viên đi ghi số bằng tay mỗi tháng, nhiều nhà đóng cửa, hóa đơn sai. \
+         Cần thay dần bằng loại tự gửi số liệu về trung tâm.",
+    );
+    let options = MatchOptions {
+        top: 10,
+        ..Default::default()
+    };
+    let concepts = |result: &techmatch_query::DemandResult| -> Vec<String> {
+        result
+            .key_terms
+            .iter()
+            .filter_map(|k| k.concept.clone())
+            .collect()
+    };
+    let ids = |result: &techmatch_query::DemandResult| -> Vec<String> {
+        result.matches.iter().map(|m| m.supply_id.clone()).collect()
+    };
+    let without = matcher().match_demand_full(&water, &options).unwrap();
+    assert!(
+        !concepts(&without).contains(&"non_revenue_water".to_string()),
+        "{:?}",
+        concepts(&without)
+    );
+    assert!(!ids(&without).contains(&"TS-0262".to_string()));
+    water.keywords = vec!["thất thoát nước".into()];
+    let with = matcher().match_demand_full(&water, &options).unwrap();
+    assert!(
+        concepts(&with).contains(&"non_revenue_water".to_string()),
+        "{:?}",
+        concepts(&with)
+    );
+    assert!(
+        ids(&with).contains(&"TS-0262".to_string()),
+        "{:?}",
+        ids(&with)
+    );
+    // The keyword's words are key terms weighed as the title's: "thoát" (only in the
+    // keyword) weighs at least as much as "thất" would from the description.
+    let weight = |word: &str| {
+        with.key_terms
+            .iter()
+            .find(|k| !k.bigram && k.concept.is_none() && k.folded == word)
+            .map(|k| k.weight)
+    };
+    assert!(weight("thoat").is_some(), "{:?}", with.key_terms);
+}
+
+#[test]
+fn a_concept_the_title_names_counts_more_than_one_met_in_the_description() {
+    // The need is cybersecurity (title); servers and accounting are the story around it.
+    let wanted = demand(
+        "K2",
+        "Cần dịch vụ an ninh mạng theo dõi ngày đêm cho công ty may",
+        "Máy chủ kế toán của công ty bị mã hóa đòi tiền chuộc, mất năm ngày làm việc.",
+    );
+    let result = matcher()
+        .match_demand_full(
+            &wanted,
+            &MatchOptions {
+                top: 50,
+                candidates: 300,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let coverage_of = |only: &str| {
+        result
+            .matches
+            .iter()
+            .filter(|m| {
+                m.explanation.glossary.len() == 1 && m.explanation.glossary[0].concept == only
+            })
+            .filter_map(|m| m.explanation.concept_coverage)
+            .fold(None, |best: Option<f32>, c| {
+                Some(best.map_or(c, |b| b.max(c)))
+            })
+    };
+    let central = coverage_of("cybersecurity").expect("a supply covering only cybersecurity");
+    let incidental =
+        coverage_of("data_center").expect("a supply covering only the servers' concept");
+    assert!(central > 2.0 * incidental, "{central} vs {incidental}");
+}
+
+#[test]
 fn stated_constraints_are_checked_and_reported() {
     let mut wanted = demand(
         "C1",

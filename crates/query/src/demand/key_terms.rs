@@ -45,11 +45,9 @@ impl DemandMatcher {
         let mut words: HashMap<String, Counted> = HashMap::new();
         let mut pairs: HashMap<String, Counted> = HashMap::new();
         let mut words_as_pairs: std::collections::HashSet<String> = Default::default();
+        let title = demand.title_with_keywords();
         for (text, weight) in [
-            (
-                demand.title.as_str(),
-                self.searcher.tuning().demand_title_tf,
-            ),
+            (title.as_str(), self.searcher.tuning().demand_title_tf),
             (demand.description.as_deref().unwrap_or(""), 1.0),
         ] {
             let analysis = analyze(text);
@@ -138,8 +136,24 @@ impl DemandMatcher {
         };
         let words = select(words, TokenStreamKind::Folded, MAX_KEY_WORDS, false);
         let pairs = select(pairs, TokenStreamKind::FoldedBigram, MAX_KEY_BIGRAMS, true);
+        // A concept the title or keywords name is what the demand is about; one met only in
+        // the description ("máy chủ" in a story about ransomware) may be incidental, so it
+        // counts as a description word does against a title word.
         let expansions = match self.searcher.glossary() {
-            Some(glossary) => glossary.expand(&demand.full_text(), MAX_DEMAND_CONCEPTS),
+            Some(glossary) => {
+                let central: Vec<&str> = glossary
+                    .find(&title)
+                    .into_iter()
+                    .map(|m| glossary.concepts()[m.concept].id.as_str())
+                    .collect();
+                let mut expansions = glossary.expand(&demand.full_text(), MAX_DEMAND_CONCEPTS);
+                for expansion in &mut expansions {
+                    if central.contains(&expansion.concept.as_str()) {
+                        expansion.weight = self.searcher.tuning().demand_title_tf;
+                    }
+                }
+                expansions
+            }
             None => Vec::new(),
         };
         (words, pairs, expansions)

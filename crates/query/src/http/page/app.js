@@ -45,6 +45,7 @@
       mTitle: 'Nhu cầu (tiêu đề)',
       mTitlePlaceholder: 'Ví dụ: Cần máy sấy cà phê bằng bơm nhiệt',
       mDesc: 'Mô tả chi tiết (không bắt buộc)',
+      mKeywords: 'Từ khóa, cách nhau bằng dấu phẩy (không bắt buộc)',
       mSector: 'Lĩnh vực',
       mTrl: 'TRL tối thiểu',
       mSide: 'Tôi có',
@@ -149,6 +150,7 @@
       mTitle: 'Demand (title)',
       mTitlePlaceholder: 'e.g. Heat-pump dryer for coffee beans',
       mDesc: 'Details (optional)',
+      mKeywords: 'Keywords, separated by commas (optional)',
       mSector: 'Sector',
       mTrl: 'Minimum TRL',
       mSide: 'I have',
@@ -925,6 +927,9 @@
     if (!demand.title) { $('m-title').focus(); return; }
     const description = $('m-desc').value.trim();
     if (description) demand.description = description;
+    // The keywords weigh as title words and name glossary concepts the text may not.
+    const keywords = $('m-keywords').value.split(/[,;]/).map((k) => k.trim()).filter(Boolean);
+    if (keywords.length) demand.keywords = keywords;
     if ($('m-sector').value) demand.sector = $('m-sector').value;
     if ($('m-trl').value) demand[supply ? 'trl' : 'trl_min'] = Number($('m-trl').value);
     const province = $('m-province').value.trim();
