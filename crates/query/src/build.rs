@@ -10,9 +10,7 @@
 
 use std::sync::Arc;
 
-use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, TermQuery,
-};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 use techmatch_analysis::TokenStreamKind;
@@ -258,7 +256,7 @@ fn term_query(field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn 
         Term::from_field_text(field, text),
         IndexRecordOption::WithFreqs,
     );
-    Box::new(BoostQuery::new(Box::new(query), boost))
+    crate::pruned::boosted(Box::new(query), boost)
 }
 
 /// The clause of one word: matches in any field, scores summed over fields. Typo and prefix
@@ -303,10 +301,7 @@ pub fn word_query(
                 .at_once();
             parts.push((
                 group,
-                Box::new(BoostQuery::new(
-                    Box::new(fuzzy),
-                    weight * tuning.fuzzy_score,
-                )),
+                crate::pruned::boosted(Box::new(fuzzy), weight * tuning.fuzzy_score),
             ));
         }
         if word.prefix && long_field {
@@ -315,10 +310,7 @@ pub fn word_query(
                 .at_once();
             parts.push((
                 group,
-                Box::new(BoostQuery::new(
-                    Box::new(prefix),
-                    weight * tuning.prefix_score,
-                )),
+                crate::pruned::boosted(Box::new(prefix), weight * tuning.prefix_score),
             ));
         }
     }
@@ -344,10 +336,7 @@ pub fn bigram_query(
             let prefix = expansions.query(folded_field, &bigram.folded, Expand::Prefix);
             parts.push((
                 group,
-                Box::new(BoostQuery::new(
-                    Box::new(prefix),
-                    weight * tuning.prefix_score,
-                )),
+                crate::pruned::boosted(Box::new(prefix), weight * tuning.prefix_score),
             ));
         } else {
             if bigram.has_marks {
@@ -482,6 +471,30 @@ pub fn text_query(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, words_query)];
     bonuses(schema, terms, tuning, fields, expansions, &mut clauses);
     Box::new(BooleanQuery::new(clauses))
+}
+
+/// The clauses whose scores add up to a record's score under [`text_query`], whichever
+/// words it requires: each word, each glossary expansion, each compound bonus. Requiring
+/// words only narrows the records, so a record's score is the sum of the clauses it
+/// matches; [`crate::pruned`] ranks a search's records with these.
+pub fn scoring_clauses(
+    schema: &SupplySchema,
+    terms: &QueryTerms,
+    tuning: &Tuning,
+    fields: &[TextField],
+    expansions: &Arc<ExpansionCache>,
+) -> Vec<Box<dyn Query>> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .words
+        .iter()
+        .map(|word| {
+            let query = word_query(schema, word, tuning, fields, expansions, Layout::Flat);
+            (Occur::Should, query)
+        })
+        .collect();
+    clauses.extend(expansion_clauses(schema, &terms.expansions, tuning, fields));
+    bonuses(schema, terms, tuning, fields, expansions, &mut clauses);
+    clauses.into_iter().map(|(_, clause)| clause).collect()
 }
 
 /// The text query when some words are required: one flat conjunction of the required

@@ -33,6 +33,35 @@ impl FieldsMaxQuery {
     }
 }
 
+impl FieldsMaxQuery {
+    /// The highest score the query can give, from the bounds of its clauses (`bound_of`,
+    /// `None` when a clause's is unknown): the best bound per group, the groups combined as
+    /// the scores are (the combination grows with each group's score, so it bounds them).
+    pub fn upper_bound(
+        &self,
+        bound_of: &dyn Fn(&dyn Query) -> tantivy::Result<Option<Score>>,
+    ) -> tantivy::Result<Option<Score>> {
+        let (mut max, mut sum) = (0.0 as Score, 0.0 as Score);
+        let (mut group, mut best) = (usize::MAX, 0.0 as Score);
+        for (part_group, query) in &self.parts {
+            let Some(bound) = bound_of(query.as_ref())? else {
+                return Ok(None);
+            };
+            if *part_group == group {
+                best = best.max(bound);
+            } else {
+                max = max.max(best);
+                sum += best;
+                group = *part_group;
+                best = bound;
+            }
+        }
+        max = max.max(best);
+        sum += best;
+        Ok(Some(max + (sum - max) * self.tie_breaker))
+    }
+}
+
 impl Clone for FieldsMaxQuery {
     fn clone(&self) -> Self {
         FieldsMaxQuery {

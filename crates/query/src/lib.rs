@@ -28,6 +28,7 @@ pub mod http;
 pub mod matching;
 pub mod pair;
 pub mod params;
+pub mod pruned;
 pub mod record_sets;
 pub mod reverse;
 pub mod search;

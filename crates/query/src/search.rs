@@ -416,6 +416,31 @@ impl Searcher {
         )
     }
 
+    /// The ranking of a search whose records are `bits` (one set per segment, in the
+    /// searcher's segment order): the sum of its scoring clauses, pruned
+    /// ([`crate::pruned`]).
+    fn pruned_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        terms: &QueryTerms,
+        bits: Vec<record_sets::Bits>,
+    ) -> crate::pruned::PrunedQuery {
+        let clauses = crate::build::scoring_clauses(
+            self.index.schema(),
+            terms,
+            &self.tuning,
+            &SEARCH_FIELDS,
+            &self.expansions,
+        );
+        let bits = searcher
+            .segment_readers()
+            .iter()
+            .zip(bits)
+            .map(|(reader, bits)| (reader.segment_id(), std::sync::Arc::new(bits)))
+            .collect();
+        crate::pruned::PrunedQuery::new(clauses, std::sync::Arc::new(bits))
+    }
+
     /// What requiring each word of `terms` means, and the order in which words are made
     /// optional (`None` for a query without words).
     pub fn requirements(
@@ -605,7 +630,8 @@ impl Searcher {
             Counting::Sets => {
                 let bits = narrowed(filters.queries(schema, None))?;
                 let total = bits.iter().map(|b| record_sets::count(b) as usize).sum();
-                Some((total, facets.count_bits(&searcher, &bits)?))
+                let counts = facets.count_bits(&searcher, &bits)?;
+                Some((total, counts, bits))
             }
             Counting::Query => None,
         };
@@ -624,7 +650,12 @@ impl Searcher {
                 }
                 .order_by_score();
                 let (hits, total, counts) = match counted {
-                    Some((total, counts)) => (searcher.search(&query, &top)?, total, counts),
+                    // The search's records are known: rank them by the sum of the scoring
+                    // clauses, skipping those that cannot make the list.
+                    Some((total, counts, bits)) => {
+                        let ranking = self.pruned_query(&searcher, &terms, bits);
+                        (searcher.search(&ranking, &top)?, total, counts)
+                    }
                     None => searcher.search(&query, &(top, Count, facets))?,
                 };
                 let mut long_filters = filters.queries(schema, None);
@@ -642,7 +673,7 @@ impl Searcher {
                 }
                 .order_by_fast_field::<DateTime>("updated", Order::Desc);
                 let (hits, total, counts) = match counted {
-                    Some((total, counts)) => (searcher.search(&query, &top)?, total, counts),
+                    Some((total, counts, _)) => (searcher.search(&query, &top)?, total, counts),
                     None => searcher.search(&query, &(top, Count, facets))?,
                 };
                 let hits: Vec<(Option<f32>, DocAddress)> =
