@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use tantivy::index::SegmentId;
 use tantivy::query::{
-    Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, EnableScoring, Explanation,
+    Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostWeight, EnableScoring, Explanation,
     Occur, Query, Scorer, TermQuery, Weight,
 };
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
@@ -38,7 +38,7 @@ use crate::expand::CachedExpansion;
 use crate::flat::FieldsMaxQuery;
 use crate::record_sets::Bits;
 
-/// A query whose score is multiplied by `boost`: tantivy's [`BoostQuery`], with the boost
+/// A query whose score is multiplied by `boost`: tantivy's `BoostQuery`, with the boost
 /// and the query kept readable so that [`upper_bound`] can see through it.
 pub struct Boosted {
     inner: Box<dyn Query>,
@@ -67,7 +67,13 @@ impl fmt::Debug for Boosted {
 
 impl Query for Boosted {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        BoostQuery::new(self.inner.box_clone(), self.boost).weight(enable_scoring)
+        // What BoostQuery's weight is.
+        let inner = self.inner.weight(enable_scoring)?;
+        Ok(if enable_scoring.is_scoring_enabled() {
+            Box::new(BoostWeight::new(inner, self.boost))
+        } else {
+            inner
+        })
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
