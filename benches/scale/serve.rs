@@ -150,8 +150,14 @@ pub fn serve_techmatch(dir: &Path, n: u64, mix: Mix, seed: u64) -> anyhow::Resul
         no_facets_ms.time(|| searcher.search(&request))?;
     }
     let mut suggest_ms = Timings::default();
+    let mut slowest_suggestions: Vec<(f64, &str)> = Vec::new();
     for prefix in &prefixes {
         suggest_ms.time(|| searcher.suggest(prefix, 8))?;
+        slowest_suggestions.push((suggest_ms.wall.last().copied().unwrap_or(0.0), prefix));
+    }
+    slowest_suggestions.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (ms, prefix) in slowest_suggestions.iter().take(logged) {
+        eprintln!("slow suggestion {ms:.1} ms: {prefix:?}");
     }
     let mut demand_ms = Timings::default();
     let mut unmet = 0usize;

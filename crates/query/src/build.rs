@@ -251,7 +251,7 @@ fn across_fields(
     }
 }
 
-fn term_query(field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn Query> {
+pub(crate) fn term_query(field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn Query> {
     let query = TermQuery::new(
         Term::from_field_text(field, text),
         IndexRecordOption::WithFreqs,

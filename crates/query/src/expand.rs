@@ -18,7 +18,7 @@ use tantivy::index::SegmentId;
 use tantivy::query::{
     ConstScorer, EnableScoring, Explanation, FuzzyTermQuery, Query, Scorer, Weight,
 };
-use tantivy::schema::{Field, Schema};
+use tantivy::schema::{Field, IndexRecordOption, Schema};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 /// Bytes of cached matches kept by default (per searcher).
@@ -236,6 +236,23 @@ impl CachedExpansion {
         }
     }
 
+    /// The documents of `reader` this matches, remembered as for a scorer (at once, or the
+    /// second time asked for).
+    pub(crate) fn matches(
+        &self,
+        reader: &SegmentReader,
+        schema: &Schema,
+    ) -> tantivy::Result<Arc<Matches>> {
+        let weight = CachedExpansionWeight {
+            query: self.clone(),
+            schema: schema.clone(),
+        };
+        Ok(match weight.remembered(reader)? {
+            Some(matches) => matches,
+            None => Arc::new(weight.gather(reader)?),
+        })
+    }
+
     /// The automaton query this stands for.
     fn automaton(&self) -> FuzzyTermQuery {
         let term = Term::from_field_text(self.field, &self.word);
@@ -295,17 +312,33 @@ impl CachedExpansionWeight {
         Ok(Some(matches))
     }
 
-    /// Runs the automaton over the segment and keeps its documents.
+    /// Keeps the documents of the terms the expansion accepts: a prefix's terms are one
+    /// range of the dictionary, read block by block; a typo's come from the automaton.
     fn gather(&self, reader: &SegmentReader) -> tantivy::Result<Matches> {
-        let mut scorer = self.automaton_weight()?.scorer(reader, 1.0)?;
         let mut words = vec![0u64; (reader.max_doc() as usize).div_ceil(64)];
-        let mut count = 0u32;
-        let mut doc = scorer.doc();
-        while doc != TERMINATED {
-            words[doc as usize / 64] |= 1 << (doc % 64);
-            count += 1;
-            doc = scorer.advance();
+        if self.query.expansion == Expansion::Prefix {
+            let inverted = reader.inverted_index(self.query.field)?;
+            let prefix = self.query.word.as_bytes();
+            let mut terms = inverted.terms().range().ge(prefix).into_stream()?;
+            while terms.advance() && terms.key().starts_with(prefix) {
+                let mut block = inverted
+                    .read_block_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+                while !block.docs().is_empty() {
+                    for &doc in block.docs() {
+                        words[doc as usize / 64] |= 1 << (doc % 64);
+                    }
+                    block.advance();
+                }
+            }
+        } else {
+            let mut scorer = self.automaton_weight()?.scorer(reader, 1.0)?;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                words[doc as usize / 64] |= 1 << (doc % 64);
+                doc = scorer.advance();
+            }
         }
+        let count = words.iter().map(|w| w.count_ones()).sum();
         Ok(Matches::from_bits(words, count))
     }
 }

@@ -34,6 +34,11 @@ impl FieldsMaxQuery {
 }
 
 impl FieldsMaxQuery {
+    /// The ways to match (any of them matches).
+    pub fn parts(&self) -> impl Iterator<Item = &dyn Query> {
+        self.parts.iter().map(|(_, query)| query.as_ref())
+    }
+
     /// The highest score the query can give, from the bounds of its clauses (`bound_of`,
     /// `None` when a clause's is unknown): the best bound per group, the groups combined as
     /// the scores are (the combination grows with each group's score, so it bounds them).

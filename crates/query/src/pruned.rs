@@ -45,6 +45,13 @@ pub struct Boosted {
     boost: Score,
 }
 
+impl Boosted {
+    /// The query boosted.
+    pub fn inner(&self) -> &dyn Query {
+        self.inner.as_ref()
+    }
+}
+
 /// `inner` with its score multiplied by `boost`.
 pub fn boosted(inner: Box<dyn Query>, boost: Score) -> Box<dyn Query> {
     Box::new(Boosted { inner, boost })

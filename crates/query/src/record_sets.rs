@@ -22,10 +22,14 @@
 use std::sync::Arc;
 
 use tantivy::index::SegmentId;
-use tantivy::query::{EnableScoring, Query};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::schema::Field;
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, SegmentReader};
 
-use crate::expand::Matches;
+use crate::expand::{CachedExpansion, Matches};
+use crate::flat::FieldsMaxQuery;
+use crate::pruned::Boosted;
 use crate::terms::QueryWord;
 
 /// Bytes of remembered sets kept by default (per searcher): at 1,000,000 records a common
@@ -41,6 +45,8 @@ struct Key {
 /// The remembered sets of one searcher's segments.
 pub struct RecordSets {
     cache: moka::sync::Cache<Key, Arc<Matches>>,
+    /// Per segment and field: the records shortest field first ([`RecordSets::by_length`]).
+    orders: moka::sync::Cache<(SegmentId, Field), Arc<LengthOrder>>,
 }
 
 impl std::fmt::Debug for RecordSets {
@@ -69,18 +75,18 @@ pub(crate) struct Part {
 impl Part {
     /// A query word: its clause (any form, any field) under a key of its forms and flags.
     pub(crate) fn word(word: &QueryWord, query: Box<dyn Query>) -> Part {
-        let key = format!(
-            "word|{}|{}|{:?}|{}{}{}{}",
-            word.exact,
-            word.folded,
-            word.variants,
-            u8::from(word.has_marks),
-            u8::from(word.prefix),
-            u8::from(word.fuzzy),
-            u8::from(word.acronym),
-        );
+        let key = format!("word|{}", word_key(word));
         Part {
             key: key.into(),
+            query,
+        }
+    }
+
+    /// Any other set, under a key that names everything its records depend on (the
+    /// caller's `what` must not collide with the other kinds: start it with its own tag).
+    pub(crate) fn keyed(what: String, query: Box<dyn Query>) -> Part {
+        Part {
+            key: what.into(),
             query,
         }
     }
@@ -108,6 +114,27 @@ impl Part {
             query,
         }
     }
+}
+
+/// Everything the records of a query word depend on: its forms and flags.
+pub(crate) fn word_key(word: &QueryWord) -> String {
+    format!(
+        "{}|{}|{:?}|{}{}{}{}",
+        word.exact,
+        word.folded,
+        word.variants,
+        u8::from(word.has_marks),
+        u8::from(word.prefix),
+        u8::from(word.fuzzy),
+        u8::from(word.acronym),
+    )
+}
+
+/// Every record of a segment by the length of one field: `docs[starts[l]..starts[l + 1]]`
+/// are the records of length (field norm id) `l`, by id.
+pub(crate) struct LengthOrder {
+    pub docs: Box<[DocId]>,
+    pub starts: [usize; 257],
 }
 
 /// The records of one search, as parts to put together.
@@ -152,6 +179,14 @@ impl RecordSets {
                     u32::try_from(bytes).unwrap_or(u32::MAX)
                 })
                 .build(),
+            // Four bytes a record and field: a few orders per segment, kept apart so that
+            // word sets do not push them out.
+            orders: moka::sync::Cache::builder()
+                .max_capacity(max_bytes / 8)
+                .weigher(|_: &(SegmentId, Field), order: &Arc<LengthOrder>| {
+                    u32::try_from(order.docs.len() * 4 + 257 * 4 + 64).unwrap_or(u32::MAX)
+                })
+                .build(),
         }
     }
 
@@ -163,7 +198,7 @@ impl RecordSets {
 
     /// The records of `reader` a part matches (deleted ones included), gathered on first
     /// use; concurrent first uses gather once.
-    fn get(
+    pub(crate) fn get(
         &self,
         searcher: &tantivy::Searcher,
         reader: &SegmentReader,
@@ -180,8 +215,42 @@ impl RecordSets {
             .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))
     }
 
+    /// Every record of `reader` (deleted ones included) in order of the length of `field`
+    /// (its one-byte field norm), shortest first, then by id; gathered once per segment
+    /// and field with a counting sort.
+    pub(crate) fn by_length(
+        &self,
+        reader: &SegmentReader,
+        field: Field,
+    ) -> tantivy::Result<Arc<LengthOrder>> {
+        self.orders
+            .try_get_with((reader.segment_id(), field), || {
+                let norms = reader.get_fieldnorms_reader(field)?;
+                let max_doc = reader.max_doc();
+                let mut starts = [0usize; 257];
+                for doc in 0..max_doc {
+                    starts[norms.fieldnorm_id(doc) as usize + 1] += 1;
+                }
+                for i in 1..starts.len() {
+                    starts[i] += starts[i - 1];
+                }
+                let mut docs = vec![0 as DocId; max_doc as usize];
+                let mut next = starts;
+                for doc in 0..max_doc {
+                    let slot = &mut next[norms.fieldnorm_id(doc) as usize];
+                    docs[*slot] = doc;
+                    *slot += 1;
+                }
+                Ok::<_, tantivy::TantivyError>(Arc::new(LengthOrder {
+                    docs: docs.into_boxed_slice(),
+                    starts,
+                }))
+            })
+            .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))
+    }
+
     /// The live records of `reader` (every record when none is deleted: `None`).
-    fn alive(&self, reader: &SegmentReader) -> Option<Arc<Matches>> {
+    pub(crate) fn alive(&self, reader: &SegmentReader) -> Option<Arc<Matches>> {
         let alive = reader.alive_bitset()?;
         // Deletions only grow within a segment: their number names the set.
         let key = Key {
@@ -270,12 +339,12 @@ impl RecordSets {
     }
 }
 
-fn words_for(max_doc: DocId) -> usize {
+pub(crate) fn words_for(max_doc: DocId) -> usize {
     (max_doc as usize).div_ceil(64)
 }
 
 /// Every record of a segment of `max_doc` records.
-fn all(max_doc: DocId) -> Bits {
+pub(crate) fn all(max_doc: DocId) -> Bits {
     let mut bits = vec![u64::MAX; words_for(max_doc)];
     let tail = max_doc % 64;
     if tail != 0 {
@@ -292,8 +361,63 @@ fn gather(
     reader: &SegmentReader,
     query: &dyn Query,
 ) -> tantivy::Result<Matches> {
-    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
     let mut bits = vec![0u64; words_for(reader.max_doc())];
+    gather_into(searcher, reader, query, &mut bits)?;
+    let n = count(&bits) as u32;
+    Ok(Matches::from_bits(bits, n))
+}
+
+/// Sets in `bits` the records of `reader` that `query` matches (deleted ones included, as
+/// in postings). A union (a word's forms and fields, a boost around them) is gathered one
+/// clause at a time, a term's postings block by block, a remembered expansion as it is
+/// kept: no scorer visits the union record by record. Other queries run their scorer.
+fn gather_into(
+    searcher: &tantivy::Searcher,
+    reader: &SegmentReader,
+    query: &dyn Query,
+    bits: &mut [u64],
+) -> tantivy::Result<()> {
+    if let Some(boosted) = query.downcast_ref::<Boosted>() {
+        return gather_into(searcher, reader, boosted.inner(), bits);
+    }
+    if let Some(fields_max) = query.downcast_ref::<FieldsMaxQuery>() {
+        for part in fields_max.parts() {
+            gather_into(searcher, reader, part, bits)?;
+        }
+        return Ok(());
+    }
+    if let Some(boolean) = query.downcast_ref::<BooleanQuery>() {
+        let union = boolean.get_minimum_number_should_match() <= 1
+            && boolean
+                .clauses()
+                .iter()
+                .all(|(occur, _)| *occur == Occur::Should);
+        if union {
+            for (_, clause) in boolean.clauses() {
+                gather_into(searcher, reader, clause.as_ref(), bits)?;
+            }
+            return Ok(());
+        }
+    }
+    if let Some(term) = query.downcast_ref::<TermQuery>() {
+        let inverted = reader.inverted_index(term.term().field())?;
+        if let Some(mut block) =
+            inverted.read_block_postings(term.term(), IndexRecordOption::Basic)?
+        {
+            while !block.docs().is_empty() {
+                for &doc in block.docs() {
+                    bits[doc as usize / 64] |= 1 << (doc % 64);
+                }
+                block.advance();
+            }
+        }
+        return Ok(());
+    }
+    if let Some(expansion) = query.downcast_ref::<CachedExpansion>() {
+        expansion.matches(reader, searcher.schema())?.or_into(bits);
+        return Ok(());
+    }
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
     weight.for_each_no_score(reader, &mut |docs| {
         for &doc in docs {
             if let Some(word) = bits.get_mut(doc as usize / 64) {
@@ -301,8 +425,7 @@ fn gather(
             }
         }
     })?;
-    let n = count(&bits) as u32;
-    Ok(Matches::from_bits(bits, n))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -396,6 +396,83 @@ fn suggestions_complete_the_last_word_without_diacritics() {
     }
 }
 
+fn offer(id: &str, title: &str, keywords: &[&str], status: &str) -> techmatch_indexer::Supply {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "title": title, "keywords": keywords, "status": status,
+        "description": "Chuyển giao công nghệ cho doanh nghiệp."
+    }))
+    .unwrap()
+}
+
+fn suggested(searcher: &Searcher, typed: &str, kind: &str) -> Vec<String> {
+    searcher
+        .suggest(typed, 10)
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.kind == kind)
+        .map(|s| s.text)
+        .collect()
+}
+
+#[test]
+fn suggestions_put_the_words_as_typed_and_side_by_side_first() {
+    let searcher = Searcher::new(crate::common::index_of(&[
+        offer("APART", "Máy nông nghiệp cắt cỏ", &[], "open"),
+        offer("CAY", "Máy cày", &[], "open"),
+        offer("LONG", "Máy cắt cỏ dùng pin cho hộ gia đình", &[], "open"),
+        offer("SHORT", "Máy cắt cỏ", &[], "open"),
+        offer("INSIDE", "Dây chuyền máy cắt kim loại", &[], "open"),
+        offer("CLOSED", "Máy cắt bê tông", &[], "closed"),
+        offer(
+            "KW",
+            "Thiết bị dệt",
+            &["máy cấy lúa", "máy cắt vải"],
+            "open",
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(
+        suggested(&searcher, "máy cắ", "title"),
+        [
+            "Máy cắt cỏ",
+            "Máy cắt cỏ dùng pin cho hộ gia đình",
+            "Dây chuyền máy cắt kim loại",
+            "Máy nông nghiệp cắt cỏ",
+            "Máy cày",
+        ]
+    );
+    assert_eq!(
+        suggested(&searcher, "máy cắ", "keyword"),
+        ["máy cắt vải", "máy cấy lúa"]
+    );
+    // Typed without diacritics, every completion is as typed: the shorter, side-by-side
+    // ones first.
+    assert_eq!(
+        suggested(&searcher, "may ca", "title")[..2],
+        ["Máy cày", "Máy cắt cỏ"]
+    );
+}
+
+#[test]
+fn suggestions_keep_a_known_word_as_typed_and_correct_an_unknown_one() {
+    let searcher = Searcher::new(crate::common::index_of(&[
+        offer("CHONG", "Chất chống thấm", &[], "open"),
+        offer("CHUNG", "Chất chung cư", &[], "open"),
+        offer("BIOGAS", "Hầm biogas composite", &[], "open"),
+    ]))
+    .unwrap();
+    // "chống" is in the titles: "chung", one letter away, is another word.
+    assert_eq!(
+        suggested(&searcher, "chất chống ", "title"),
+        ["Chất chống thấm"]
+    );
+    // "biogass" is in none: its neighbour "biogas" is what was meant.
+    assert_eq!(
+        suggested(&searcher, "biogass h", "title"),
+        ["Hầm biogas composite"]
+    );
+}
+
 /// The searches whose facets, totals and scores must not depend on how the index is cut into
 /// segments, nor on what the per-segment tables and remembered expansions already hold.
 pub(crate) const SEGMENT_QUERIES: [&str; 8] = [
