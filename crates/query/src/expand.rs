@@ -113,14 +113,26 @@ impl Matches {
     pub(crate) fn and_into(&self, bits: &mut [u64]) {
         match self {
             Matches::Sparse(docs) => {
-                let mut kept = vec![0u64; bits.len()];
-                for &doc in docs.iter() {
-                    let (word, bit) = (doc as usize / 64, 1u64 << (doc % 64));
-                    if bits.get(word).is_some_and(|w| w & bit != 0) {
-                        kept[word] |= bit;
+                // In place, one pass: each word keeps the bits of the documents listed in
+                // it; the words between listed documents are cleared.
+                let mut next = 0usize;
+                let mut at = 0usize;
+                while at < docs.len() {
+                    let word = docs[at] as usize / 64;
+                    if word >= bits.len() {
+                        break;
                     }
+                    let mut mask = 0u64;
+                    while at < docs.len() && docs[at] as usize / 64 == word {
+                        mask |= 1 << (docs[at] % 64);
+                        at += 1;
+                    }
+                    bits[next..word].fill(0);
+                    bits[word] &= mask;
+                    next = word + 1;
                 }
-                bits.copy_from_slice(&kept);
+                let end = bits.len();
+                bits[next.min(end)..].fill(0);
             }
             Matches::Dense(words, _) => {
                 for (i, out) in bits.iter_mut().enumerate() {
@@ -480,6 +492,39 @@ impl DocSet for MatchesDocSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `and`, `or` and `and not` of a list or of bits give what a bit by bit
+        /// combination gives.
+        #[test]
+        fn sets_combine_as_bits_do(
+            listed in proptest::collection::btree_set(0u32..700, 0..60),
+            words in proptest::collection::vec(any::<u64>(), 11),
+        ) {
+            let listed: Vec<DocId> = listed.into_iter().collect();
+            let sparse = Matches::Sparse(listed.clone().into());
+            let mut dense_words = vec![0u64; 11];
+            for &doc in &listed {
+                dense_words[doc as usize / 64] |= 1 << (doc % 64);
+            }
+            let dense = Matches::Dense(dense_words.clone().into(), listed.len() as u32);
+            for set in [&sparse, &dense] {
+                let mut and = words.clone();
+                set.and_into(&mut and);
+                let expected: Vec<u64> = words.iter().zip(&dense_words).map(|(a, b)| a & b).collect();
+                prop_assert_eq!(&and, &expected);
+                let mut or = words.clone();
+                set.or_into(&mut or);
+                let expected: Vec<u64> = words.iter().zip(&dense_words).map(|(a, b)| a | b).collect();
+                prop_assert_eq!(&or, &expected);
+                let mut not = words.clone();
+                set.and_not_into(&mut not);
+                let expected: Vec<u64> = words.iter().zip(&dense_words).map(|(a, b)| a & !b).collect();
+                prop_assert_eq!(&not, &expected);
+            }
+        }
+    }
 
     fn walk(matches: Matches) -> Vec<DocId> {
         let mut docs = MatchesDocSet::new(Arc::new(matches));

@@ -181,6 +181,7 @@ pub struct Searcher {
     facet_tables: std::sync::Arc<FacetTables>,
     expansions: std::sync::Arc<ExpansionCache>,
     record_sets: std::sync::Arc<RecordSets>,
+    completables: std::sync::Arc<crate::suggest::Completables>,
     counting: Counting,
     total_cap: usize,
 }
@@ -216,6 +217,9 @@ impl Searcher {
             facet_tables: std::sync::Arc::new(FacetTables::new()),
             expansions: std::sync::Arc::new(ExpansionCache::default()),
             record_sets: std::sync::Arc::new(RecordSets::default()),
+            completables: std::sync::Arc::new(crate::suggest::completables(
+                crate::suggest::DEFAULT_COMPLETABLE_BYTES,
+            )),
             counting: Counting::default(),
             total_cap: TOTAL_CAP,
         })
@@ -237,6 +241,11 @@ impl Searcher {
             self.record_sets = std::sync::Arc::new(RecordSets::new(bytes));
         }
         self
+    }
+
+    /// The records read for suggestions, kept.
+    pub(crate) fn completables(&self) -> &crate::suggest::Completables {
+        &self.completables
     }
 
     /// The remembered record sets of this searcher's searches.

@@ -1,16 +1,15 @@
 //! Completions for the search box, and "did you mean" corrections from the index vocabulary.
 
-use std::collections::HashMap;
-use std::rc::Rc;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tantivy::index::SegmentId;
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::schema::IndexRecordOption;
+use tantivy::schema::Value;
 use tantivy::{DocAddress, DocId, SegmentReader, TantivyDocument, Term};
 use techmatch_analysis::{analyze_words, fold_token, TokenStreamKind, Word};
-use techmatch_indexer::document::from_document;
-use techmatch_indexer::{Supply, SupplySchema, TextField};
+use techmatch_indexer::{SupplySchema, TextField};
 
 use crate::build::{bigram_query, word_query, Layout, Tuning};
 use crate::error::Result;
@@ -43,6 +42,35 @@ pub struct Suggestion {
     /// The record, for title suggestions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+
+/// What a suggestion reads of a record (from its stored source).
+#[derive(Debug, Deserialize)]
+pub struct Completable {
+    id: String,
+    title: String,
+    #[serde(default)]
+    keywords: Vec<String>,
+}
+
+/// The records read for suggestions, kept per segment and record (segments never change):
+/// the short titles that complete common words are asked for again and again.
+pub type Completables = moka::sync::Cache<(SegmentId, DocId), Arc<Completable>>;
+
+/// Bytes of records kept for suggestions by default (per searcher).
+pub const DEFAULT_COMPLETABLE_BYTES: u64 = 16 << 20;
+
+/// An empty cache of records read for suggestions, holding about `max_bytes`.
+pub fn completables(max_bytes: u64) -> Completables {
+    moka::sync::Cache::builder()
+        .max_capacity(max_bytes)
+        .weigher(|_, record: &Arc<Completable>| {
+            let text = record.id.len()
+                + record.title.len()
+                + record.keywords.iter().map(|k| k.len() + 24).sum::<usize>();
+            u32::try_from(text + 96).unwrap_or(u32::MAX)
+        })
+        .build()
 }
 
 /// A record that may complete the typed text, in the order suggestions are tried: rank
@@ -413,16 +441,22 @@ impl Searcher {
 
         let highlighter = Highlighter::new(&terms);
         let wanted = terms.words.len();
-        let mut records: HashMap<(u32, DocId), Option<Rc<Supply>>> = HashMap::new();
-        let mut record = |candidate: &Candidate| -> Result<Option<Rc<Supply>>> {
-            let address = (candidate.segment, candidate.doc);
-            if let Some(found) = records.get(&address) {
-                return Ok(found.clone());
+        let record = |candidate: &Candidate| -> Result<Option<Arc<Completable>>> {
+            let reader = &readers[candidate.segment as usize];
+            let key = (reader.segment_id(), candidate.doc);
+            if let Some(found) = self.completables().get(&key) {
+                return Ok(Some(found));
             }
             let doc: TantivyDocument =
                 searcher.doc(DocAddress::new(candidate.segment, candidate.doc))?;
-            let found = from_document(schema, &doc).map(Rc::new);
-            records.insert(address, found.clone());
+            let found = doc
+                .get_first(schema.source)
+                .and_then(|source| source.as_str())
+                .and_then(|source| serde_json::from_str::<Completable>(source).ok())
+                .map(Arc::new);
+            if let Some(found) = &found {
+                self.completables().insert(key, found.clone());
+            }
             Ok(found)
         };
         let folded = |text: &str| techmatch_analysis::fold_diacritics(&text.to_lowercase());
