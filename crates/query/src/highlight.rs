@@ -204,14 +204,20 @@ impl Highlighter {
     }
 }
 
-/// Whether `word` is within the typo distance allowed for `target` (a length difference
-/// beyond it rules the pair out before the edit distance is computed).
+/// Whether `word` is within the typo distance allowed for `target`, counted as the index's
+/// typo matches count it (tantivy's Levenshtein automaton with transpositions: the optimal
+/// string alignment distance). A length difference beyond it rules the pair out first.
 fn within_typo(word: &str, target: &str) -> bool {
     let allowed = usize::from(crate::terms::fuzzy_distance(target));
-    if word.is_ascii() && target.is_ascii() && word.len().abs_diff(target.len()) > allowed {
+    let lengths = if word.is_ascii() && target.is_ascii() {
+        (word.len(), target.len())
+    } else {
+        (word.chars().count(), target.chars().count())
+    };
+    if lengths.0.abs_diff(lengths.1) > allowed {
         return false;
     }
-    strsim::damerau_levenshtein(word, target) <= allowed
+    strsim::osa_distance(word, target) <= allowed
 }
 
 fn floor_boundary(text: &str, mut i: usize) -> usize {

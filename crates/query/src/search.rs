@@ -198,6 +198,10 @@ pub enum Counting {
     Query,
 }
 
+/// A word held by at least one record in this many (and by two records) is matched
+/// without typos ([`Searcher::limit_typos`]).
+pub const COMMON_WORD_SHARE: u64 = 10_000;
+
 /// Most glossary concepts a search-box query is expanded with.
 pub const MAX_QUERY_CONCEPTS: usize = 6;
 
@@ -325,7 +329,29 @@ impl Searcher {
             MAX_QUERY_CONCEPTS,
         );
         self.mark_indexed_concepts(searcher, &mut terms.expansions);
+        self.limit_typos(searcher, &mut terms);
         terms
+    }
+
+    /// Typo tolerance only for the words the records lack or hold rarely: a word in one
+    /// record in [`COMMON_WORD_SHARE`] or more is what was meant, and its neighbours one
+    /// letter away are other words ("thong" is not "trong"). Also spares the dictionary
+    /// walk of its typos.
+    pub(crate) fn limit_typos(&self, searcher: &tantivy::Searcher, terms: &mut QueryTerms) {
+        let schema = self.index.schema();
+        let common = (searcher.num_docs() / COMMON_WORD_SHARE).max(2);
+        for word in terms.words.iter_mut().filter(|w| w.fuzzy) {
+            let mut records = 0u64;
+            for field in TextField::ALL {
+                let field = schema.text_field(field, techmatch_analysis::TokenStreamKind::Folded);
+                let term = tantivy::Term::from_field_text(field, &word.folded);
+                records += searcher.doc_freq(&term).unwrap_or(0);
+                if records >= common {
+                    word.fuzzy = false;
+                    break;
+                }
+            }
+        }
     }
 
     /// Marks `expansions` to be matched as concept terms when `searcher`'s records carry

@@ -560,7 +560,8 @@ fn closest_known(
     schema: &SupplySchema,
     word: &str,
 ) -> Result<Option<String>> {
-    let max_distance = if word.chars().count() >= 7 { 2 } else { 1 };
+    let word_chars = word.chars().count();
+    let max_distance = if word_chars >= 7 { 2 } else { 1 };
     let Some(first) = word.chars().next() else {
         return Ok(None);
     };
@@ -581,7 +582,12 @@ fn closest_known(
                 let Ok(candidate) = std::str::from_utf8(stream.key()) else {
                     continue;
                 };
-                let distance = strsim::damerau_levenshtein(word, candidate);
+                // Lengths further apart than the distance allowed cannot be within it.
+                if candidate.chars().count().abs_diff(word_chars) > max_distance {
+                    continue;
+                }
+                // Counted as the index's typo matches count (transpositions are one edit).
+                let distance = strsim::osa_distance(word, candidate);
                 if distance == 0 || distance > max_distance {
                     continue;
                 }

@@ -473,6 +473,31 @@ fn suggestions_keep_a_known_word_as_typed_and_correct_an_unknown_one() {
     );
 }
 
+#[test]
+fn a_word_the_records_hold_is_not_matched_with_typos() {
+    let searcher = Searcher::new(crate::common::index_of(&[
+        offer("A", "Chuẩn hóa dữ liệu đo", &[], "open"),
+        offer("B", "Tiêu chuẩn đo lường", &[], "open"),
+        offer("C", "Thuận lợi cho sản xuất", &[], "open"),
+    ]))
+    .unwrap();
+    let ids = |q: &str| -> Vec<String> {
+        let mut ids: Vec<String> = searcher
+            .search(&request(q))
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    // "chuan" is in two records: "thuan", one letter away, is another word.
+    assert_eq!(ids("chuan "), ["A", "B"]);
+    // "thuann" is in none: its neighbour is what was meant.
+    assert_eq!(ids("thuann "), ["C"]);
+}
+
 /// The searches whose facets, totals and scores must not depend on how the index is cut into
 /// segments, nor on what the per-segment tables and remembered expansions already hold.
 pub(crate) const SEGMENT_QUERIES: [&str; 8] = [
