@@ -83,7 +83,7 @@ impl Server {
             openapi_json: openapi::openapi_json(),
             permits: Arc::new(tokio::sync::Semaphore::new(config.limits.concurrency_limit)),
             cpu: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
+                std::thread::available_parallelism().map_or(2, |n| n.get()) + 1,
             )),
             answers: cache::AnswerCache::new(config.cache_mb << 20),
         });
