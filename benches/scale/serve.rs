@@ -197,6 +197,7 @@ pub fn serve_techmatch(dir: &Path, n: u64, mix: Mix, seed: u64) -> anyhow::Resul
         "open_ms": open_ms,
         // What the remembered sets hold after the mix (their cap is 256 MiB).
         "record_set_mib": searcher.record_sets().bytes() as f64 / (1 << 20) as f64,
+        "suggestion_set_mib": searcher.record_sets().suggestion_bytes() as f64 / (1 << 20) as f64,
         "expansion_mib": searcher.expansions().bytes() as f64 / (1 << 20) as f64,
         "search": search_ms.summary(),
         "search_no_facets": no_facets_ms.summary(),

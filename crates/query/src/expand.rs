@@ -104,6 +104,22 @@ impl Matches {
         }
     }
 
+    /// One bit per document of a segment of `words` words: these documents.
+    pub(crate) fn to_bits(&self, words: usize) -> Vec<u64> {
+        match self {
+            Matches::Dense(dense, _) => {
+                let mut bits = dense.to_vec();
+                bits.resize(words, 0);
+                bits
+            }
+            Matches::Sparse(_) => {
+                let mut bits = vec![0u64; words];
+                self.or_into(&mut bits);
+                bits
+            }
+        }
+    }
+
     /// Sets the bit of each document in `bits`.
     pub(crate) fn or_into(&self, bits: &mut [u64]) {
         self.with_words(bits, |out, these| *out |= these);
@@ -135,9 +151,11 @@ impl Matches {
                 bits[next.min(end)..].fill(0);
             }
             Matches::Dense(words, _) => {
-                for (i, out) in bits.iter_mut().enumerate() {
-                    *out &= words.get(i).copied().unwrap_or(0);
+                let shared = bits.len().min(words.len());
+                for (out, &word) in bits[..shared].iter_mut().zip(&words[..shared]) {
+                    *out &= word;
                 }
+                bits[shared..].fill(0);
             }
         }
     }
@@ -522,6 +540,7 @@ mod tests {
                 set.and_not_into(&mut not);
                 let expected: Vec<u64> = words.iter().zip(&dense_words).map(|(a, b)| a & !b).collect();
                 prop_assert_eq!(&not, &expected);
+                prop_assert_eq!(&set.to_bits(11), &dense_words);
             }
         }
     }

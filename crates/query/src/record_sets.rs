@@ -32,7 +32,8 @@ use crate::flat::FieldsMaxQuery;
 use crate::pruned::Boosted;
 use crate::terms::QueryWord;
 
-/// Bytes of remembered sets kept by default (per searcher): at 1,000,000 records a common
+/// Bytes of remembered sets kept by default for searches (per searcher; suggestions keep
+/// half as much apart): at 1,000,000 records a common
 /// word's set is 125 KiB, a rare word's a few hundred bytes.
 pub const DEFAULT_RECORD_SET_BYTES: u64 = 256 << 20;
 
@@ -45,6 +46,10 @@ struct Key {
 /// The remembered sets of one searcher's segments.
 pub struct RecordSets {
     cache: moka::sync::Cache<Key, Arc<Matches>>,
+    /// The suggestions' sets ([`Part::suggestion`]), kept apart: as-you-type requests
+    /// come many times faster than searches, and they should not push the searches' sets
+    /// out (nor the searches theirs).
+    suggestions: moka::sync::Cache<Key, Arc<Matches>>,
     /// Per segment and field: the records shortest field first ([`RecordSets::by_length`]).
     orders: moka::sync::Cache<(SegmentId, Field), Arc<LengthOrder>>,
 }
@@ -70,6 +75,8 @@ impl Default for RecordSets {
 pub(crate) struct Part {
     key: Arc<str>,
     query: Box<dyn Query>,
+    /// Kept with the suggestions' sets.
+    suggestion: bool,
 }
 
 impl Part {
@@ -79,15 +86,16 @@ impl Part {
         Part {
             key: key.into(),
             query,
+            suggestion: false,
         }
     }
 
-    /// Any other set, under a key that names everything its records depend on (the
-    /// caller's `what` must not collide with the other kinds: start it with its own tag).
-    pub(crate) fn keyed(what: String, query: Box<dyn Query>) -> Part {
+    /// A set of suggestions, under a key that names everything its records depend on.
+    pub(crate) fn suggestion(what: String, query: Box<dyn Query>) -> Part {
         Part {
             key: what.into(),
             query,
+            suggestion: true,
         }
     }
 
@@ -102,6 +110,7 @@ impl Part {
         Part {
             key: key.into(),
             query,
+            suggestion: false,
         }
     }
 
@@ -112,6 +121,7 @@ impl Part {
         Part {
             key: key.into(),
             query,
+            suggestion: false,
         }
     }
 }
@@ -179,6 +189,13 @@ impl RecordSets {
                     u32::try_from(bytes).unwrap_or(u32::MAX)
                 })
                 .build(),
+            suggestions: moka::sync::Cache::builder()
+                .max_capacity(max_bytes / 2)
+                .weigher(|key: &Key, matches: &Arc<Matches>| {
+                    let bytes = matches.bytes() + key.what.len() as u64 + 64;
+                    u32::try_from(bytes).unwrap_or(u32::MAX)
+                })
+                .build(),
             // Four bytes a record and field: a few orders per segment, kept apart so that
             // word sets do not push them out.
             orders: moka::sync::Cache::builder()
@@ -190,10 +207,16 @@ impl RecordSets {
         }
     }
 
-    /// Bytes held (approximate: moka applies pending writes lazily).
+    /// Bytes held by the searches' sets (approximate: moka applies pending writes lazily).
     pub fn bytes(&self) -> u64 {
         self.cache.run_pending_tasks();
         self.cache.weighted_size()
+    }
+
+    /// Bytes held by the suggestions' sets (approximate).
+    pub fn suggestion_bytes(&self) -> u64 {
+        self.suggestions.run_pending_tasks();
+        self.suggestions.weighted_size()
     }
 
     /// The records of `reader` a part matches (deleted ones included), gathered on first
@@ -208,7 +231,12 @@ impl RecordSets {
             segment: reader.segment_id(),
             what: part.key.clone(),
         };
-        self.cache
+        let cache = if part.suggestion {
+            &self.suggestions
+        } else {
+            &self.cache
+        };
+        cache
             .try_get_with(key, || {
                 gather(searcher, reader, part.query.as_ref()).map(Arc::new)
             })

@@ -110,7 +110,7 @@ impl SuggestParts {
                 .map(|word| {
                     let query =
                         word_query(schema, word, tuning, &[field], expansions, Layout::Flat);
-                    Part::keyed(format!("suggest|{tag}|{}", word_key(word)), query)
+                    Part::suggestion(format!("suggest|{tag}|{}", word_key(word)), query)
                 })
                 .collect()
         };
@@ -127,7 +127,7 @@ impl SuggestParts {
                     u8::from(pair.has_marks),
                     u8::from(pair.prefix)
                 );
-                Part::keyed(key, query)
+                Part::suggestion(key, query)
             })
             .collect();
         let exact = terms
@@ -153,7 +153,7 @@ impl SuggestParts {
                     ways.push((Occur::Should, way));
                 }
                 let query = Box::new(BooleanQuery::new(ways));
-                Part::keyed(format!("suggest|exact|{}", word_key(word)), query)
+                Part::suggestion(format!("suggest|exact|{}", word_key(word)), query)
             })
             .collect();
         SuggestParts {
@@ -173,11 +173,15 @@ impl SuggestParts {
         reader: &SegmentReader,
         parts: &[Part],
     ) -> tantivy::Result<Option<Bits>> {
-        if parts.is_empty() {
+        let Some((first, rest)) = parts.split_first() else {
             return Ok(None);
-        }
-        let mut bits = record_sets::all(reader.max_doc());
-        for part in parts {
+        };
+        let words = record_sets::words_for(reader.max_doc());
+        let mut bits = sets.get(searcher, reader, first)?.to_bits(words);
+        for part in rest {
+            if bits.iter().all(|&w| w == 0) {
+                break;
+            }
             sets.get(searcher, reader, part)?.and_into(&mut bits);
         }
         Ok(Some(bits))
