@@ -46,7 +46,7 @@ pub struct Suggestion {
 
 /// What a suggestion reads of a record (from its stored source).
 #[derive(Debug, Deserialize)]
-pub struct Completable {
+pub(crate) struct Completable {
     id: String,
     title: String,
     #[serde(default)]
@@ -55,13 +55,13 @@ pub struct Completable {
 
 /// The records read for suggestions, kept per segment and record (segments never change):
 /// the short titles that complete common words are asked for again and again.
-pub type Completables = moka::sync::Cache<(SegmentId, DocId), Arc<Completable>>;
+pub(crate) type Completables = moka::sync::Cache<(SegmentId, DocId), Arc<Completable>>;
 
 /// Bytes of records kept for suggestions by default (per searcher).
 pub const DEFAULT_COMPLETABLE_BYTES: u64 = 16 << 20;
 
 /// An empty cache of records read for suggestions, holding about `max_bytes`.
-pub fn completables(max_bytes: u64) -> Completables {
+pub(crate) fn completables(max_bytes: u64) -> Completables {
     moka::sync::Cache::builder()
         .max_capacity(max_bytes)
         .weigher(|_, record: &Arc<Completable>| {

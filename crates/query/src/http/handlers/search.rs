@@ -215,11 +215,16 @@ fn cache_header(hit: bool) -> CacheHeader {
 pub struct SuggestResponse {
     /// The text as typed.
     pub query: String,
-    /// Keywords and titles, best first.
+    /// Keywords and titles in turn (a keyword first), each kind best first: every word
+    /// typed with diacritics found with them, the words side by side, at the start of the
+    /// text, shorter texts first.
     pub suggestions: Vec<Suggestion>,
 }
 
-/// Completions for the search box: titles and keywords matching what has been typed.
+/// Completions for the search box: titles and keywords holding every word typed (any
+/// form, the last word as a prefix; typos only for words the titles and keywords lack),
+/// ranked by how the words stand in them. Closed, withdrawn and expired offers are left
+/// out.
 #[utoipa::path(
     get,
     path = "/api/suggest",
