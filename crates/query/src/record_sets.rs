@@ -181,21 +181,19 @@ pub(crate) fn for_each_doc(bits: &[u64], mut f: impl FnMut(DocId)) {
 impl RecordSets {
     /// A cache holding at most about `max_bytes` of sets.
     pub fn new(max_bytes: u64) -> Self {
-        RecordSets {
-            cache: moka::sync::Cache::builder()
+        // A set weighs its bits or list, its key and a little bookkeeping.
+        let sets = |max_bytes: u64| {
+            moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|key: &Key, matches: &Arc<Matches>| {
                     let bytes = matches.bytes() + key.what.len() as u64 + 64;
                     u32::try_from(bytes).unwrap_or(u32::MAX)
                 })
-                .build(),
-            suggestions: moka::sync::Cache::builder()
-                .max_capacity(max_bytes / 2)
-                .weigher(|key: &Key, matches: &Arc<Matches>| {
-                    let bytes = matches.bytes() + key.what.len() as u64 + 64;
-                    u32::try_from(bytes).unwrap_or(u32::MAX)
-                })
-                .build(),
+                .build()
+        };
+        RecordSets {
+            cache: sets(max_bytes),
+            suggestions: sets(max_bytes / 2),
             // Four bytes a record and field: a few orders per segment, kept apart so that
             // word sets do not push them out.
             orders: moka::sync::Cache::builder()

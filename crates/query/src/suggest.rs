@@ -138,12 +138,10 @@ impl SuggestParts {
                 let mut ways: Vec<(Occur, Box<dyn Query>)> = Vec::new();
                 for field in [TextField::Title, TextField::Keywords] {
                     let field = schema.text_field(field, TokenStreamKind::Exact);
+                    // The exact streams' completions serve suggestions only, whose own
+                    // cache keeps the set: not remembered among the searches' expansions.
                     let way: Box<dyn Query> = if word.prefix {
-                        Box::new(
-                            expansions
-                                .query(field, &word.exact, Expand::Prefix)
-                                .at_once(),
-                        )
+                        Box::new(expansions.query(field, &word.exact, Expand::Prefix))
                     } else {
                         Box::new(tantivy::query::TermQuery::new(
                             Term::from_field_text(field, &word.exact),
