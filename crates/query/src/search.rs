@@ -341,15 +341,9 @@ impl Searcher {
         let schema = self.index.schema();
         let common = (searcher.num_docs() / COMMON_WORD_SHARE).max(2);
         for word in terms.words.iter_mut().filter(|w| w.fuzzy) {
-            let mut records = 0u64;
-            for field in TextField::ALL {
-                let field = schema.text_field(field, techmatch_analysis::TokenStreamKind::Folded);
-                let term = tantivy::Term::from_field_text(field, &word.folded);
-                records += searcher.doc_freq(&term).unwrap_or(0);
-                if records >= common {
-                    word.fuzzy = false;
-                    break;
-                }
+            let records = crate::suggest::doc_freq(searcher, schema, &word.folded, &TextField::ALL);
+            if records.is_ok_and(|records| records >= common) {
+                word.fuzzy = false;
             }
         }
     }

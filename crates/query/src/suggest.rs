@@ -397,13 +397,9 @@ impl Searcher {
         let searcher = self.reader().searcher();
         // A finished word found as typed in titles or keywords is completed as typed: its
         // typo neighbours are other words, not what was meant.
+        let fields = [TextField::Title, TextField::Keywords];
         for word in terms.words.iter_mut().filter(|w| w.fuzzy && !w.prefix) {
-            let mut known = false;
-            for field in [TextField::Title, TextField::Keywords] {
-                let field = schema.text_field(field, TokenStreamKind::Folded);
-                known |= searcher.doc_freq(&Term::from_field_text(field, &word.folded))? > 0;
-            }
-            word.fuzzy = !known;
+            word.fuzzy = doc_freq(&searcher, schema, &word.folded, &fields)? == 0;
         }
         let hidden = crate::filters::Filters::default().hidden(&searcher, schema)?;
         let parts = SuggestParts::new(schema, &terms, self.tuning(), self.expansions(), &hidden);
@@ -546,9 +542,15 @@ impl Searcher {
 const VOCABULARY_FIELDS: [TextField; 3] =
     [TextField::Title, TextField::Keywords, TextField::Summary];
 
-fn doc_freq(searcher: &tantivy::Searcher, schema: &SupplySchema, folded: &str) -> Result<u64> {
+/// How many records hold the folded word in each of `fields`, summed over the fields.
+pub(crate) fn doc_freq(
+    searcher: &tantivy::Searcher,
+    schema: &SupplySchema,
+    folded: &str,
+    fields: &[TextField],
+) -> Result<u64> {
     let mut total = 0;
-    for field in TextField::ALL {
+    for &field in fields {
         let term = Term::from_field_text(schema.text_field(field, TokenStreamKind::Folded), folded);
         total += searcher.doc_freq(&term)?;
     }
@@ -618,7 +620,7 @@ pub fn did_you_mean(
     let mut changed = false;
     for word in &terms.words {
         if word.folded.chars().any(|c| c.is_ascii_digit())
-            || doc_freq(searcher, schema, &word.folded)? > 0
+            || doc_freq(searcher, schema, &word.folded, &TextField::ALL)? > 0
         {
             corrected.push(word.surface.clone());
             continue;
