@@ -52,6 +52,9 @@ pub fn run(args: RelevanceArgs) -> Result<ExitCode> {
     } else {
         println!("{}\n", report.heading());
         print!("{}", report.table());
+        if let Some(unmet) = &report.unmet {
+            print!("\n{}", unmet.line());
+        }
         if args.by_tag {
             print!("{}", report.by_tag_tables());
         }

@@ -532,6 +532,9 @@ pub struct Summary {
     pub reverse_queries: usize,
     /// Every system's metrics.
     pub systems: Vec<SystemSummary>,
+    /// techmatch's unmet flag against the judgments (when demands are judged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmet: Option<UnmetCheck>,
 }
 
 /// Results returned per query or demand (the depth of the runs).
@@ -542,6 +545,99 @@ pub struct Report<'a> {
     collection: &'a Collection,
     /// One entry per system, in [`System::ALL`] order.
     pub systems: Vec<SystemResult>,
+    /// How techmatch's unmet flag fares on the judged demands (when demands are judged).
+    pub unmet: Option<UnmetCheck>,
+}
+
+/// techmatch's unmet flag against the judgments: a demand whose every judged supply is
+/// graded 0 was written to have no answer and should be flagged; a demand with a grade-3
+/// supply has one and should not be.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UnmetCheck {
+    /// Demands flagged unmet, judged or not.
+    pub flagged: Vec<String>,
+    /// Judged demands with no relevant supply (every grade 0).
+    pub without_answer: Vec<String>,
+    /// Of those, the ones flagged.
+    pub without_answer_flagged: Vec<String>,
+    /// Judged demands with a grade-3 supply.
+    pub with_answer: usize,
+    /// Of those, the ones flagged (wrongly).
+    pub with_answer_flagged: Vec<String>,
+    /// The best match score of every judged demand with no relevant supply (the highest
+    /// ones are the hardest to flag).
+    pub without_answer_best: Vec<(String, f32)>,
+    /// The lowest best match scores of the demands with a grade-3 supply (at most five,
+    /// lowest first: the ones a higher threshold would wrongly flag).
+    pub with_answer_lowest: Vec<(String, f32)>,
+}
+
+impl UnmetCheck {
+    /// `best` holds every demand's best match score (0 without matches) and whether it
+    /// was flagged.
+    fn new(best: &[(String, f32, bool)], qrels: &Qrels) -> UnmetCheck {
+        let mut check = UnmetCheck {
+            flagged: best.iter().filter(|b| b.2).map(|b| b.0.clone()).collect(),
+            ..UnmetCheck::default()
+        };
+        for (demand, score, flagged) in best {
+            let Some(judgments) = qrels.query(demand) else {
+                continue;
+            };
+            let grade = judgments.iter().map(|(_, grade)| grade).max().unwrap_or(0);
+            if grade == 0 {
+                check.without_answer.push(demand.clone());
+                check.without_answer_best.push((demand.clone(), *score));
+                if *flagged {
+                    check.without_answer_flagged.push(demand.clone());
+                }
+            } else if grade >= 3 {
+                check.with_answer += 1;
+                check.with_answer_lowest.push((demand.clone(), *score));
+                if *flagged {
+                    check.with_answer_flagged.push(demand.clone());
+                }
+            }
+        }
+        check
+            .with_answer_lowest
+            .sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        check.with_answer_lowest.truncate(5);
+        check
+    }
+
+    /// One line for the report.
+    pub fn line(&self) -> String {
+        let list = |ids: &[String]| {
+            if ids.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", ids.join(", "))
+            }
+        };
+        let scores = |scores: &[(String, f32)]| {
+            scores
+                .iter()
+                .map(|(id, score)| format!("{id} {score:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "unmet flag (below {:.0}): {} demands flagged; {} of the {} judged demands with no \
+             relevant supply{} (best scores: {}); {} of the {} with a grade-3 supply{} (lowest \
+             best scores: {})\n",
+            techmatch_query::demand::UNMET_THRESHOLD,
+            self.flagged.len(),
+            self.without_answer_flagged.len(),
+            self.without_answer.len(),
+            list(&self.without_answer_flagged),
+            scores(&self.without_answer_best),
+            self.with_answer_flagged.len(),
+            self.with_answer,
+            list(&self.with_answer_flagged),
+            scores(&self.with_answer_lowest),
+        )
+    }
 }
 
 /// An index in `dir` of the records of `file`, read as `kind`.
@@ -628,6 +724,7 @@ impl<'a> Report<'a> {
             }
         };
         let mut systems = Vec::new();
+        let mut unmet = None;
         for system in System::ALL {
             let name = system.name();
             let (query_results, demand_results, reverse_results) = match system {
@@ -664,6 +761,19 @@ impl<'a> Report<'a> {
                         Some(_) => {
                             let matcher = DemandMatcher::new(searcher);
                             let results = matcher.match_all(&collection.demands, &options, &|| {});
+                            if let (System::Techmatch, Some(qrels)) =
+                                (system, &collection.demand_qrels)
+                            {
+                                let best: Vec<(String, f32, bool)> = results
+                                    .iter()
+                                    .filter_map(|r| r.as_ref().ok())
+                                    .map(|r| {
+                                        let best = r.matches.first().map_or(0.0, |m| m.score);
+                                        (r.demand_id.clone(), best, r.unmet)
+                                    })
+                                    .collect();
+                                unmet = Some(UnmetCheck::new(&best, qrels));
+                            }
                             let ids = collection.demands.iter().map(|d| d.id.as_str());
                             run_results(ids, results, |r| {
                                 let matches = r.matches.into_iter();
@@ -726,6 +836,7 @@ impl<'a> Report<'a> {
         Ok(Report {
             collection,
             systems,
+            unmet,
         })
     }
 
@@ -753,6 +864,7 @@ impl<'a> Report<'a> {
                     reverse: s.reverse.as_ref().map(|side| side.summary(&tags)),
                 })
                 .collect(),
+            unmet: self.unmet.clone(),
         }
     }
 

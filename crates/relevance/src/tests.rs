@@ -69,6 +69,38 @@ fn a_collection_with_demands_only_is_reported_on_its_demands() {
 }
 
 #[test]
+fn the_unmet_flag_is_checked_against_the_judgments() {
+    // D1 has a grade-3 answer (the coffee dryer); D2, about recycling ship hulls, has none:
+    // the record judged for it scores 0.
+    let dir = collection(&[
+        ("supplies.jsonl", SUPPLIES),
+        (
+            "demands.jsonl",
+            "{\"id\": \"D1\", \"title\": \"Cần máy sấy cà phê bằng bơm nhiệt\", \"lang\": \"vi\"}\n\
+             {\"id\": \"D2\", \"title\": \"Tháo dỡ tàu biển cũ\", \"lang\": \"vi\"}\n",
+        ),
+        ("qrels.txt", "D1 0 S1 3\nD2 0 S2 0\n"),
+    ]);
+    let collection = Collection::load(dir.path()).unwrap();
+    let report = Report::compute(&collection, &Tuning::default()).unwrap();
+    let unmet = report.unmet.as_ref().unwrap();
+    assert_eq!(unmet.without_answer, ["D2"]);
+    assert_eq!(unmet.without_answer_flagged, ["D2"]);
+    assert_eq!(unmet.with_answer, 1);
+    assert!(unmet.with_answer_flagged.is_empty());
+    assert_eq!(unmet.flagged, ["D2"]);
+    assert_eq!(unmet.with_answer_lowest[0].0, "D1");
+    assert!(unmet.with_answer_lowest[0].1 >= 25.0);
+    let line = unmet.line();
+    assert!(
+        line.contains("1 of the 1 judged demands with no relevant supply (D2)"),
+        "{line}"
+    );
+    assert!(line.contains("0 of the 1 with a grade-3 supply"), "{line}");
+    assert!(report.summary().unmet.is_some());
+}
+
+#[test]
 fn nothing_judged_is_an_error_that_says_so() {
     let dir = collection(&[
         ("supplies.jsonl", SUPPLIES),
