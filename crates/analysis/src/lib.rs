@@ -247,6 +247,220 @@ fn analyze_into(text: &str, bigrams: bool) -> Analysis {
     builder.analysis
 }
 
+/// One token of a text met by [`scan_words`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scanned<'a> {
+    /// A token of [`analyze_words`]' exact stream: its normalised and folded forms, its
+    /// byte offsets into the text, and whether it is a word (takes a position) or another
+    /// spelling of the word before it.
+    Token {
+        /// The exact (normalised) form.
+        exact: &'a str,
+        /// The folded form.
+        folded: &'a str,
+        /// Byte offset of the first byte in the text.
+        start: usize,
+        /// Byte offset one past the last byte.
+        end: usize,
+        /// A word, not a variant of the previous one.
+        main: bool,
+    },
+    /// A word of letters only, left unread because its folded form cannot start with a
+    /// letter the caller looks for (it is one word of [`analyze_words`], with a position).
+    Skipped {
+        /// Byte offset of the first byte in the text.
+        start: usize,
+        /// Byte offset one past the last byte.
+        end: usize,
+    },
+}
+
+/// Walks the tokens of `text` as [`analyze_words`] gives them in its exact stream (variants
+/// included, the tokens it drops left out), in order, without building the streams.
+///
+/// A caller looking for given words says how their folded forms may start (`wanted`: the
+/// first letter, and the second when known): a word made of Latin letters only (no digits,
+/// no connectors, no CJK) whose folded form starts otherwise is reported as
+/// [`Scanned::Skipped`] without being analysed. Its first two folded letters are read off
+/// its first two characters (lowercased, decomposed, marks dropped, đ as d), with i and y
+/// counted as one letter ([`initial_key`]), since the canonical spelling may swap them
+/// ("kĩ" is "kỹ"); English stemming never changes a word's first two letters. A Chinese
+/// run none of whose characters is wanted as a first letter (second unknown) is skipped
+/// whole (one [`Scanned::Skipped`]), unsegmented. Highlighting a query in a stored record
+/// reads most words of the record this way.
+///
+/// ```
+/// use techmatch_analysis::{scan_words, Scanned};
+/// let mut seen = Vec::new();
+/// scan_words("Xử lý nước nắng thải", &|a, b| a == 'n' && b.is_none_or(|b| b == 'u'), &mut |s| {
+///     seen.push(match s {
+///         Scanned::Token { folded, .. } => folded.to_string(),
+///         Scanned::Skipped { .. } => "-".to_string(),
+///     })
+/// });
+/// assert_eq!(seen, ["-", "-", "nuoc", "-", "-"]);
+/// ```
+pub fn scan_words(
+    text: &str,
+    wanted: &dyn Fn(char, Option<char>) -> bool,
+    visit: &mut dyn FnMut(Scanned<'_>),
+) {
+    // The exact form of the last word emitted, for its variants (as the builder keeps them).
+    let mut last_main: Option<CompactString> = None;
+    let mut emit = |visit: &mut dyn FnMut(Scanned<'_>),
+                    exact: &str,
+                    folded: &str,
+                    start: usize,
+                    end: usize,
+                    main: bool| {
+        if exact.is_empty() && main {
+            // A word left unread: its variants (none, it is letters only) follow no word.
+            last_main = None;
+            return;
+        }
+        if exact.is_empty() || exact.len() > MAX_TOKEN_BYTES || folded.is_empty() {
+            return;
+        }
+        if main {
+            last_main = Some(exact.into());
+        } else if last_main.as_deref() == Some(exact) {
+            return;
+        }
+        visit(Scanned::Token {
+            exact,
+            folded,
+            start,
+            end,
+            main,
+        });
+    };
+    cache::with_word_parts(|memo| {
+        for piece in segment::segment(text) {
+            let word = &text[piece.start..piece.end];
+            match piece.kind {
+                segment::PieceKind::Word => {
+                    if let Some((first, second)) = plain_initials(word) {
+                        if !wanted(first, second) {
+                            emit(visit, "", "", 0, 0, true);
+                            visit(Scanned::Skipped {
+                                start: piece.start,
+                                end: piece.end,
+                            });
+                            continue;
+                        }
+                    }
+                    for part in memo.get(word) {
+                        emit(
+                            visit,
+                            &part.exact,
+                            &part.folded,
+                            piece.start + part.start as usize,
+                            piece.start + part.end as usize,
+                            part.main,
+                        );
+                    }
+                }
+                segment::PieceKind::Cjk => {
+                    // Each word of the run starts with one of its characters.
+                    if !word.chars().any(|c| wanted(c, None)) {
+                        emit(visit, "", "", 0, 0, true);
+                        visit(Scanned::Skipped {
+                            start: piece.start,
+                            end: piece.end,
+                        });
+                        continue;
+                    }
+                    for chinese in chinese::segment_chinese(word) {
+                        let folded = fold_token(chinese.word);
+                        emit(
+                            visit,
+                            chinese.word,
+                            &folded,
+                            piece.start + chinese.start,
+                            piece.start + chinese.end,
+                            chinese.is_main,
+                        );
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The first two letters of the folded form of `word` (the second when it has one), as
+/// [`initial_key`] counts them, when they can be told from its first characters: a word of
+/// Latin letters (and combining marks) only, short enough never to be dropped (see
+/// [`scan_words`]).
+fn plain_initials(word: &str) -> Option<(char, Option<char>)> {
+    if word.len() * 2 > MAX_TOKEN_BYTES {
+        return None;
+    }
+    let mut chars = word.chars();
+    let first = latin_key(chars.next()?)?;
+    let mut second = None;
+    for c in chars {
+        if matches!(c, '\u{300}'..='\u{36F}') {
+            continue;
+        }
+        let key = latin_key(c)?;
+        second.get_or_insert(key);
+    }
+    Some((first, second))
+}
+
+/// The folded letter of a Latin letter (lowercase, base letter, đ as d) as
+/// [`initial_key`] counts it; `None` for anything else.
+fn latin_key(c: char) -> Option<char> {
+    /// The keys of U+00C0–U+024F and U+1E00–U+1EFF (0 where not a letter).
+    static KEYS: std::sync::LazyLock<Vec<char>> = std::sync::LazyLock::new(|| {
+        let key = |c: char| -> char {
+            if !c.is_alphabetic() || matches!(c, '\u{D7}' | '\u{F7}') {
+                return '\0';
+            }
+            let Some(lower) = c.to_lowercase().next() else {
+                return '\0';
+            };
+            if lower == 'đ' {
+                return 'd';
+            }
+            // The first character of the decomposition is the base letter; folding keeps
+            // it.
+            let mut base = None;
+            unicode_normalization::char::decompose_canonical(lower, |d| {
+                base.get_or_insert(d);
+            });
+            initial_key(base.unwrap_or(lower))
+        };
+        ('\u{C0}'..='\u{24F}')
+            .chain('\u{1E00}'..='\u{1EFF}')
+            .map(key)
+            .collect()
+    });
+    let found = match c {
+        'a'..='z' => Some(c),
+        'A'..='Z' => Some(c.to_ascii_lowercase()),
+        '\u{C0}'..='\u{24F}' => Some(KEYS[c as usize - 0xC0]),
+        '\u{1E00}'..='\u{1EFF}' => Some(KEYS[0x24F - 0xC0 + 1 + (c as usize - 0x1E00)]),
+        _ => None,
+    }?;
+    (found != '\0').then(|| initial_key(found))
+}
+
+/// A letter as [`scan_words`] compares the first letters of folded forms: y counts as i
+/// (the canonical spelling writes "kỹ" for "kĩ", "lý" for "lí").
+///
+/// ```
+/// assert_eq!(techmatch_analysis::initial_key('y'), 'i');
+/// assert_eq!(techmatch_analysis::initial_key('n'), 'n');
+/// ```
+pub fn initial_key(c: char) -> char {
+    if c == 'y' {
+        'i'
+    } else {
+        c
+    }
+}
+
 /// One part of a word as the per-thread memo keeps it: normalised, folded, offsets relative
 /// to the word.
 #[derive(Debug, Clone)]

@@ -244,6 +244,20 @@ fn word_view_marks_english_without_diacritics_and_words_across_breaks() {
     );
 }
 
+/// A scanned token as (exact, folded, start, end); `None` for a skipped word.
+fn s_owned(scanned: Scanned<'_>) -> Option<(String, String, usize, usize)> {
+    match scanned {
+        Scanned::Token {
+            exact,
+            folded,
+            start,
+            end,
+            ..
+        } => Some((exact.to_string(), folded.to_string(), start, end)),
+        Scanned::Skipped { .. } => None,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -266,6 +280,41 @@ proptest! {
             prop_assert_eq!(word.has_diacritics, fold_diacritics(word.exact) != word.exact);
             let bigram_here = analysis.exact_bigrams.iter().any(|b| b.position + 1 == word.position);
             prop_assert_eq!(word.joins_previous, bigram_here);
+        }
+    }
+
+    /// Reading every word, the scan is the exact stream; skipping, it leaves out whole
+    /// words whose folded forms start otherwise, and only those.
+    #[test]
+    fn scanning_walks_the_exact_stream(
+        text in prop_oneof![vietnamese_like_text(), any::<String>()],
+        first in proptest::sample::select(vec!['n', 't', 'c', 'd', 'i', 'x', 'a']),
+    ) {
+        let analysis = analyze_words(&text);
+        let mut all = Vec::new();
+        scan_words(&text, &|_, _| true, &mut |s| all.push(s_owned(s)));
+        let expected: Vec<(String, String, usize, usize)> = analysis
+            .exact
+            .iter()
+            .map(|t| (t.text.to_string(), fold_token(&t.text), t.start, t.end))
+            .collect();
+        let scanned: Vec<(String, String, usize, usize)> = all
+            .iter()
+            .map(|s| s.clone().expect("nothing skipped"))
+            .collect();
+        prop_assert_eq!(&scanned, &expected);
+        // Skipping: the tokens read are the exact stream's tokens minus whole words none of
+        // whose tokens starts with the wanted letter.
+        let mut read = Vec::new();
+        scan_words(&text, &|a, _| a == first, &mut |s| read.push(s_owned(s)));
+        let kept: Vec<_> = read.iter().flatten().cloned().collect();
+        for token in &expected {
+            if token.1.chars().next().map(initial_key) == Some(first) {
+                prop_assert!(kept.contains(token), "{:?} skipped", token);
+            }
+        }
+        for token in &kept {
+            prop_assert!(expected.contains(token));
         }
     }
 

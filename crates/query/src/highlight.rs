@@ -5,12 +5,16 @@
 //! the word it was meant to be, and Chinese words are found by the same segmenter. Offsets
 //! come from the analyzer, so they always point into the original string; everything
 //! outside the marks is HTML-escaped.
+//!
+//! The text is read in one pass ([`techmatch_analysis::scan_words`]): a word of letters
+//! only whose folded form cannot start as any query word, compound or concept phrase
+//! starts is not analysed at all, so most of a record's words cost a glance at their first
+//! letter (a query with typo matches reads every word, a typo may change any letter). The
+//! spans are exactly those of a full analysis (a property test compares them).
 
 use std::collections::BTreeSet;
 
-use std::borrow::Cow;
-
-use techmatch_analysis::{analyze_words, fold_token, Word};
+use techmatch_analysis::{fold_token, scan_words, Scanned};
 
 use crate::terms::QueryTerms;
 
@@ -30,6 +34,10 @@ pub struct Highlighter {
     targets: Vec<Target>,
     /// Glossary phrases (folded tokens) and the label of their concept.
     phrases: Vec<(Vec<String>, String)>,
+    /// How a word's folded form must start to match anything: its first letter and, where
+    /// the query's form has one, its second (i and y counted as one, see
+    /// [`techmatch_analysis::initial_key`]); `None` when any word may (typo matches).
+    initials: Option<Vec<(char, Option<char>)>>,
 }
 
 /// Labels of glossary concepts start with this mark in [`Highlight::matched`].
@@ -71,7 +79,56 @@ impl Highlighter {
                     .map(move |p| (p.clone(), format!("{CONCEPT_MARK}{}", e.concept)))
             })
             .collect();
-        Highlighter { targets, phrases }
+        Highlighter::with(targets, phrases)
+    }
+
+    fn with(targets: Vec<Target>, phrases: Vec<(Vec<String>, String)>) -> Self {
+        let mut highlighter = Highlighter {
+            targets,
+            phrases,
+            initials: None,
+        };
+        highlighter.initials = highlighter.initials();
+        highlighter
+    }
+
+    /// How the folded forms of matching words start (see the `initials` field).
+    fn initials(&self) -> Option<Vec<(char, Option<char>)>> {
+        let mut initials = Vec::new();
+        let mut add = |text: &str| {
+            let mut chars = text.chars().map(techmatch_analysis::initial_key);
+            let Some(first) = chars.next() else {
+                return false;
+            };
+            let key = (first, chars.next());
+            if !initials.contains(&key) {
+                initials.push(key);
+            }
+            true
+        };
+        for target in &self.targets {
+            if target.fuzzy {
+                return None;
+            }
+            for form in &target.forms {
+                if !add(form) {
+                    return None;
+                }
+            }
+            if let Some(exact) = &target.exact {
+                if !add(&fold_token(exact)) {
+                    return None;
+                }
+            }
+        }
+        for (phrase, _) in &self.phrases {
+            for word in phrase {
+                if !add(word) {
+                    return None;
+                }
+            }
+        }
+        Some(initials)
     }
 
     /// A highlighter for a set of folded terms (demand matching, glossary expansions).
@@ -86,10 +143,7 @@ impl Highlighter {
                 label: t,
             })
             .collect();
-        Highlighter {
-            targets,
-            phrases: Vec::new(),
-        }
+        Highlighter::with(targets, Vec::new())
     }
 
     fn matching_target(&self, exact: &str, folded: &str) -> Option<&Target> {
@@ -106,49 +160,53 @@ impl Highlighter {
     /// Byte spans of matching words in `text`, merged when only spaces separate them, and
     /// the labels of the query words found.
     pub fn spans(&self, text: &str) -> (Vec<(usize, usize)>, BTreeSet<String>) {
-        let analysis = analyze_words(text);
         let mut raw: Vec<(usize, usize)> = Vec::new();
         let mut matched = BTreeSet::new();
-        let words: Vec<Word<'_>> = analysis.words().collect();
-        let mut at = 0;
-        for token in &analysis.exact {
-            // A main word's folded form is known; variants and sub-words are folded here.
-            while words.get(at).is_some_and(|w| w.position < token.position) {
-                at += 1;
-            }
-            let folded: Cow<'_, str> = match words.get(at) {
-                Some(w) if w.position == token.position && w.exact == token.text.as_str() => {
-                    Cow::Borrowed(w.folded)
+        // The words in order (folded, offsets) when phrases are looked for; an unread word
+        // is there to keep its place, and matches nothing.
+        let mut words: Vec<(Option<String>, usize, usize)> = Vec::new();
+        let wanted = |first: char, second: Option<char>| {
+            self.initials.as_ref().is_none_or(|keys| {
+                keys.iter()
+                    .any(|&(a, b)| a == first && (b.is_none() || second.is_none() || b == second))
+            })
+        };
+        scan_words(text, &wanted, &mut |scanned| match scanned {
+            Scanned::Token {
+                exact,
+                folded,
+                start,
+                end,
+                main,
+            } => {
+                if let Some(target) = self.matching_target(exact, folded) {
+                    matched.insert(target.label.clone());
+                    raw.push((start, end));
                 }
-                _ => Cow::Owned(fold_token(&token.text)),
-            };
-            if let Some(target) = self.matching_target(&token.text, &folded) {
-                matched.insert(target.label.clone());
-                raw.push((token.start, token.end));
+                if main && !self.phrases.is_empty() {
+                    words.push((Some(folded.to_string()), start, end));
+                }
             }
-        }
+            Scanned::Skipped { start, end } => {
+                if !self.phrases.is_empty() {
+                    words.push((None, start, end));
+                }
+            }
+        });
         for (phrase, label) in &self.phrases {
             for window in words.windows(phrase.len()) {
                 if window
                     .iter()
                     .zip(phrase)
-                    .all(|(w, folded)| w.folded == *folded)
+                    .all(|(w, folded)| w.0.as_deref() == Some(folded.as_str()))
                 {
                     matched.insert(label.clone());
-                    raw.push((window[0].start, window[window.len() - 1].end));
+                    raw.push((window[0].1, window[window.len() - 1].2));
                 }
             }
         }
         raw.sort_unstable();
-        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(raw.len());
-        for (start, end) in raw {
-            match spans.last_mut() {
-                Some(last) if start <= last.1 => last.1 = last.1.max(end),
-                Some(last) if text[last.1..start].chars().all(char::is_whitespace) => last.1 = end,
-                _ => spans.push((start, end)),
-            }
-        }
-        (spans, matched)
+        (merge_spans(text, raw), matched)
     }
 
     /// The whole text, highlighted.
@@ -202,6 +260,19 @@ impl Highlighter {
             matched: matched.into_iter().collect(),
         }
     }
+}
+
+/// Sorted spans merged where they overlap or only whitespace separates them.
+fn merge_spans(text: &str, raw: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(raw.len());
+    for (start, end) in raw {
+        match spans.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            Some(last) if text[last.1..start].chars().all(char::is_whitespace) => last.1 = end,
+            _ => spans.push((start, end)),
+        }
+    }
+    spans
 }
 
 /// Whether `word` is within the typo distance allowed for `target`, counted as the index's
@@ -302,6 +373,163 @@ mod tests {
 
     fn highlighter(query: &str) -> Highlighter {
         Highlighter::new(&QueryTerms::parse(query, true))
+    }
+
+    /// The spans as a full analysis of the text gives them: every token folded and
+    /// compared (what `spans` did before it skipped words), the reference of the property
+    /// test below.
+    fn spans_by_analysis(h: &Highlighter, text: &str) -> (Vec<(usize, usize)>, BTreeSet<String>) {
+        use std::borrow::Cow;
+        let analysis = techmatch_analysis::analyze_words(text);
+        let mut raw: Vec<(usize, usize)> = Vec::new();
+        let mut matched = BTreeSet::new();
+        let words: Vec<techmatch_analysis::Word<'_>> = analysis.words().collect();
+        let mut at = 0;
+        for token in &analysis.exact {
+            while words.get(at).is_some_and(|w| w.position < token.position) {
+                at += 1;
+            }
+            let folded: Cow<'_, str> = match words.get(at) {
+                Some(w) if w.position == token.position && w.exact == token.text.as_str() => {
+                    Cow::Borrowed(w.folded)
+                }
+                _ => Cow::Owned(fold_token(&token.text)),
+            };
+            if let Some(target) = h.matching_target(&token.text, &folded) {
+                matched.insert(target.label.clone());
+                raw.push((token.start, token.end));
+            }
+        }
+        for (phrase, label) in &h.phrases {
+            for window in words.windows(phrase.len()) {
+                if window.iter().zip(phrase).all(|(w, f)| w.folded == *f) {
+                    matched.insert(label.clone());
+                    raw.push((window[0].start, window[window.len() - 1].end));
+                }
+            }
+        }
+        raw.sort_unstable();
+        (merge_spans(text, raw), matched)
+    }
+
+    /// Words of every kind the scan treats differently: Vietnamese with and without marks,
+    /// decomposed, capitalised, old tone placement, i/y, đ; English plurals; numbers with
+    /// units and separators; acronyms; Chinese; other Latin letters.
+    const WORDS: &[&str] = &[
+        "nước",
+        "nuoc",
+        "Nước",
+        "NƯỚC",
+        "thải",
+        "thai",
+        "xử",
+        "lý",
+        "Xử",
+        "hoà",
+        "hòa",
+        "thuỷ",
+        "thủy",
+        "kĩ",
+        "kỹ",
+        "ý",
+        "y",
+        "in",
+        "đường",
+        "Đường",
+        "duong",
+        "dryers",
+        "dryer",
+        "drying",
+        "systems",
+        "using",
+        "use",
+        "50kg",
+        "5kW",
+        "1.500.000",
+        "CO2",
+        "IoT",
+        "COVID-19",
+        "ISO/IEC",
+        "污水处理",
+        "反渗透膜",
+        "crème",
+        "brûlée",
+        "Ðor",
+        "ß",
+        "biogas",
+        "biogass",
+        "máy",
+        "may",
+        "sấy",
+        "say",
+        "cà",
+        "phê",
+        "ca",
+        "phe",
+        "n",
+        "th",
+        "nu\u{31B}\u{301}o\u{31B}c",
+        "Tha\u{309}i",
+        "\u{200B}nước",
+        "e-mail",
+        "x",
+        "4.0",
+        "v2.1",
+        "an",
+        "toàn",
+        "anh",
+        "Ánh",
+        "ánh",
+    ];
+
+    fn text_of(picks: &[(usize, usize)]) -> String {
+        let separators = [" ", " ", " ", ", ", ". ", "\n", " – ", "(", ") ", "/"];
+        let mut text = String::new();
+        for (word, separator) in picks {
+            text.push_str(WORDS[word % WORDS.len()]);
+            text.push_str(separators[separator % separators.len()]);
+        }
+        text
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        #[test]
+        fn scanning_gives_the_spans_of_a_full_analysis(
+            text in proptest::collection::vec((0usize..1000, 0usize..1000), 0..40),
+            query in proptest::collection::vec((0usize..1000, 0usize..1000), 1..4),
+            prefix_last in proptest::bool::ANY,
+            phrase in proptest::collection::vec(0usize..1000, 0..3),
+        ) {
+            let text = text_of(&text);
+            let query = text_of(&query);
+            let mut h = Highlighter::new(&QueryTerms::parse(&query, prefix_last));
+            if !phrase.is_empty() {
+                let words: Vec<String> = phrase
+                    .iter()
+                    .map(|w| fold_token(&techmatch_analysis::normalize::normalize_word(
+                        WORDS[w % WORDS.len()],
+                    )))
+                    .collect();
+                h = Highlighter::with(h.targets.clone(), vec![(words, "≈concept".into())]);
+            }
+            proptest::prop_assert_eq!(h.spans(&text), spans_by_analysis(&h, &text));
+        }
+    }
+
+    #[test]
+    fn unread_words_keep_their_place_in_phrases() {
+        // "xử lý nước thải" as a concept phrase: "xử" and "lý" are read, the words between
+        // two phrase words are not skipped over.
+        let h = Highlighter::with(
+            Vec::new(),
+            vec![(vec!["nuoc".into(), "thai".into()], "≈wastewater".into())],
+        );
+        let text = "nước bẩn thải ra, nước thải sinh hoạt";
+        let (spans, matched) = h.spans(text);
+        let at = text.find("nước thải").unwrap();
+        assert_eq!(spans, vec![(at, at + "nước thải".len())]);
+        assert_eq!(matched.into_iter().collect::<Vec<_>>(), vec!["≈wastewater"]);
     }
 
     #[test]
