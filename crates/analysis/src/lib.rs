@@ -278,21 +278,22 @@ pub enum Scanned<'a> {
 /// Walks the tokens of `text` as [`analyze_words`] gives them in its exact stream (variants
 /// included, the tokens it drops left out), in order, without building the streams.
 ///
-/// A caller looking for given words says how their folded forms may start (`wanted`: the
-/// first letter, and the second when known): a word made of Latin letters only (no digits,
-/// no connectors, no CJK) whose folded form starts otherwise is reported as
-/// [`Scanned::Skipped`] without being analysed. Its first two folded letters are read off
-/// its first two characters (lowercased, decomposed, marks dropped, đ as d), with i and y
-/// counted as one letter ([`initial_key`]), since the canonical spelling may swap them
-/// ("kĩ" is "kỹ"); English stemming never changes a word's first two letters. A Chinese
-/// run none of whose characters is wanted as a first letter (second unknown) is skipped
-/// whole (one [`Scanned::Skipped`]), unsegmented. Highlighting a query in a stored record
-/// reads most words of the record this way.
+/// A caller looking for given words says which words it wants (`wanted`), from a key
+/// read off a word made of Latin letters only (no digits, no connectors, no CJK) without
+/// analysing it: the word's folded form with i and y counted as one letter
+/// ([`initial_key`]: the canonical spelling may swap them, "kĩ" is "kỹ") when the word
+/// carries a letter outside ASCII or is short (such words are folded letter by letter),
+/// else (an ASCII word English stemming may shorten; stemming never changes the first two
+/// letters) its first two letters, flagged incomplete. A word not wanted is reported as
+/// [`Scanned::Skipped`]. A Chinese run is skipped whole (one [`Scanned::Skipped`],
+/// unsegmented) when none of its characters is wanted as the incomplete key of a word's
+/// start. Highlighting a query in a stored record reads most words of the record this way.
 ///
 /// ```
 /// use techmatch_analysis::{scan_words, Scanned};
 /// let mut seen = Vec::new();
-/// scan_words("Xử lý nước nắng thải", &|a, b| a == 'n' && b.is_none_or(|b| b == 'u'), &mut |s| {
+/// let wanted = |key: &str, whole: bool| if whole { key == "nuoc" } else { "nuoc".starts_with(key) };
+/// scan_words("Xử lý nước nắng thải", &wanted, &mut |s| {
 ///     seen.push(match s {
 ///         Scanned::Token { folded, .. } => folded.to_string(),
 ///         Scanned::Skipped { .. } => "-".to_string(),
@@ -302,7 +303,7 @@ pub enum Scanned<'a> {
 /// ```
 pub fn scan_words(
     text: &str,
-    wanted: &dyn Fn(char, Option<char>) -> bool,
+    wanted: &dyn Fn(&str, bool) -> bool,
     visit: &mut dyn FnMut(Scanned<'_>),
 ) {
     // The exact form of the last word emitted, for its variants (as the builder keeps them).
@@ -334,13 +335,14 @@ pub fn scan_words(
             main,
         });
     };
+    let mut key = String::new();
     cache::with_word_parts(|memo| {
         for piece in segment::segment(text) {
             let word = &text[piece.start..piece.end];
             match piece.kind {
                 segment::PieceKind::Word => {
-                    if let Some((first, second)) = plain_initials(word) {
-                        if !wanted(first, second) {
+                    if let Some(whole) = plain_key(word, &mut key) {
+                        if !wanted(&key, whole) {
                             emit(visit, "", "", 0, 0, true);
                             visit(Scanned::Skipped {
                                 start: piece.start,
@@ -362,7 +364,10 @@ pub fn scan_words(
                 }
                 segment::PieceKind::Cjk => {
                     // Each word of the run starts with one of its characters.
-                    if !word.chars().any(|c| wanted(c, None)) {
+                    if !word
+                        .chars()
+                        .any(|c| wanted(c.encode_utf8(&mut [0; 4]), false))
+                    {
                         emit(visit, "", "", 0, 0, true);
                         visit(Scanned::Skipped {
                             start: piece.start,
@@ -387,25 +392,26 @@ pub fn scan_words(
     });
 }
 
-/// The first two letters of the folded form of `word` (the second when it has one), as
-/// [`initial_key`] counts them, when they can be told from its first characters: a word of
-/// Latin letters (and combining marks) only, short enough never to be dropped (see
-/// [`scan_words`]).
-fn plain_initials(word: &str) -> Option<(char, Option<char>)> {
+/// The key [`scan_words`] reads off a word of Latin letters (and combining marks) only,
+/// short enough never to be dropped, into `key`: its folded form letter by letter, i and y
+/// as one (`Some(true)`), or the first two letters of an ASCII word of four letters or more,
+/// which English stemming may change after them (`Some(false)`); `None` for other words.
+fn plain_key(word: &str, key: &mut String) -> Option<bool> {
     if word.len() * 2 > MAX_TOKEN_BYTES {
         return None;
     }
-    let mut chars = word.chars();
-    let first = latin_key(chars.next()?)?;
-    let mut second = None;
-    for c in chars {
+    key.clear();
+    let whole = !word.is_ascii() || word.len() < 4;
+    for c in word.chars() {
         if matches!(c, '\u{300}'..='\u{36F}') {
             continue;
         }
-        let key = latin_key(c)?;
-        second.get_or_insert(key);
+        let letter = latin_key(c)?;
+        if whole || key.len() < 2 {
+            key.push(letter);
+        }
     }
-    Some((first, second))
+    (!key.is_empty()).then_some(whole)
 }
 
 /// The folded letter of a Latin letter (lowercase, base letter, đ as d) as

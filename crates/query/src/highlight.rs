@@ -34,10 +34,10 @@ pub struct Highlighter {
     targets: Vec<Target>,
     /// Glossary phrases (folded tokens) and the label of their concept.
     phrases: Vec<(Vec<String>, String)>,
-    /// How a word's folded form must start to match anything: its first letter and, where
-    /// the query's form has one, its second (i and y counted as one, see
-    /// [`techmatch_analysis::initial_key`]); `None` when any word may (typo matches).
-    initials: Option<Vec<(char, Option<char>)>>,
+    /// The folded forms a word must have, or start with (prefix queries), to match
+    /// anything, i and y counted as one letter ([`techmatch_analysis::initial_key`]), and
+    /// whether a form is a prefix; `None` when any word may (typo matches).
+    initials: Option<Vec<(String, bool)>>,
 }
 
 /// Labels of glossary concepts start with this mark in [`Highlight::matched`].
@@ -92,15 +92,17 @@ impl Highlighter {
         highlighter
     }
 
-    /// How the folded forms of matching words start (see the `initials` field).
-    fn initials(&self) -> Option<Vec<(char, Option<char>)>> {
-        let mut initials = Vec::new();
-        let mut add = |text: &str| {
-            let mut chars = text.chars().map(techmatch_analysis::initial_key);
-            let Some(first) = chars.next() else {
+    /// The folded forms of matching words (see the `initials` field).
+    fn initials(&self) -> Option<Vec<(String, bool)>> {
+        let mut initials: Vec<(String, bool)> = Vec::new();
+        let mut add = |text: &str, prefix: bool| {
+            if text.is_empty() {
                 return false;
-            };
-            let key = (first, chars.next());
+            }
+            let key = (
+                text.chars().map(techmatch_analysis::initial_key).collect(),
+                prefix,
+            );
             if !initials.contains(&key) {
                 initials.push(key);
             }
@@ -110,25 +112,37 @@ impl Highlighter {
             if target.fuzzy {
                 return None;
             }
-            for form in &target.forms {
-                if !add(form) {
+            for (i, form) in target.forms.iter().enumerate() {
+                if !add(form, target.prefix && i == 0) {
                     return None;
                 }
             }
             if let Some(exact) = &target.exact {
-                if !add(&fold_token(exact)) {
+                if !add(&fold_token(exact), false) {
                     return None;
                 }
             }
         }
         for (phrase, _) in &self.phrases {
             for word in phrase {
-                if !add(word) {
+                if !add(word, false) {
                     return None;
                 }
             }
         }
         Some(initials)
+    }
+
+    /// Whether a word whose key is `key` (its whole folded form when `whole`, else how it
+    /// starts; see [`scan_words`]) may match.
+    fn wants(&self, key: &str, whole: bool) -> bool {
+        self.initials.as_ref().is_none_or(|forms| {
+            forms.iter().any(|(form, prefix)| match (whole, prefix) {
+                (true, false) => key == form,
+                (true, true) => key.starts_with(form.as_str()),
+                (false, _) => form.starts_with(key) || key.starts_with(form.as_str()),
+            })
+        })
     }
 
     /// A highlighter for a set of folded terms (demand matching, glossary expansions).
@@ -165,12 +179,7 @@ impl Highlighter {
         // The words in order (folded, offsets) when phrases are looked for; an unread word
         // is there to keep its place, and matches nothing.
         let mut words: Vec<(Option<String>, usize, usize)> = Vec::new();
-        let wanted = |first: char, second: Option<char>| {
-            self.initials.as_ref().is_none_or(|keys| {
-                keys.iter()
-                    .any(|&(a, b)| a == first && (b.is_none() || second.is_none() || b == second))
-            })
-        };
+        let wanted = |key: &str, whole: bool| self.wants(key, whole);
         scan_words(text, &wanted, &mut |scanned| match scanned {
             Scanned::Token {
                 exact,
@@ -480,6 +489,29 @@ mod tests {
         "anh",
         "Ánh",
         "ánh",
+        "lí",
+        "lý",
+        "Lí",
+        "quý",
+        "quí",
+        "gì",
+        "İstanbul",
+        "ſ",
+        "æon",
+        "øre",
+        "ĐI",
+        "ngHiÊn",
+        "nghiên",
+        "nghien",
+        "kỹ thuật",
+        "ky",
+        "ki",
+        "yêu",
+        "iêu",
+        "Y",
+        "I",
+        "đi",
+        "di",
     ];
 
     fn text_of(picks: &[(usize, usize)]) -> String {
