@@ -71,6 +71,7 @@ impl Server {
             None => None,
         };
         let demands = demand_side(&config, &searcher, writes.is_some())?;
+        let compute_threads = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
         let state = Arc::new(AppState {
             demands,
             matcher: DemandMatcher::new(searcher.clone()),
@@ -82,9 +83,16 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             openapi_json: openapi::openapi_json(),
             permits: Arc::new(tokio::sync::Semaphore::new(config.limits.concurrency_limit)),
-            cpu: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()) + 1,
-            )),
+            cpu: Arc::new(tokio::sync::Semaphore::new(compute_threads)),
+            compute_pool: Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(compute_threads)
+                    .thread_name(|i| format!("techmatch-compute-{i}"))
+                    .build()
+                    .map_err(|e| {
+                        std::io::Error::other(format!("cannot start the compute threads: {e}"))
+                    })?,
+            ),
             answers: cache::AnswerCache::new(config.cache_mb << 20),
         });
         Ok(Server { state, config })

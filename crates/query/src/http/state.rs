@@ -40,6 +40,10 @@ pub struct AppState {
     /// one more keeps the cores busy while a finished request hands its permit over (with
     /// one per core, 64 connections kept 1.54 of 2 cores busy; with one more, 1.82).
     pub cpu: Arc<tokio::sync::Semaphore>,
+    /// The threads that run it, as many as there are permits: the same few threads serve
+    /// every request, so their analysis memos and caches stay warm (tokio's blocking pool
+    /// handed requests to a dozen threads in turn).
+    pub compute_pool: Arc<rayon::ThreadPool>,
     /// Search and suggestion answers (JSON bytes) by request, per index generation.
     pub answers: AnswerCache,
     /// The other side of the exchange: the demands kept beside the supplies.
@@ -199,7 +203,33 @@ where
         .await
         .map_err(|_| ApiError::unavailable("the server is shutting down"))?;
     let state = state.clone();
-    blocking(move || work(&state)).await
+    let span = tracing::Span::current();
+    let (done, result) = tokio::sync::oneshot::channel();
+    let pool = state.compute_pool.clone();
+    pool.spawn(move || {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            span.in_scope(|| work(&state))
+        }));
+        // The request may have gone (client closed): nothing to answer then.
+        let _ = done.send(outcome);
+    });
+    match result.await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(panic)) => Err(ApiError::internal(format!(
+            "the request's work panicked: {}",
+            panic_message(panic.as_ref())
+        ))),
+        Err(_) => Err(ApiError::internal("the request's work was dropped")),
+    }
+}
+
+/// The message of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string())
 }
 
 /// Runs blocking index work off the async executor (writes, which the writer's lock
@@ -211,4 +241,39 @@ where
 {
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || span.in_scope(work)).await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{ServeConfig, Server};
+
+    fn state() -> SharedState {
+        let index = techmatch_indexer::SupplyIndex::create_in_ram();
+        let searcher = crate::Searcher::new(index).unwrap();
+        Server::new(ServeConfig::default(), searcher)
+            .unwrap()
+            .state()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_that_panics_is_an_internal_error_and_the_threads_serve_on() {
+        let state = state();
+        let threads = state.compute_pool.current_num_threads();
+        assert_eq!(threads, state.cpu.available_permits());
+        // More panicking requests than threads: none takes a thread down with it.
+        for _ in 0..threads * 2 {
+            let failed: Result<(), ApiError> =
+                compute(&state, |_| panic!("a bug in a handler")).await;
+            let error = failed.unwrap_err();
+            assert_eq!(
+                error.status(),
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR
+            );
+        }
+        let answered = compute(&state, |s| Ok(s.searcher.num_docs())).await;
+        assert_eq!(answered.unwrap(), 0);
+        // The permits all came back.
+        assert_eq!(state.cpu.available_permits(), threads);
+    }
 }
