@@ -6,8 +6,9 @@
 //! (query strings), [`errors`] (the JSON error body), [`limits`] (body size, concurrency,
 //! time), [`auth`] (bearer key, constant-time), [`metrics`] (Prometheus), [`openapi`].
 //!
-//! Tantivy calls never run on the async executor: handlers hand them to `spawn_blocking`
-//! (bulk matching then fans out on rayon). The process has one index writer behind a mutex;
+//! Tantivy calls never run on the async executor: searches, suggestions and matches run on
+//! a fixed pool of one thread per core and one more ([`state::compute`]), writes and bulk
+//! matching on `spawn_blocking` (bulk matching then fans out on rayon). The process has one index writer behind a mutex;
 //! a write commits, then reloads the reader, so the next search sees it. On SIGTERM or
 //! Ctrl-C the server stops accepting, drains in-flight requests, rolls back anything left
 //! uncommitted and waits for merges, leaving the index at a clean commit.
