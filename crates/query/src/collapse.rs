@@ -100,15 +100,20 @@ impl<'a> ClusterKeys<'a> {
 }
 
 /// A ranked list with one entry per cluster, in the order of each cluster's best member,
-/// and the key of each entry's cluster.
+/// and the key of each entry's cluster: the first `limit` entries (a key is a dictionary
+/// lookup, so the records after them are not read).
 pub fn collapse<S: Copy>(
     searcher: &tantivy::Searcher,
     ranked: &[(S, DocAddress)],
+    limit: usize,
 ) -> Result<Vec<((S, DocAddress), String)>> {
     let mut keys = ClusterKeys::new(searcher);
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for &(score, address) in ranked {
+        if out.len() == limit {
+            break;
+        }
         let key = keys.key(address)?;
         if seen.insert(key.clone()) {
             out.push(((score, address), key));

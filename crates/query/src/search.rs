@@ -678,12 +678,32 @@ impl Searcher {
                     TopDocs::with_limit(request.size).and_offset(offset)
                 }
                 .order_by_score();
+                // A page's clusters are nearly always among its first records: those are
+                // ranked first (pruning skips more for a short list), the whole head only
+                // when they hold fewer clusters than the page needs.
+                let shallow = wanted + wanted / 2 + 5;
+                let shallow =
+                    (collapsing && long.is_none() && shallow < collapse_depth).then_some(shallow);
                 let (hits, total, counts) = match counted {
                     // The search's records are known: rank them by the sum of the scoring
                     // clauses, skipping those that cannot make the list.
                     Some((total, counts, bits)) => {
                         let ranking = self.pruned_query(&searcher, &terms, bits);
-                        (searcher.search(&ranking, &top)?, total, counts)
+                        let hits = match shallow {
+                            Some(shallow) => {
+                                let first = TopDocs::with_limit(shallow).order_by_score();
+                                let hits = searcher.search(&ranking, &first)?;
+                                if hits.len() < shallow
+                                    || collapse(&searcher, &hits, wanted)?.len() == wanted
+                                {
+                                    hits
+                                } else {
+                                    searcher.search(&ranking, &top)?
+                                }
+                            }
+                            None => searcher.search(&ranking, &top)?,
+                        };
+                        (hits, total, counts)
                     }
                     None => searcher.search(&query, &(top, Count, facets))?,
                 };
@@ -716,7 +736,7 @@ impl Searcher {
             .unwrap_or_default();
         // The page: clusters collapsed to their best member, then paged.
         let page: Vec<(RankedHit, Option<String>)> = if collapsing {
-            collapse(&searcher, &addresses)?
+            collapse(&searcher, &addresses, wanted)?
                 .into_iter()
                 .skip(offset)
                 .take(request.size)

@@ -298,3 +298,79 @@ fn a_commit_is_counted_at_the_next_search() {
     let closed = supplies[..200].iter().skip(4).step_by(9).count();
     assert_eq!(after, 260 - deleted - closed);
 }
+
+/// The bundled supplies and the near-duplicates of `index-data/duplicates` (the same
+/// offers sent again by other sources), which join their clusters at the commit; counted
+/// from record sets, and by query.
+fn clustered_searchers() -> &'static (Searcher, Searcher) {
+    static SEARCHERS: OnceLock<(Searcher, Searcher)> = OnceLock::new();
+    SEARCHERS.get_or_init(|| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../index-data/duplicates/records.jsonl");
+        let mut validator = techmatch_indexer::validate::Validator::new("records.jsonl");
+        let again: Vec<techmatch_indexer::Supply> =
+            techmatch_indexer::read::read_raw(&path, Default::default())
+                .unwrap()
+                .map(|row| validator.supply(&row.unwrap()).unwrap())
+                .collect();
+        let index = SupplyIndex::create_in_ram();
+        let mut writer = index.writer(64 << 20).unwrap();
+        for supply in bundled_supplies() {
+            writer.upsert(supply).unwrap();
+        }
+        writer.commit().unwrap();
+        for supply in &again {
+            writer.upsert(supply).unwrap();
+        }
+        writer.commit().unwrap();
+        writer.finish().unwrap();
+        let sets = Searcher::new(index.clone()).unwrap();
+        sets.reader().reload().unwrap();
+        let by_query = Searcher::new(index).unwrap().with_counting(Counting::Query);
+        by_query.reader().reload().unwrap();
+        (sets, by_query)
+    })
+}
+
+/// A page of folded duplicates is ranked from a short head of the list first, and from the
+/// whole head when that holds too few clusters: the pages are the ones the whole head
+/// gives (the ranking by query ranks the whole head), where duplicates crowd the list.
+#[test]
+fn folded_pages_from_a_short_head_are_those_of_the_whole_head() {
+    let (sets, by_query) = clustered_searchers();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../index-data/duplicates/records.jsonl");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut folded_somewhere = 0;
+    for line in text.lines().take(40) {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        let title = record["title"].as_str().unwrap();
+        let q: String = title
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ");
+        for (size, page) in [(10, 1), (3, 1), (3, 2), (1, 3)] {
+            let request = SearchRequest {
+                q: q.clone(),
+                size,
+                page,
+                ..SearchRequest::default()
+            };
+            let got = sets.search(&request).unwrap();
+            let expected = by_query.search(&request).unwrap();
+            same_hits(&got, &expected, &format!("{q:?} size {size} page {page}"));
+            let shown = sets
+                .search(&SearchRequest {
+                    show_duplicates: true,
+                    ..request.clone()
+                })
+                .unwrap();
+            if hits(&shown) != hits(&got) {
+                folded_somewhere += 1;
+            }
+        }
+    }
+    // The duplicates did crowd the head of the lists.
+    assert!(folded_somewhere >= 10, "{folded_somewhere}");
+}
