@@ -333,11 +333,14 @@ fn clustered_searchers() -> &'static (Searcher, Searcher) {
 }
 
 /// A page of folded duplicates is ranked from a short head of the list first, and from the
-/// whole head when that holds too few clusters: the pages are the ones the whole head
-/// gives (the ranking by query ranks the whole head), where duplicates crowd the list.
+/// whole head when that holds too few clusters: the pages are those of the whole list
+/// folded by hand (the same ranking with duplicates shown, each hit's cluster from
+/// `duplicate_of`), where duplicates crowd the list. (Compared with the ranking by query
+/// instead, a cluster of two records with the same text could be shown by either: their
+/// scores tie up to the rounding of each way of summing.)
 #[test]
 fn folded_pages_from_a_short_head_are_those_of_the_whole_head() {
-    let (sets, by_query) = clustered_searchers();
+    let (sets, _) = clustered_searchers();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../index-data/duplicates/records.jsonl");
     let text = std::fs::read_to_string(path).unwrap();
@@ -350,27 +353,45 @@ fn folded_pages_from_a_short_head_are_those_of_the_whole_head() {
             .take(3)
             .collect::<Vec<_>>()
             .join(" ");
-        for (size, page) in [(10, 1), (3, 1), (3, 2), (1, 3)] {
-            let request = SearchRequest {
+        // The whole list, duplicates shown, folded by hand: one record per cluster, in
+        // the order of each cluster's best record.
+        let all = sets
+            .search(&SearchRequest {
                 q: q.clone(),
-                size,
-                page,
+                size: 100,
+                show_duplicates: true,
                 ..SearchRequest::default()
-            };
-            let got = sets.search(&request).unwrap();
-            let expected = by_query.search(&request).unwrap();
-            same_hits(&got, &expected, &format!("{q:?} size {size} page {page}"));
-            let shown = sets
+            })
+            .unwrap();
+        let mut seen = std::collections::HashSet::new();
+        let folded: Vec<String> = all
+            .hits
+            .iter()
+            .filter(|h| seen.insert(h.duplicate_of.clone().unwrap_or_else(|| h.id.clone())))
+            .map(|h| h.id.clone())
+            .collect();
+        if folded.len() < all.hits.len().min(20) {
+            folded_somewhere += 1;
+        }
+        for (size, page) in [(10, 1), (3, 1), (3, 2), (1, 3)] {
+            let got = sets
                 .search(&SearchRequest {
-                    show_duplicates: true,
-                    ..request.clone()
+                    q: q.clone(),
+                    size,
+                    page,
+                    ..SearchRequest::default()
                 })
                 .unwrap();
-            if hits(&shown) != hits(&got) {
-                folded_somewhere += 1;
-            }
+            let ids: Vec<String> = got.hits.iter().map(|h| h.id.clone()).collect();
+            let expected: Vec<String> = folded
+                .iter()
+                .skip((page - 1) * size)
+                .take(size)
+                .cloned()
+                .collect();
+            assert_eq!(ids, expected, "{q:?} size {size} page {page}");
         }
     }
     // The duplicates did crowd the head of the lists.
-    assert!(folded_somewhere >= 10, "{folded_somewhere}");
+    assert!(folded_somewhere >= 5, "{folded_somewhere}");
 }
