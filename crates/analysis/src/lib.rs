@@ -308,22 +308,18 @@ pub fn scan_words(
 ) {
     // The exact form of the last word emitted, for its variants (as the builder keeps them).
     let mut last_main: Option<CompactString> = None;
-    let mut emit = |visit: &mut dyn FnMut(Scanned<'_>),
-                    exact: &str,
-                    folded: &str,
-                    start: usize,
-                    end: usize,
-                    main: bool| {
-        if exact.is_empty() && main {
-            // A word left unread: its variants (none, it is letters only) follow no word.
-            last_main = None;
-            return;
-        }
+    let emit = |last_main: &mut Option<CompactString>,
+                visit: &mut dyn FnMut(Scanned<'_>),
+                exact: &str,
+                folded: &str,
+                start: usize,
+                end: usize,
+                main: bool| {
         if exact.is_empty() || exact.len() > MAX_TOKEN_BYTES || folded.is_empty() {
             return;
         }
         if main {
-            last_main = Some(exact.into());
+            *last_main = Some(exact.into());
         } else if last_main.as_deref() == Some(exact) {
             return;
         }
@@ -343,7 +339,8 @@ pub fn scan_words(
                 segment::PieceKind::Word => {
                     if let Some(whole) = plain_key(word, &mut key) {
                         if !wanted(&key, whole) {
-                            emit(visit, "", "", 0, 0, true);
+                            // An unread word: the variants after it follow no word.
+                            last_main = None;
                             visit(Scanned::Skipped {
                                 start: piece.start,
                                 end: piece.end,
@@ -353,6 +350,7 @@ pub fn scan_words(
                     }
                     for part in memo.get(word) {
                         emit(
+                            &mut last_main,
                             visit,
                             &part.exact,
                             &part.folded,
@@ -368,7 +366,8 @@ pub fn scan_words(
                         .chars()
                         .any(|c| wanted(c.encode_utf8(&mut [0; 4]), false))
                     {
-                        emit(visit, "", "", 0, 0, true);
+                        // An unread word: the variants after it follow no word.
+                        last_main = None;
                         visit(Scanned::Skipped {
                             start: piece.start,
                             end: piece.end,
@@ -378,6 +377,7 @@ pub fn scan_words(
                     for chinese in chinese::segment_chinese(word) {
                         let folded = fold_token(chinese.word);
                         emit(
+                            &mut last_main,
                             visit,
                             chinese.word,
                             &folded,
@@ -417,7 +417,7 @@ fn plain_key(word: &str, key: &mut String) -> Option<bool> {
 /// The folded letter of a Latin letter (lowercase, base letter, đ as d) as
 /// [`initial_key`] counts it; `None` for anything else.
 fn latin_key(c: char) -> Option<char> {
-    /// The keys of U+00C0–U+024F and U+1E00–U+1EFF (0 where not a letter).
+    /// The folded base letters of U+00C0–U+024F and U+1E00–U+1EFF (0 where not a letter).
     static KEYS: std::sync::LazyLock<Vec<char>> = std::sync::LazyLock::new(|| {
         let key = |c: char| -> char {
             if !c.is_alphabetic() || matches!(c, '\u{D7}' | '\u{F7}') {
@@ -435,7 +435,7 @@ fn latin_key(c: char) -> Option<char> {
             unicode_normalization::char::decompose_canonical(lower, |d| {
                 base.get_or_insert(d);
             });
-            initial_key(base.unwrap_or(lower))
+            base.unwrap_or(lower)
         };
         ('\u{C0}'..='\u{24F}')
             .chain('\u{1E00}'..='\u{1EFF}')
