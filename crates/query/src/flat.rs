@@ -10,6 +10,7 @@
 //! directly: nothing to buffer, nothing allocated per window, and cheap to seek.
 
 use std::fmt;
+use std::sync::Arc;
 
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TantivyError, Term, TERMINATED};
@@ -37,6 +38,30 @@ impl FieldsMaxQuery {
     /// The ways to match (any of them matches).
     pub fn parts(&self) -> impl Iterator<Item = &dyn Query> {
         self.parts.iter().map(|(_, query)| query.as_ref())
+    }
+
+    /// How the groups' scores combine: `max + tie_breaker × (sum − max)`.
+    pub fn tie_breaker(&self) -> Score {
+        self.tie_breaker
+    }
+
+    /// The weights of the parts, each with its group, in the order of [`Self::parts`],
+    /// and the weight of the whole query built from those same weights (nothing is
+    /// looked up twice): for a caller that scores the parts itself ([`crate::pruned`]).
+    pub fn part_weights(
+        &self,
+        enable_scoring: EnableScoring<'_>,
+    ) -> tantivy::Result<(Vec<PartWeight>, Box<dyn Weight>)> {
+        let parts = self
+            .parts
+            .iter()
+            .map(|(group, query)| Ok((*group, Arc::from(query.weight(enable_scoring)?))))
+            .collect::<tantivy::Result<Vec<PartWeight>>>()?;
+        let weight = Box::new(FieldsMaxWeight {
+            parts: parts.clone(),
+            tie_breaker: self.tie_breaker,
+        });
+        Ok((parts, weight))
     }
 
     /// The highest score the query can give, from the bounds of its clauses (`bound_of`,
@@ -91,15 +116,7 @@ impl fmt::Debug for FieldsMaxQuery {
 
 impl Query for FieldsMaxQuery {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let parts = self
-            .parts
-            .iter()
-            .map(|(group, query)| Ok((*group, query.weight(enable_scoring)?)))
-            .collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(Box::new(FieldsMaxWeight {
-            parts,
-            tie_breaker: self.tie_breaker,
-        }))
+        Ok(self.part_weights(enable_scoring)?.1)
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -109,8 +126,11 @@ impl Query for FieldsMaxQuery {
     }
 }
 
+/// A part's group and weight.
+pub type PartWeight = (usize, Arc<dyn Weight>);
+
 struct FieldsMaxWeight {
-    parts: Vec<(usize, Box<dyn Weight>)>,
+    parts: Vec<PartWeight>,
     tie_breaker: Score,
 }
 
@@ -225,27 +245,59 @@ impl DocSet for FieldsMaxScorer {
 
 impl Scorer for FieldsMaxScorer {
     fn score(&mut self) -> Score {
-        // Children come grouped (a field's clauses are next to each other), so one pass
-        // keeps the current group's best and folds it in when the group changes.
-        let (mut max, mut sum) = (0.0 as Score, 0.0 as Score);
-        let (mut group, mut best) = (usize::MAX, 0.0 as Score);
+        let mut combined = Combined::default();
         for (i, doc) in self.docs.iter().enumerate() {
-            if *doc != self.doc {
-                continue;
-            }
-            let score = self.children[i].score();
-            if self.groups[i] == group {
-                best = best.max(score);
-            } else {
-                max = max.max(best);
-                sum += best;
-                group = self.groups[i];
-                best = score;
+            if *doc == self.doc {
+                combined.add(self.groups[i], self.children[i].score());
             }
         }
-        max = max.max(best);
-        sum += best;
-        max + (sum - max) * self.tie_breaker
+        combined.finish(self.tie_breaker)
+    }
+}
+
+/// A [`FieldsMaxQuery`]'s score folded from its matching parts' scores, given in part
+/// order (a group's parts are next to each other): one pass keeps the current group's
+/// best and folds it in when the group changes. Whoever scores the parts itself
+/// ([`crate::pruned`]) folds them here too, so that the sum is the very same number.
+#[derive(Clone, Copy)]
+pub(crate) struct Combined {
+    max: Score,
+    sum: Score,
+    group: usize,
+    best: Score,
+}
+
+impl Default for Combined {
+    fn default() -> Self {
+        Combined {
+            max: 0.0,
+            sum: 0.0,
+            group: usize::MAX,
+            best: 0.0,
+        }
+    }
+}
+
+impl Combined {
+    /// Adds the score of a matching part of `group`.
+    #[inline]
+    pub(crate) fn add(&mut self, group: usize, score: Score) {
+        if group == self.group {
+            self.best = self.best.max(score);
+        } else {
+            self.max = self.max.max(self.best);
+            self.sum += self.best;
+            self.group = group;
+            self.best = score;
+        }
+    }
+
+    /// `max + tie_breaker × (sum − max)` over the groups' bests.
+    #[inline]
+    pub(crate) fn finish(self, tie_breaker: Score) -> Score {
+        let max = self.max.max(self.best);
+        let sum = self.sum + self.best;
+        max + (sum - max) * tie_breaker
     }
 }
 

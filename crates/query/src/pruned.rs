@@ -7,15 +7,24 @@
 //! nothing to a score. So the ranking pass is a sum of optional clauses over a known set of
 //! records, which is what MaxScore (Turtle and Flood, 1995) prunes exactly:
 //!
-//! - every clause has an upper bound on its score ([`upper_bound`]: BM25 of a term at any
-//!   frequency and field length, the constant of a typo or prefix match, the best field of
-//!   a word, the sum of a concept's fields);
-//! - clauses are sorted by bound; once the list's k-th score θ is above the sum of the
-//!   smallest bounds, a record that matches only those clauses cannot make the list, so
-//!   only the records of the other (*essential*) clauses are visited, and the others are
-//!   looked up for them alone;
-//! - a record whose essential scores plus the bounds of the others stay below θ is not
-//!   scored further.
+//! - a clause is a fold of *leaves*: a word's clause ([`FieldsMaxQuery`]) the best of its
+//!   forms per field (exact, folded, spelling variants, typo and prefix matches), the
+//!   fields combined as `max + tie × (sum − max)`; any other clause is one leaf. The ranking
+//!   reads the leaves itself and folds them as the clause does;
+//! - every leaf has an upper bound on its score: for a term, the best BM25 of its postings
+//!   in the segment ([`TermMaxima`], read once per segment and term; BM25 at any frequency
+//!   and length, [`upper_bound`], when no maxima are given), the constant of a typo or
+//!   prefix match, the sum of a concept's fields;
+//! - leaves are sorted by bound; once the list's k-th score θ is above what a record
+//!   matching only the leaves of smallest bounds can score (those bounds folded clause by
+//!   clause), such a record cannot make the list, so only the records of the other
+//!   (*essential*) leaves are visited;
+//! - for each of those, the essential leaves' scores and the other leaves' bounds give a
+//!   bound on its score; the other leaves are then read biggest bound first, each bound
+//!   replaced by the score, and the record is dropped as soon as the bound falls to θ;
+//! - [`PrunedQuery::top`] ranks the segments one after the other into one list, so that a
+//!   segment starts from the θ the segments before it reached (tantivy's collectors start
+//!   each segment from nothing).
 //!
 //! A record is offered to the collector with exactly the score the exhaustive sum gives it
 //! (the clauses are summed in one fixed order), and no record that could enter the list is
@@ -25,6 +34,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
 
 use tantivy::index::SegmentId;
@@ -32,10 +42,10 @@ use tantivy::query::{
     Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostWeight, EnableScoring, Explanation,
     Occur, Query, Scorer, TermQuery, Weight,
 };
-use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 use crate::expand::CachedExpansion;
-use crate::flat::FieldsMaxQuery;
+use crate::flat::{Combined, FieldsMaxQuery};
 use crate::record_sets::Bits;
 
 /// A query whose score is multiplied by `boost`: tantivy's `BoostQuery`, with the boost
@@ -130,6 +140,102 @@ pub fn upper_bound(
     Ok(None)
 }
 
+/// Pairs (length code, term frequency) of a term's postings in a segment.
+type LengthFrequencyPairs = Arc<[(u8, u32)]>;
+
+/// Terms (per segment) whose pairs a searcher remembers: about 100 bytes each.
+pub const DEFAULT_TERM_MAXIMA: u64 = 200_000;
+
+/// The highest scores a term can have in a segment, remembered per segment and term.
+///
+/// BM25 grows with the term's frequency in a field and falls with the field's length, so
+/// a term's scores in a segment are bounded by the pairs (length code, frequency) of its
+/// postings where no shorter field holds it more often: a few pairs, read once from the
+/// postings (segments never change). The bound of a term's scores is then the best score
+/// of those pairs under the search's BM25 weight, computed as the term's scorer computes
+/// it: for the short fields of a search box typically half of BM25 at any frequency.
+pub struct TermMaxima {
+    cache: moka::sync::Cache<(SegmentId, Term), LengthFrequencyPairs>,
+}
+
+impl std::fmt::Debug for TermMaxima {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TermMaxima")
+            .field("entries", &self.cache.entry_count())
+            .finish()
+    }
+}
+
+impl TermMaxima {
+    /// Remembers the pairs of about `max_terms` terms (per segment).
+    pub fn new(max_terms: u64) -> TermMaxima {
+        TermMaxima {
+            cache: moka::sync::Cache::new(max_terms),
+        }
+    }
+
+    /// The highest score `weight` gives `term` on any record of `reader`'s segment (0 when
+    /// no record holds it).
+    pub fn bound(
+        &self,
+        reader: &SegmentReader,
+        term: &Term,
+        weight: &Bm25Weight,
+    ) -> tantivy::Result<Score> {
+        let pairs = self
+            .cache
+            .try_get_with((reader.segment_id(), term.clone()), || {
+                length_frequency_pairs(reader, term)
+            })
+            .map_err(|e| (*e).clone())?;
+        Ok(pairs
+            .iter()
+            .map(|&(length, frequency)| weight.score(length, frequency))
+            .fold(0.0, Score::max))
+    }
+}
+
+/// The pairs (length code, frequency) of `term`'s postings in `reader`'s segment that no
+/// other posting beats on both (a shorter or equal field holding it as often or more).
+fn length_frequency_pairs(
+    reader: &SegmentReader,
+    term: &Term,
+) -> tantivy::Result<Arc<[(u8, u32)]>> {
+    let inverted = reader.inverted_index(term.field())?;
+    let Some(info) = inverted.get_term_info(term)? else {
+        return Ok(Arc::from(Vec::new()));
+    };
+    // The term scorer reads lengths from the field's norms, or takes every field as one
+    // token long when it has none.
+    let norms = match reader.fieldnorms_readers().get_field(term.field())? {
+        Some(norms) => norms,
+        None => tantivy::fieldnorm::FieldNormReader::constant(reader.max_doc(), 1),
+    };
+    let mut postings = inverted
+        .read_block_postings_from_terminfo(&info, tantivy::schema::IndexRecordOption::WithFreqs)?;
+    let mut most = [0u32; 256];
+    loop {
+        let docs = postings.docs();
+        if docs.is_empty() {
+            break;
+        }
+        for (&doc, &frequency) in docs.iter().zip(postings.freqs()) {
+            let length = &mut most[norms.fieldnorm_id(doc) as usize];
+            *length = (*length).max(frequency);
+        }
+        postings.advance();
+    }
+    let mut pairs = Vec::new();
+    let mut best = 0;
+    for (length, &frequency) in most.iter().enumerate() {
+        if frequency > best {
+            best = frequency;
+            pairs.push((length as u8, frequency));
+        }
+    }
+    Ok(Arc::from(pairs))
+}
+
 /// The records of each segment that a search holds (from the record sets), by segment.
 pub type SegmentBits = Arc<HashMap<SegmentId, Arc<Bits>>>;
 
@@ -137,13 +243,120 @@ pub type SegmentBits = Arc<HashMap<SegmentId, Arc<Bits>>>;
 pub struct PrunedQuery {
     clauses: Vec<Box<dyn Query>>,
     bits: SegmentBits,
+    maxima: Option<Arc<TermMaxima>>,
 }
 
 impl PrunedQuery {
     /// Scores `clauses` summed over the records of `bits` (a segment missing from `bits`
     /// holds no record of the search).
     pub fn new(clauses: Vec<Box<dyn Query>>, bits: SegmentBits) -> PrunedQuery {
-        PrunedQuery { clauses, bits }
+        PrunedQuery {
+            clauses,
+            bits,
+            maxima: None,
+        }
+    }
+
+    /// Bounds each term's scores on each segment by its postings there (remembered in
+    /// `maxima`) instead of by BM25 at any frequency and length: tighter bounds, fewer
+    /// records to score, the same list.
+    pub fn with_term_maxima(mut self, maxima: Arc<TermMaxima>) -> PrunedQuery {
+        self.maxima = Some(maxima);
+        self
+    }
+
+    /// The records ranked `offset..offset + limit` by score (ties by address), as
+    /// `TopDocs::with_limit(limit).and_offset(offset)` ranks them, with one list for the
+    /// whole index: the segments are ranked one after the other, each starting from the
+    /// score the list already asks for (a collector per segment starts every segment
+    /// from nothing, so each segment scores its own best records).
+    pub fn top(
+        &self,
+        searcher: &tantivy::Searcher,
+        limit: usize,
+        offset: usize,
+    ) -> tantivy::Result<Vec<(Score, DocAddress)>> {
+        let wanted = limit.saturating_add(offset);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let weight = self.weight(EnableScoring::enabled_from_searcher(searcher))?;
+        let mut list = TopList::new(wanted);
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let ord = ord as u32;
+            weight.for_each_pruning(list.threshold(), reader, &mut |doc, score| {
+                list.offer(score, DocAddress::new(ord, doc))
+            })?;
+        }
+        Ok(list.into_sorted().into_iter().skip(offset).collect())
+    }
+}
+
+/// A list of the `k` best records offered, best first; between equal scores the lower
+/// address (the one offered first, segments and records being offered in order).
+struct TopList {
+    k: usize,
+    /// The worst of the list on top.
+    heap: std::collections::BinaryHeap<Ranked>,
+}
+
+/// A record and its score, ordered from best to worst.
+struct Ranked(Score, DocAddress);
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    /// Worse is greater: a lower score, or the same score at a higher address.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
+    }
+}
+
+impl TopList {
+    fn new(k: usize) -> TopList {
+        TopList {
+            k,
+            heap: std::collections::BinaryHeap::with_capacity(k.min(10_000) + 1),
+        }
+    }
+
+    /// The score a record must beat to enter: the worst score once the list is full.
+    fn threshold(&self) -> Score {
+        match self.heap.peek() {
+            Some(worst) if self.heap.len() >= self.k => worst.0,
+            _ => Score::MIN,
+        }
+    }
+
+    /// Offers a record (after those already offered), and says the new threshold.
+    fn offer(&mut self, score: Score, address: DocAddress) -> Score {
+        if self.heap.len() < self.k {
+            self.heap.push(Ranked(score, address));
+        } else if score > self.threshold() {
+            self.heap.pop();
+            self.heap.push(Ranked(score, address));
+        }
+        self.threshold()
+    }
+
+    fn into_sorted(self) -> Vec<(Score, DocAddress)> {
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|Ranked(score, address)| (score, address))
+            .collect()
     }
 }
 
@@ -152,6 +365,7 @@ impl Clone for PrunedQuery {
         PrunedQuery {
             clauses: self.clauses.iter().map(|c| c.box_clone()).collect(),
             bits: self.bits.clone(),
+            maxima: self.maxima.clone(),
         }
     }
 }
@@ -167,22 +381,57 @@ impl fmt::Debug for PrunedQuery {
 
 impl Query for PrunedQuery {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let mut clauses = Vec::with_capacity(self.clauses.len());
-        let mut bounds = Vec::with_capacity(self.clauses.len());
-        for clause in &self.clauses {
-            clauses.push(clause.weight(enable_scoring)?);
-            bounds.push(match enable_scoring {
+        let bound_of = |query: &dyn Query| -> tantivy::Result<Score> {
+            Ok(match enable_scoring {
                 EnableScoring::Enabled {
                     statistics_provider,
                     ..
-                } => upper_bound(clause.as_ref(), statistics_provider)?.unwrap_or(Score::INFINITY),
+                } => upper_bound(query, statistics_provider)?.unwrap_or(Score::INFINITY),
                 EnableScoring::Disabled { .. } => Score::INFINITY,
-            });
+            })
+        };
+        let mut clauses: Vec<Arc<dyn Weight>> = Vec::with_capacity(self.clauses.len());
+        let mut shapes = Vec::with_capacity(self.clauses.len());
+        let mut leaves = Vec::new();
+        for clause in &self.clauses {
+            let start = leaves.len();
+            if let Some(fields_max) = clause.downcast_ref::<FieldsMaxQuery>() {
+                // Its parts are scored one by one, and folded as the clause folds them.
+                let (parts, weight) = fields_max.part_weights(enable_scoring)?;
+                for ((group, weight), part) in parts.into_iter().zip(fields_max.parts()) {
+                    let term = scored_term(part, enable_scoring)?;
+                    leaves.push(Leaf {
+                        group,
+                        bound: match &term {
+                            Some((_, weight)) => weight.max_score(),
+                            None => bound_of(part)?,
+                        },
+                        term,
+                        weight,
+                    });
+                }
+                shapes.push((start..leaves.len(), fields_max.tie_breaker()));
+                clauses.push(Arc::from(weight));
+            } else {
+                let bound = bound_of(clause.as_ref())?;
+                let weight: Arc<dyn Weight> = Arc::from(clause.weight(enable_scoring)?);
+                leaves.push(Leaf {
+                    group: 0,
+                    bound,
+                    term: scored_term(clause.as_ref(), enable_scoring)?,
+                    weight: weight.clone(),
+                });
+                // One leaf, one group: its score folds to itself.
+                shapes.push((start..leaves.len(), 1.0));
+                clauses.push(weight);
+            }
         }
         Ok(Box::new(PrunedWeight {
             clauses,
-            bounds,
+            shapes,
+            leaves,
             bits: self.bits.clone(),
+            maxima: self.maxima.clone(),
         }))
     }
 
@@ -193,13 +442,55 @@ impl Query for PrunedQuery {
     }
 }
 
-struct PrunedWeight {
-    clauses: Vec<Box<dyn Weight>>,
-    /// Each clause's upper bound (infinite when unknown).
-    bounds: Vec<Score>,
-    bits: SegmentBits,
+/// One way to match a clause, scored on its own: a part of a [`FieldsMaxQuery`] clause
+/// (a form of a word in one field), or a clause of another kind whole.
+struct Leaf {
+    /// Its group in its clause (the field, for a word's parts).
+    group: usize,
+    /// The highest score it gives (infinite when unknown).
+    bound: Score,
+    /// For a term, the term and the BM25 weight it is scored with (boost included): its
+    /// bound on a segment is then that of the term's postings there ([`TermMaxima`]).
+    term: Option<(Term, Bm25Weight)>,
+    weight: Arc<dyn Weight>,
 }
 
+/// The term a leaf scores, and its BM25 weight with the boosts around it folded in as
+/// tantivy folds them (`BoostWeight` multiplies the boost it is given by its own, the term
+/// scorer its weight by the result): `None` for any other query.
+fn scored_term(
+    query: &dyn Query,
+    enable_scoring: EnableScoring<'_>,
+) -> tantivy::Result<Option<(Term, Bm25Weight)>> {
+    let EnableScoring::Enabled {
+        statistics_provider,
+        ..
+    } = enable_scoring
+    else {
+        return Ok(None);
+    };
+    let mut boost: Score = 1.0;
+    let mut query = query;
+    while let Some(boosted) = query.downcast_ref::<Boosted>() {
+        boost *= boosted.boost;
+        query = boosted.inner.as_ref();
+    }
+    let Some(term) = query.downcast_ref::<TermQuery>() else {
+        return Ok(None);
+    };
+    let weight = Bm25Weight::for_terms(statistics_provider, std::slice::from_ref(term.term()))?;
+    Ok(Some((term.term().clone(), weight.boost_by(boost))))
+}
+
+struct PrunedWeight {
+    clauses: Vec<Arc<dyn Weight>>,
+    /// Each clause's leaves (a range of `leaves`, in the clause's part order) and how
+    /// their scores fold into the clause's (the tie breaker of [`Combined::finish`]).
+    shapes: Vec<(Range<usize>, Score)>,
+    leaves: Vec<Leaf>,
+    bits: SegmentBits,
+    maxima: Option<Arc<TermMaxima>>,
+}
 /// The next record at or after `doc` in `bits`.
 fn next_bit(bits: &[u64], doc: DocId) -> DocId {
     let mut word = doc as usize / 64;
@@ -229,34 +520,30 @@ impl PrunedWeight {
         self.bits.get(&reader.segment_id()).cloned()
     }
 
-    /// The clauses' scorers on a segment, in clause order, each with its bound; clauses
-    /// with no record in the segment are left out.
+    /// The clauses' scorers on a segment, in clause order; clauses with no record in the
+    /// segment are left out.
     fn scorers(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Vec<Clause>> {
         let mut scorers = Vec::with_capacity(self.clauses.len());
-        for (weight, bound) in self.clauses.iter().zip(&self.bounds) {
+        for weight in &self.clauses {
             let scorer = weight.scorer(reader, boost)?;
             if scorer.doc() != TERMINATED {
-                scorers.push(Clause {
-                    scorer,
-                    bound: bound * boost,
-                });
+                scorers.push(Clause { scorer });
             }
         }
         Ok(scorers)
     }
 }
 
-/// A clause's scorer on a segment, and the bound of its scores.
+/// A clause's scorer on a segment.
 struct Clause {
     scorer: Box<dyn Scorer>,
-    bound: Score,
 }
 
 /// Sums the scores of the scorers on `doc` in clause order (the scorers are in clause
 /// order), seeking those behind it.
 fn exact_sum(scorers: &mut [Clause], doc: DocId) -> Score {
     let mut sum = 0.0;
-    for Clause { scorer, .. } in scorers.iter_mut() {
+    for Clause { scorer } in scorers.iter_mut() {
         if scorer.doc() < doc {
             scorer.seek(doc);
         }
@@ -265,6 +552,122 @@ fn exact_sum(scorers: &mut [Clause], doc: DocId) -> Score {
         }
     }
     sum
+}
+
+/// The leaves of a search on one segment, and what MaxScore keeps about them.
+struct SegmentLeaves<'a> {
+    shapes: &'a [(Range<usize>, Score)],
+    groups: Vec<usize>,
+    scorers: Vec<Box<dyn Scorer>>,
+    /// Each leaf's bound on this segment (0 for a leaf with no record in it).
+    bounds: Vec<Score>,
+    /// The current record's scores of the leaves already read for it.
+    scored: Vec<Option<Score>>,
+    /// Each leaf's clause.
+    clause_of: Vec<usize>,
+    /// What [`Self::admits`] knows of each leaf's score on the current record (its score,
+    /// or its bound), and of each clause's.
+    values: Vec<Score>,
+    folded: Vec<Score>,
+}
+
+impl SegmentLeaves<'_> {
+    /// The exact score of `doc`: each clause's matching leaves folded as the clause folds
+    /// them, the clauses summed in clause order, as [`exact_sum`] adds the clauses' own
+    /// scorers up. Leaves behind `doc` are moved to it; scores read before are reused.
+    fn exact(&mut self, doc: DocId) -> Score {
+        let mut sum = 0.0;
+        for (range, tie_breaker) in self.shapes {
+            let mut combined = Combined::default();
+            let mut matched = false;
+            for leaf in range.clone() {
+                let value = match self.scored[leaf].take() {
+                    Some(value) => value,
+                    None => {
+                        let scorer = &mut self.scorers[leaf];
+                        if scorer.doc() < doc {
+                            scorer.seek(doc);
+                        }
+                        if scorer.doc() != doc {
+                            continue;
+                        }
+                        scorer.score()
+                    }
+                };
+                matched = true;
+                combined.add(self.groups[leaf], value);
+            }
+            if matched {
+                sum += combined.finish(*tie_breaker);
+            }
+        }
+        sum
+    }
+
+    /// Whether `doc` can score above `theta`. It starts from the scores of the essential
+    /// leaves on it and the bounds of the others, then reads the others, biggest bound
+    /// first (`resolve`), replacing each bound by its score (0 when the leaf misses the
+    /// record), and stops as soon as the total falls to `theta`: a clause folds its
+    /// leaves with max and sum, which never decrease when a leaf's score grows, so every
+    /// total on the way bounds the record's score. Scores read are kept for
+    /// [`Self::exact`].
+    fn admits(&mut self, doc: DocId, essential: &[bool], resolve: &[usize], theta: Score) -> bool {
+        for (leaf, value) in self.values.iter_mut().enumerate() {
+            *value = if essential[leaf] {
+                let scorer = &mut self.scorers[leaf];
+                if scorer.doc() == doc {
+                    let score = scorer.score();
+                    self.scored[leaf] = Some(score);
+                    score
+                } else {
+                    0.0
+                }
+            } else {
+                self.bounds[leaf]
+            };
+        }
+        let mut total = 0.0;
+        for (clause, (range, tie_breaker)) in self.shapes.iter().enumerate() {
+            let folded = fold(&self.groups, &self.values, range.clone(), *tie_breaker);
+            self.folded[clause] = folded;
+            total += folded;
+        }
+        for &leaf in resolve {
+            if total < theta {
+                return false;
+            }
+            let scorer = &mut self.scorers[leaf];
+            if scorer.doc() < doc {
+                scorer.seek(doc);
+            }
+            let value = if scorer.doc() == doc {
+                let score = scorer.score();
+                self.scored[leaf] = Some(score);
+                score
+            } else {
+                0.0
+            };
+            if value == self.values[leaf] {
+                continue;
+            }
+            self.values[leaf] = value;
+            let clause = self.clause_of[leaf];
+            let (range, tie_breaker) = &self.shapes[clause];
+            let folded = fold(&self.groups, &self.values, range.clone(), *tie_breaker);
+            total += folded - self.folded[clause];
+            self.folded[clause] = folded;
+        }
+        total >= theta
+    }
+}
+
+/// A clause's leaves `range` folded as the clause folds them, each at `values[leaf]`.
+fn fold(groups: &[usize], values: &[Score], range: Range<usize>, tie_breaker: Score) -> Score {
+    let mut combined = Combined::default();
+    for leaf in range {
+        combined.add(groups[leaf], values[leaf]);
+    }
+    combined.finish(tie_breaker)
 }
 
 impl Weight for PrunedWeight {
@@ -288,7 +691,7 @@ impl Weight for PrunedWeight {
         let mut scorers = self.scorers(reader, 1.0)?;
         let score = exact_sum(&mut scorers, doc);
         let mut explanation = Explanation::new("sum of the clauses a record matches", score);
-        for (weight, _) in self.clauses.iter().zip(&self.bounds) {
+        for weight in &self.clauses {
             if let Ok(child) = weight.explain(reader, doc) {
                 explanation.add_detail(child);
             }
@@ -305,46 +708,104 @@ impl Weight for PrunedWeight {
         let Some(bits) = self.segment_bits(reader) else {
             return Ok(());
         };
-        let mut scorers = self.scorers(reader, 1.0)?;
-        // By bound, smallest first: `order[..p]` are the non-essential clauses, the ones
-        // whose bounds add up to less than θ.
-        let mut order: Vec<usize> = (0..scorers.len()).collect();
+        let mut leaves = SegmentLeaves {
+            shapes: &self.shapes,
+            groups: self.leaves.iter().map(|leaf| leaf.group).collect(),
+            scorers: Vec::with_capacity(self.leaves.len()),
+            bounds: Vec::with_capacity(self.leaves.len()),
+            scored: vec![None; self.leaves.len()],
+            clause_of: self
+                .shapes
+                .iter()
+                .enumerate()
+                .flat_map(|(clause, (range, _))| range.clone().map(move |_| clause))
+                .collect(),
+            values: vec![0.0; self.leaves.len()],
+            folded: vec![0.0; self.shapes.len()],
+        };
+        for leaf in &self.leaves {
+            let scorer = leaf.weight.scorer(reader, 1.0)?;
+            let bound = if scorer.doc() == TERMINATED {
+                0.0
+            } else if let (Some(maxima), Some((term, weight))) = (&self.maxima, &leaf.term) {
+                maxima.bound(reader, term, weight)?.min(leaf.bound)
+            } else {
+                leaf.bound
+            };
+            leaves.scorers.push(scorer);
+            leaves.bounds.push(bound);
+        }
+        // The leaves with records here, by bound, smallest first: `order[..p]` are the
+        // non-essential ones, those such that a record matching none of the others scores
+        // below θ.
+        let mut order: Vec<usize> = (0..self.leaves.len())
+            .filter(|&leaf| leaves.scorers[leaf].doc() != TERMINATED)
+            .collect();
         order.sort_by(|&a, &b| {
-            scorers[a]
-                .bound
-                .total_cmp(&scorers[b].bound)
+            leaves.bounds[a]
+                .total_cmp(&leaves.bounds[b])
                 .then(a.cmp(&b))
         });
-        // below[i]: the sum of the bounds of order[..i].
-        let mut below = vec![0.0 as Score; order.len() + 1];
-        for (i, &s) in order.iter().enumerate() {
-            below[i + 1] = below[i] + scorers[s].bound;
+        // below[i]: the most a record matching only leaves of order[..i] can score (each
+        // clause folding those leaves' bounds).
+        let mut below = Vec::with_capacity(order.len() + 1);
+        let mut in_below = vec![false; self.leaves.len()];
+        below.push(0.0 as Score);
+        for &leaf in &order {
+            in_below[leaf] = true;
+            let mut sum = 0.0 as Score;
+            for (range, tie_breaker) in &self.shapes {
+                let mut combined = Combined::default();
+                let mut unknown = false;
+                for l in range.clone().filter(|&l| in_below[l]) {
+                    unknown |= leaves.bounds[l].is_infinite();
+                    combined.add(leaves.groups[l], leaves.bounds[l]);
+                }
+                sum += if unknown {
+                    Score::INFINITY
+                } else {
+                    combined.finish(*tie_breaker)
+                };
+            }
+            below.push(sum);
         }
         let essential_from = |theta: Score| below.iter().take_while(|&&b| b < theta).count() - 1;
+        let mut essential = vec![true; self.leaves.len()];
+        // The non-essential leaves, biggest bound first: read in that order when a record
+        // is a candidate.
+        let mut resolve: Vec<usize> = Vec::with_capacity(order.len());
+        let mark = |p: usize, essential: &mut [bool], resolve: &mut Vec<usize>| {
+            essential.fill(true);
+            for &leaf in &order[..p] {
+                essential[leaf] = false;
+            }
+            resolve.clear();
+            resolve.extend(order[..p].iter().rev());
+        };
         let mut theta = threshold;
         let mut p = if theta > 0.0 {
             essential_from(theta)
         } else {
             0
         };
-        // The essential clauses' scores on the current record, kept for its sum.
-        let mut scored: Vec<Option<Score>> = vec![None; scorers.len()];
+        mark(p, &mut essential, &mut resolve);
         let mut next = 0 as DocId;
         loop {
             // While the list takes a record scoring 0 (not full, or its last scores 0),
             // every record of the search is a candidate, scored whole; after that, only
-            // those of an essential clause.
+            // those of an essential leaf.
             if theta <= 0.0 {
                 let doc = next_bit(&bits, next);
                 if doc == TERMINATED {
                     break;
                 }
                 next = doc + 1;
-                let score = exact_sum(&mut scorers, doc);
+                let score = leaves.exact(doc);
                 if score > theta {
-                    theta = callback(doc, score);
+                    theta = callback(doc, score).max(threshold);
                     if theta > 0.0 {
                         p = essential_from(theta);
+                        mark(p, &mut essential, &mut resolve);
                     }
                 }
                 continue;
@@ -352,8 +813,8 @@ impl Weight for PrunedWeight {
             let mut doc;
             loop {
                 doc = TERMINATED;
-                for &s in &order[p..] {
-                    let scorer = &mut scorers[s].scorer;
+                for &leaf in &order[p..] {
+                    let scorer = &mut leaves.scorers[leaf];
                     if scorer.doc() < next {
                         scorer.seek(next);
                     }
@@ -372,36 +833,23 @@ impl Weight for PrunedWeight {
                 break;
             }
             next = doc + 1;
-            // The essential clauses' scores and the others' bounds: can it enter?
-            let mut upper = below[p];
-            for &s in &order[p..] {
-                let scorer = &mut scorers[s].scorer;
-                scored[s] = (scorer.doc() == doc).then(|| scorer.score());
-                upper += scored[s].unwrap_or(0.0);
-            }
-            if upper >= theta {
-                // The exact sum, in clause order, as the exhaustive scorer adds it up.
-                let mut score = 0.0;
-                for (s, Clause { scorer, .. }) in scorers.iter_mut().enumerate() {
-                    let value = match scored[s].take() {
-                        Some(value) => Some(value),
-                        None => {
-                            if scorer.doc() < doc {
-                                scorer.seek(doc);
-                            }
-                            (scorer.doc() == doc).then(|| scorer.score())
+            // The essential leaves' scores and the others' bounds: can it enter?
+            if leaves.admits(doc, &essential, &resolve, theta) {
+                // The exact sum, as the exhaustive scorer adds it up.
+                let score = leaves.exact(doc);
+                if score > theta {
+                    let raised = callback(doc, score).max(threshold);
+                    if raised != theta {
+                        theta = raised;
+                        let moved = essential_from(theta.max(Score::MIN_POSITIVE));
+                        if moved != p {
+                            p = moved;
+                            mark(p, &mut essential, &mut resolve);
                         }
-                    };
-                    if let Some(value) = value {
-                        score += value;
                     }
                 }
-                if score > theta {
-                    theta = callback(doc, score);
-                    p = essential_from(theta.max(Score::MIN_POSITIVE));
-                }
             }
-            scored.fill(None);
+            leaves.scored.fill(None);
         }
         Ok(())
     }
@@ -644,7 +1092,9 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         /// Pruned top k equals exhaustive top k: the same records, the same scores, in the
-        /// same order, for random records, clauses, record subsets, depths and segments.
+        /// same order, for random records, clauses, record subsets, depths, pages and
+        /// segments; ranked per segment by TopDocs or in one list by `top`, with each
+        /// term bounded by BM25 at any frequency or by its postings (`TermMaxima`).
         #[test]
         fn pruned_top_k_equals_exhaustive_top_k(
             docs in proptest::collection::vec(
@@ -655,14 +1105,59 @@ mod tests {
             segments in 1usize..4,
             keep in 1usize..4,
             k in 1usize..20,
+            offset in 0usize..6,
+            maxima in any::<bool>(),
         ) {
             let (index, a, b) = index(&docs, segments);
             let bits = records(&index, keep);
-            let pruned = PrunedQuery::new(clauses(a, b, &words), bits.clone());
+            let mut pruned = PrunedQuery::new(clauses(a, b, &words), bits.clone());
+            if maxima {
+                pruned = pruned.with_term_maxima(Arc::new(TermMaxima::new(1_000)));
+            }
             let exhaustive = Exhaustive(pruned.clone());
-            let got = ranked(&index, &pruned, k);
             let want = ranked(&index, &exhaustive, k);
-            prop_assert_eq!(got, want);
+            prop_assert_eq!(&ranked(&index, &pruned, k), &want);
+            let searcher = index.reader().unwrap().searcher();
+            prop_assert_eq!(&pruned.top(&searcher, k, 0).unwrap(), &want);
+            let page = searcher
+                .search(&exhaustive, &TopDocs::with_limit(k).and_offset(offset).order_by_score())
+                .unwrap();
+            prop_assert_eq!(pruned.top(&searcher, k, offset).unwrap(), page);
+        }
+
+        /// A term's bound from its postings is the best score its scorer gives on the
+        /// segment, whatever the boost, and 0 for a term the segment lacks.
+        #[test]
+        fn term_maxima_are_the_best_scores(
+            docs in proptest::collection::vec(
+                (proptest::collection::vec(0u8..8, 0..6), proptest::collection::vec(0u8..8, 0..40)),
+                1..300,
+            ),
+            segments in 1usize..4,
+            boost in 0.1f32..4.0,
+        ) {
+            let (index, a, b) = index(&docs, segments);
+            let searcher = index.reader().unwrap().searcher();
+            let maxima = TermMaxima::new(1_000);
+            for field in [a, b] {
+                for word in WORDS.iter().chain(&["khong"]) {
+                    let query = term(field, word, boost);
+                    let enable = EnableScoring::enabled_from_searcher(&searcher);
+                    let Some((term, weight)) = scored_term(query.as_ref(), enable).unwrap() else {
+                        panic!("a boosted term query is a term");
+                    };
+                    let query_weight = query.weight(enable).unwrap();
+                    for reader in searcher.segment_readers() {
+                        let mut scorer = query_weight.scorer(reader, 1.0).unwrap();
+                        let mut best = 0.0 as Score;
+                        while scorer.doc() != TERMINATED {
+                            best = best.max(scorer.score());
+                            scorer.advance();
+                        }
+                        prop_assert_eq!(maxima.bound(reader, &term, &weight).unwrap(), best);
+                    }
+                }
+            }
         }
     }
 

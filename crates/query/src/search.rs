@@ -180,6 +180,8 @@ pub struct Searcher {
     warned_untagged: std::sync::Arc<std::sync::atomic::AtomicBool>,
     facet_tables: std::sync::Arc<FacetTables>,
     expansions: std::sync::Arc<ExpansionCache>,
+    /// The highest score of each term on each segment, read once from its postings.
+    term_maxima: std::sync::Arc<crate::pruned::TermMaxima>,
     record_sets: std::sync::Arc<RecordSets>,
     completables: std::sync::Arc<crate::suggest::Completables>,
     counting: Counting,
@@ -220,6 +222,9 @@ impl Searcher {
             warned_untagged: Default::default(),
             facet_tables: std::sync::Arc::new(FacetTables::new()),
             expansions: std::sync::Arc::new(ExpansionCache::default()),
+            term_maxima: std::sync::Arc::new(crate::pruned::TermMaxima::new(
+                crate::pruned::DEFAULT_TERM_MAXIMA,
+            )),
             record_sets: std::sync::Arc::new(RecordSets::default()),
             completables: std::sync::Arc::new(crate::suggest::completables(
                 crate::suggest::DEFAULT_COMPLETABLE_BYTES,
@@ -468,6 +473,7 @@ impl Searcher {
             .map(|(reader, bits)| (reader.segment_id(), std::sync::Arc::new(bits)))
             .collect();
         crate::pruned::PrunedQuery::new(clauses, std::sync::Arc::new(bits))
+            .with_term_maxima(self.term_maxima.clone())
     }
 
     /// What requiring each word of `terms` means, and the order in which words are made
@@ -670,14 +676,13 @@ impl Searcher {
                 // Fusion and collapsing need the whole head of the list; paging
                 // happens after them.
                 let head = long.is_some() || collapsing;
-                let top = if head {
+                let (limit, skip) = if head {
                     let depth = if collapsing { collapse_depth } else { wanted };
                     let floor = if long.is_some() { LONG_TEXT_WINDOW } else { 0 };
-                    TopDocs::with_limit(depth.max(floor))
+                    (depth.max(floor), 0)
                 } else {
-                    TopDocs::with_limit(request.size).and_offset(offset)
-                }
-                .order_by_score();
+                    (request.size, offset)
+                };
                 // A page's clusters are nearly always among its first records: those are
                 // ranked first (pruning skips more for a short list), the whole head only
                 // when they hold fewer clusters than the page needs.
@@ -691,21 +696,23 @@ impl Searcher {
                         let ranking = self.pruned_query(&searcher, &terms, bits);
                         let hits = match shallow {
                             Some(shallow) => {
-                                let first = TopDocs::with_limit(shallow).order_by_score();
-                                let hits = searcher.search(&ranking, &first)?;
+                                let hits = ranking.top(&searcher, shallow, 0)?;
                                 if hits.len() < shallow
                                     || collapse(&searcher, &hits, wanted)?.len() == wanted
                                 {
                                     hits
                                 } else {
-                                    searcher.search(&ranking, &top)?
+                                    ranking.top(&searcher, limit, skip)?
                                 }
                             }
-                            None => searcher.search(&ranking, &top)?,
+                            None => ranking.top(&searcher, limit, skip)?,
                         };
                         (hits, total, counts)
                     }
-                    None => searcher.search(&query, &(top, Count, facets))?,
+                    None => {
+                        let top = TopDocs::with_limit(limit).and_offset(skip);
+                        searcher.search(&query, &(top.order_by_score(), Count, facets))?
+                    }
                 };
                 let mut long_filters = filters.queries(schema, None);
                 long_filters.extend(requirements.as_ref().and_then(|r| r.filter(tier)));
