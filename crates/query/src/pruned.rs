@@ -558,20 +558,46 @@ fn exact_sum(scorers: &mut [Clause], doc: DocId) -> Score {
 struct SegmentLeaves<'a> {
     shapes: &'a [(Range<usize>, Score)],
     groups: Vec<usize>,
-    scorers: Vec<Box<dyn Scorer>>,
-    /// Each leaf's bound on this segment (0 for a leaf with no record in it).
-    bounds: Vec<Score>,
-    /// The current record's scores of the leaves already read for it.
-    scored: Vec<Option<Score>>,
     /// Each leaf's clause.
     clause_of: Vec<usize>,
-    /// What [`Self::admits`] knows of each leaf's score on the current record (its score,
-    /// or its bound), and of each clause's.
+    scorers: Vec<Box<dyn Scorer>>,
+    /// Each leaf's current record (its scorer's, kept here to spare a call per look).
+    docs: Vec<DocId>,
+    /// Each leaf's bound on this segment (0 for a leaf with no record in it).
+    bounds: Vec<Score>,
+    /// Whether each leaf is essential (for the current θ).
+    essential: Vec<bool>,
+    /// The current record's scores of the leaves already read for it.
+    scored: Vec<Option<Score>>,
+    /// What is known of each leaf's score on the current record: its score once read,
+    /// before that 0 for an essential leaf not on it and the bound for the others; and
+    /// each clause's fold of those. Between records, the values before any is read
+    /// (`base`), restored from the lists of leaves and clauses changed.
     values: Vec<Score>,
     folded: Vec<Score>,
+    base_folded: Vec<Score>,
+    base_total: Score,
+    changed_leaves: Vec<usize>,
+    changed_clauses: Vec<usize>,
+}
+
+/// Whether a bound `total` (added up in another order than the exact score) shows that a
+/// record cannot beat `theta`: with a margin far above the rounding of a few dozen
+/// additions, so that rounding never drops a record that beats θ by a hair.
+fn beneath(total: Score, theta: Score) -> bool {
+    total < theta - (theta.abs() * 1e-4 + 1e-6)
 }
 
 impl SegmentLeaves<'_> {
+    /// Moves `leaf` to its first record at or after `target`.
+    #[inline]
+    fn seek(&mut self, leaf: usize, target: DocId) -> DocId {
+        if self.docs[leaf] < target {
+            self.docs[leaf] = self.scorers[leaf].seek(target);
+        }
+        self.docs[leaf]
+    }
+
     /// The exact score of `doc`: each clause's matching leaves folded as the clause folds
     /// them, the clauses summed in clause order, as [`exact_sum`] adds the clauses' own
     /// scorers up. Leaves behind `doc` are moved to it; scores read before are reused.
@@ -584,14 +610,10 @@ impl SegmentLeaves<'_> {
                 let value = match self.scored[leaf].take() {
                     Some(value) => value,
                     None => {
-                        let scorer = &mut self.scorers[leaf];
-                        if scorer.doc() < doc {
-                            scorer.seek(doc);
-                        }
-                        if scorer.doc() != doc {
+                        if self.seek(leaf, doc) != doc {
                             continue;
                         }
-                        scorer.score()
+                        self.scorers[leaf].score()
                     }
                 };
                 matched = true;
@@ -604,60 +626,95 @@ impl SegmentLeaves<'_> {
         sum
     }
 
-    /// Whether `doc` can score above `theta`. It starts from the scores of the essential
-    /// leaves on it and the bounds of the others, then reads the others, biggest bound
-    /// first (`resolve`), replacing each bound by its score (0 when the leaf misses the
-    /// record), and stops as soon as the total falls to `theta`: a clause folds its
-    /// leaves with max and sum, which never decrease when a leaf's score grows, so every
-    /// total on the way bounds the record's score. Scores read are kept for
-    /// [`Self::exact`].
-    fn admits(&mut self, doc: DocId, essential: &[bool], resolve: &[usize], theta: Score) -> bool {
-        for (leaf, value) in self.values.iter_mut().enumerate() {
-            *value = if essential[leaf] {
-                let scorer = &mut self.scorers[leaf];
-                if scorer.doc() == doc {
-                    let score = scorer.score();
-                    self.scored[leaf] = Some(score);
-                    score
-                } else {
-                    0.0
-                }
+    /// Marks the leaves of `order[..p]` non-essential and the others essential, and sets
+    /// the values a record starts from.
+    fn mark(&mut self, order: &[usize], p: usize) {
+        self.essential.fill(true);
+        for &leaf in &order[..p] {
+            self.essential[leaf] = false;
+        }
+        for leaf in 0..self.values.len() {
+            self.values[leaf] = if self.essential[leaf] {
+                0.0
             } else {
                 self.bounds[leaf]
             };
         }
-        let mut total = 0.0;
+        self.base_total = 0.0;
         for (clause, (range, tie_breaker)) in self.shapes.iter().enumerate() {
             let folded = fold(&self.groups, &self.values, range.clone(), *tie_breaker);
+            self.base_folded[clause] = folded;
             self.folded[clause] = folded;
-            total += folded;
+            self.base_total += folded;
         }
+    }
+
+    /// Sets what is known of `leaf`'s score on the current record, and refolds its
+    /// clause: the change of the total.
+    #[inline]
+    fn learn(&mut self, leaf: usize, value: Score) -> Score {
+        if value == self.values[leaf] {
+            return 0.0;
+        }
+        self.values[leaf] = value;
+        self.changed_leaves.push(leaf);
+        let clause = self.clause_of[leaf];
+        if self.folded[clause] == self.base_folded[clause] {
+            self.changed_clauses.push(clause);
+        }
+        let (range, tie_breaker) = &self.shapes[clause];
+        let folded = fold(&self.groups, &self.values, range.clone(), *tie_breaker);
+        let change = folded - self.folded[clause];
+        self.folded[clause] = folded;
+        change
+    }
+
+    /// Whether `doc` can score above `theta`. It starts from the scores of the essential
+    /// leaves on it (`essential`, all at or past it) and the bounds of the others, then
+    /// reads the others, biggest bound first (`resolve`), replacing each bound by its score
+    /// (0 when the leaf misses the record), and stops as soon as the total falls beneath
+    /// `theta`: a clause folds its leaves with max and sum, which never decrease when a
+    /// leaf's score grows, so every total on the way bounds the record's score. Scores
+    /// read are kept for [`Self::exact`].
+    fn admits(&mut self, doc: DocId, essential: &[usize], resolve: &[usize], theta: Score) -> bool {
+        let mut total = self.base_total;
+        for &leaf in essential {
+            if self.docs[leaf] == doc {
+                let score = self.scorers[leaf].score();
+                self.scored[leaf] = Some(score);
+                total += self.learn(leaf, score);
+            }
+        }
+        let mut admitted = true;
         for &leaf in resolve {
-            if total < theta {
-                return false;
+            if beneath(total, theta) {
+                admitted = false;
+                break;
             }
-            let scorer = &mut self.scorers[leaf];
-            if scorer.doc() < doc {
-                scorer.seek(doc);
-            }
-            let value = if scorer.doc() == doc {
-                let score = scorer.score();
+            let value = if self.seek(leaf, doc) == doc {
+                let score = self.scorers[leaf].score();
                 self.scored[leaf] = Some(score);
                 score
             } else {
                 0.0
             };
-            if value == self.values[leaf] {
-                continue;
-            }
-            self.values[leaf] = value;
-            let clause = self.clause_of[leaf];
-            let (range, tie_breaker) = &self.shapes[clause];
-            let folded = fold(&self.groups, &self.values, range.clone(), *tie_breaker);
-            total += folded - self.folded[clause];
-            self.folded[clause] = folded;
+            total += self.learn(leaf, value);
         }
-        total >= theta
+        admitted = admitted && !beneath(total, theta);
+        // Back to the values a record starts from.
+        for &leaf in &self.changed_leaves {
+            self.values[leaf] = if self.essential[leaf] {
+                0.0
+            } else {
+                self.bounds[leaf]
+            };
+        }
+        for &clause in &self.changed_clauses {
+            self.folded[clause] = self.base_folded[clause];
+        }
+        self.changed_leaves.clear();
+        self.changed_clauses.clear();
+        admitted
     }
 }
 
@@ -708,24 +765,32 @@ impl Weight for PrunedWeight {
         let Some(bits) = self.segment_bits(reader) else {
             return Ok(());
         };
+        let n = self.leaves.len();
         let mut leaves = SegmentLeaves {
             shapes: &self.shapes,
             groups: self.leaves.iter().map(|leaf| leaf.group).collect(),
-            scorers: Vec::with_capacity(self.leaves.len()),
-            bounds: Vec::with_capacity(self.leaves.len()),
-            scored: vec![None; self.leaves.len()],
             clause_of: self
                 .shapes
                 .iter()
                 .enumerate()
                 .flat_map(|(clause, (range, _))| range.clone().map(move |_| clause))
                 .collect(),
-            values: vec![0.0; self.leaves.len()],
+            scorers: Vec::with_capacity(n),
+            docs: Vec::with_capacity(n),
+            bounds: Vec::with_capacity(n),
+            essential: vec![true; n],
+            scored: vec![None; n],
+            values: vec![0.0; n],
             folded: vec![0.0; self.shapes.len()],
+            base_folded: vec![0.0; self.shapes.len()],
+            base_total: 0.0,
+            changed_leaves: Vec::with_capacity(n),
+            changed_clauses: Vec::with_capacity(self.shapes.len()),
         };
         for leaf in &self.leaves {
             let scorer = leaf.weight.scorer(reader, 1.0)?;
-            let bound = if scorer.doc() == TERMINATED {
+            let doc = scorer.doc();
+            let bound = if doc == TERMINATED {
                 0.0
             } else if let (Some(maxima), Some((term, weight))) = (&self.maxima, &leaf.term) {
                 maxima.bound(reader, term, weight)?.min(leaf.bound)
@@ -733,13 +798,14 @@ impl Weight for PrunedWeight {
                 leaf.bound
             };
             leaves.scorers.push(scorer);
+            leaves.docs.push(doc);
             leaves.bounds.push(bound);
         }
         // The leaves with records here, by bound, smallest first: `order[..p]` are the
         // non-essential ones, those such that a record matching none of the others scores
         // below θ.
-        let mut order: Vec<usize> = (0..self.leaves.len())
-            .filter(|&leaf| leaves.scorers[leaf].doc() != TERMINATED)
+        let mut order: Vec<usize> = (0..n)
+            .filter(|&leaf| leaves.docs[leaf] != TERMINATED)
             .collect();
         order.sort_by(|&a, &b| {
             leaves.bounds[a]
@@ -749,7 +815,7 @@ impl Weight for PrunedWeight {
         // below[i]: the most a record matching only leaves of order[..i] can score (each
         // clause folding those leaves' bounds).
         let mut below = Vec::with_capacity(order.len() + 1);
-        let mut in_below = vec![false; self.leaves.len()];
+        let mut in_below = vec![false; n];
         below.push(0.0 as Score);
         for &leaf in &order {
             in_below[leaf] = true;
@@ -769,26 +835,19 @@ impl Weight for PrunedWeight {
             }
             below.push(sum);
         }
-        let essential_from = |theta: Score| below.iter().take_while(|&&b| b < theta).count() - 1;
-        let mut essential = vec![true; self.leaves.len()];
+        let essential_from =
+            |theta: Score| below.iter().take_while(|&&b| beneath(b, theta)).count() - 1;
         // The non-essential leaves, biggest bound first: read in that order when a record
         // is a candidate.
-        let mut resolve: Vec<usize> = Vec::with_capacity(order.len());
-        let mark = |p: usize, essential: &mut [bool], resolve: &mut Vec<usize>| {
-            essential.fill(true);
-            for &leaf in &order[..p] {
-                essential[leaf] = false;
-            }
-            resolve.clear();
-            resolve.extend(order[..p].iter().rev());
-        };
+        let resolve_of = |p: usize| -> Vec<usize> { order[..p].iter().rev().copied().collect() };
         let mut theta = threshold;
         let mut p = if theta > 0.0 {
             essential_from(theta)
         } else {
             0
         };
-        mark(p, &mut essential, &mut resolve);
+        leaves.mark(&order, p);
+        let mut resolve = resolve_of(p);
         let mut next = 0 as DocId;
         loop {
             // While the list takes a record scoring 0 (not full, or its last scores 0),
@@ -805,7 +864,8 @@ impl Weight for PrunedWeight {
                     theta = callback(doc, score).max(threshold);
                     if theta > 0.0 {
                         p = essential_from(theta);
-                        mark(p, &mut essential, &mut resolve);
+                        leaves.mark(&order, p);
+                        resolve = resolve_of(p);
                     }
                 }
                 continue;
@@ -814,11 +874,7 @@ impl Weight for PrunedWeight {
             loop {
                 doc = TERMINATED;
                 for &leaf in &order[p..] {
-                    let scorer = &mut leaves.scorers[leaf];
-                    if scorer.doc() < next {
-                        scorer.seek(next);
-                    }
-                    doc = doc.min(scorer.doc());
+                    doc = doc.min(leaves.seek(leaf, next));
                 }
                 if doc == TERMINATED || holds(&bits, doc) {
                     break;
@@ -834,7 +890,7 @@ impl Weight for PrunedWeight {
             }
             next = doc + 1;
             // The essential leaves' scores and the others' bounds: can it enter?
-            if leaves.admits(doc, &essential, &resolve, theta) {
+            if leaves.admits(doc, &order[p..], &resolve, theta) {
                 // The exact sum, as the exhaustive scorer adds it up.
                 let score = leaves.exact(doc);
                 if score > theta {
@@ -844,7 +900,8 @@ impl Weight for PrunedWeight {
                         let moved = essential_from(theta.max(Score::MIN_POSITIVE));
                         if moved != p {
                             p = moved;
-                            mark(p, &mut essential, &mut resolve);
+                            leaves.mark(&order, p);
+                            resolve = resolve_of(p);
                         }
                     }
                 }
