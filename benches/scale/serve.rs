@@ -199,6 +199,7 @@ pub fn serve_techmatch(dir: &Path, n: u64, mix: Mix, seed: u64) -> anyhow::Resul
         "record_set_mib": searcher.record_sets().bytes() as f64 / (1 << 20) as f64,
         "suggestion_set_mib": searcher.record_sets().suggestion_bytes() as f64 / (1 << 20) as f64,
         "expansion_mib": searcher.expansions().bytes() as f64 / (1 << 20) as f64,
+        "term_maxima_mib": searcher.term_maxima().bytes() as f64 / (1 << 20) as f64,
         "search": search_ms.summary(),
         "search_no_facets": no_facets_ms.summary(),
         "mean_total_hits": totals as f64 / requests.len().max(1) as f64,

@@ -143,8 +143,8 @@ pub fn upper_bound(
 /// Pairs (length code, term frequency) of a term's postings in a segment.
 type LengthFrequencyPairs = Arc<[(u8, u32)]>;
 
-/// Terms (per segment) whose pairs a searcher remembers: about 100 bytes each.
-pub const DEFAULT_TERM_MAXIMA: u64 = 200_000;
+/// Bytes of pairs a searcher remembers (about 100 per term and segment: some 160,000).
+pub const DEFAULT_TERM_MAXIMA: u64 = 16 << 20;
 
 /// The highest scores a term can have in a segment, remembered per segment and term.
 ///
@@ -162,16 +162,34 @@ impl std::fmt::Debug for TermMaxima {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TermMaxima")
             .field("entries", &self.cache.entry_count())
+            .field("bytes", &self.cache.weighted_size())
             .finish()
     }
 }
 
 impl TermMaxima {
-    /// Remembers the pairs of about `max_terms` terms (per segment).
-    pub fn new(max_terms: u64) -> TermMaxima {
+    /// Remembers about `max_bytes` of pairs (a term's pairs weigh their own bytes, the
+    /// term's and a fixed 64 for the entry).
+    pub fn new(max_bytes: u64) -> TermMaxima {
         TermMaxima {
-            cache: moka::sync::Cache::new(max_terms),
+            cache: moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(
+                    |(_, term): &(SegmentId, Term), pairs: &LengthFrequencyPairs| {
+                        let bytes = 64
+                            + term.serialized_value_bytes().len()
+                            + std::mem::size_of_val(&**pairs);
+                        u32::try_from(bytes).unwrap_or(u32::MAX)
+                    },
+                )
+                .build(),
         }
+    }
+
+    /// Bytes held (approximate: moka applies pending writes lazily).
+    pub fn bytes(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.weighted_size()
     }
 
     /// The highest score `weight` gives `term` on any record of `reader`'s segment (0 when
@@ -1169,7 +1187,7 @@ mod tests {
             let bits = records(&index, keep);
             let mut pruned = PrunedQuery::new(clauses(a, b, &words), bits.clone());
             if maxima {
-                pruned = pruned.with_term_maxima(Arc::new(TermMaxima::new(1_000)));
+                pruned = pruned.with_term_maxima(Arc::new(TermMaxima::new(1 << 20)));
             }
             let exhaustive = Exhaustive(pruned.clone());
             let want = ranked(&index, &exhaustive, k);
@@ -1195,7 +1213,7 @@ mod tests {
         ) {
             let (index, a, b) = index(&docs, segments);
             let searcher = index.reader().unwrap().searcher();
-            let maxima = TermMaxima::new(1_000);
+            let maxima = TermMaxima::new(1 << 20);
             for field in [a, b] {
                 for word in WORDS.iter().chain(&["khong"]) {
                     let query = term(field, word, boost);

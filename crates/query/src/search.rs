@@ -378,6 +378,11 @@ impl Searcher {
         &self.expansions
     }
 
+    /// The best scores of terms per segment that ranking bounds records with.
+    pub fn term_maxima(&self) -> &std::sync::Arc<crate::pruned::TermMaxima> {
+        &self.term_maxima
+    }
+
     /// The weights in use.
     pub fn tuning(&self) -> &Tuning {
         &self.tuning
