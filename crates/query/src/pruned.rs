@@ -237,7 +237,10 @@ fn length_frequency_pairs(
         if docs.is_empty() {
             break;
         }
-        for (&doc, &frequency) in docs.iter().zip(postings.freqs()) {
+        // A field indexed without frequencies reads none: its term scorer counts 1.
+        let freqs = postings.freqs();
+        for (i, &doc) in docs.iter().enumerate() {
+            let frequency = freqs.get(i).copied().unwrap_or(1);
             let length = &mut most[norms.fieldnorm_id(doc) as usize];
             *length = (*length).max(frequency);
         }
@@ -1233,6 +1236,46 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A field indexed without frequencies (a code, a facet): its term scorer counts each
+    /// record once, and the bound from its postings is still its best score.
+    #[test]
+    fn term_maxima_of_a_field_without_frequencies() {
+        let mut builder = Schema::builder();
+        let code = builder.add_text_field("code", tantivy::schema::STRING);
+        let text = builder.add_text_field("text", TEXT);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for i in 0..500 {
+            let value = if i % 3 == 0 { "tcvn" } else { "iso" };
+            writer
+                .add_document(doc!(code => value, text => "lua gao lua"))
+                .unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let maxima = TermMaxima::new(1 << 20);
+        for (field, word) in [(code, "tcvn"), (code, "iso"), (text, "lua")] {
+            let query = term(field, word, 1.7);
+            let enable = EnableScoring::enabled_from_searcher(&searcher);
+            let (term, weight) = scored_term(query.as_ref(), enable).unwrap().unwrap();
+            let mut scorer = query
+                .weight(enable)
+                .unwrap()
+                .scorer(searcher.segment_reader(0), 1.0)
+                .unwrap();
+            let mut best = 0.0 as Score;
+            while scorer.doc() != TERMINATED {
+                best = best.max(scorer.score());
+                scorer.advance();
+            }
+            assert!(best > 0.0);
+            let bound = maxima
+                .bound(searcher.segment_reader(0), &term, &weight)
+                .unwrap();
+            assert_eq!(bound, best, "{word}");
         }
     }
 
