@@ -260,7 +260,8 @@ fn length_frequency_pairs(
 /// The records of each segment that a search holds (from the record sets), by segment.
 pub type SegmentBits = Arc<HashMap<SegmentId, Arc<Bits>>>;
 
-/// The sum of `clauses` over the records in `bits`, ranked with pruning by TopDocs.
+/// The sum of `clauses` over the records in `bits`, ranked with pruning: by
+/// [`PrunedQuery::top`], or by any collector that prunes (TopDocs, per segment).
 pub struct PrunedQuery {
     clauses: Vec<Box<dyn Query>>,
     bits: SegmentBits,
