@@ -419,11 +419,12 @@ pub fn concept_query(
     tuning: &Tuning,
     fields: &[TextField],
 ) -> Box<dyn Query> {
-    let per_field: Vec<(Occur, Box<dyn Query>)> = fields
+    let per_field: Vec<(usize, Box<dyn Query>)> = fields
         .iter()
-        .map(|&field| {
+        .enumerate()
+        .map(|(group, &field)| {
             (
-                Occur::Should,
+                group,
                 term_query(
                     schema.concepts_field(field),
                     &expansion.concept,
@@ -432,7 +433,10 @@ pub fn concept_query(
             )
         })
         .collect();
-    Box::new(BooleanQuery::new(per_field))
+    // The fields add up (a tie breaker of 1), as one flat clause whose fields the ranking
+    // bounds one by one ([`crate::pruned`]): the concept in the description alone bounds
+    // far lower than in every field at once.
+    Box::new(FieldsMaxQuery::new(per_field, 1.0))
 }
 
 /// The whole text query: the words (those marked in `required` must match, the others add
