@@ -10,8 +10,7 @@
 
 use std::sync::Arc;
 
-use tantivy::query::{BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query};
 use tantivy::Term;
 use techmatch_analysis::TokenStreamKind;
 use techmatch_indexer::{SupplySchema, TextField};
@@ -252,10 +251,7 @@ fn across_fields(
 }
 
 pub(crate) fn term_query(field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn Query> {
-    let query = TermQuery::new(
-        Term::from_field_text(field, text),
-        IndexRecordOption::WithFreqs,
-    );
+    let query = crate::pruned::FrequencyTerm::new(Term::from_field_text(field, text));
     crate::pruned::boosted(Box::new(query), boost)
 }
 

@@ -37,11 +37,14 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
+use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
+use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{
     Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostWeight, EnableScoring, Explanation,
     Occur, Query, Scorer, TermQuery, Weight,
 };
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 use crate::expand::CachedExpansion;
@@ -98,6 +101,46 @@ impl Query for Boosted {
     }
 }
 
+/// A term query that reads the term's frequencies, as BM25 scores with them: tantivy's
+/// `TermQuery` with `IndexRecordOption::WithFreqs`, the option known to the ranking here,
+/// which reads such a term's postings and scores them itself (a `TermQuery` does not say
+/// which option it was built with).
+#[derive(Clone, Debug)]
+pub struct FrequencyTerm(TermQuery);
+
+impl FrequencyTerm {
+    /// The query of `term`.
+    pub fn new(term: Term) -> FrequencyTerm {
+        FrequencyTerm(TermQuery::new(term, IndexRecordOption::WithFreqs))
+    }
+
+    /// The term.
+    pub fn term(&self) -> &Term {
+        self.0.term()
+    }
+}
+
+impl Query for FrequencyTerm {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        self.0.weight(enable_scoring)
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.0.query_terms(visitor);
+    }
+}
+
+/// The term of a term query ([`FrequencyTerm`] or tantivy's `TermQuery`), and whether it
+/// is known to read frequencies (a [`FrequencyTerm`]).
+pub(crate) fn as_term(query: &dyn Query) -> Option<(&Term, bool)> {
+    if let Some(term) = query.downcast_ref::<FrequencyTerm>() {
+        return Some((term.term(), true));
+    }
+    query
+        .downcast_ref::<TermQuery>()
+        .map(|term| (term.term(), false))
+}
+
 /// The highest score `query` can give any record, or `None` when it cannot be told (a
 /// query kind this module does not know): such a clause is never skipped.
 pub fn upper_bound(
@@ -110,10 +153,10 @@ pub fn upper_bound(
         }
         return Ok(upper_bound(boosted.inner.as_ref(), statistics)?.map(|b| b * boosted.boost));
     }
-    if let Some(term) = query.downcast_ref::<TermQuery>() {
+    if let Some((term, _)) = as_term(query) {
         // BM25 at any term frequency and field length: what TermQuery scores with, for the
         // same statistics.
-        let weight = Bm25Weight::for_terms(statistics, std::slice::from_ref(term.term()))?;
+        let weight = Bm25Weight::for_terms(statistics, std::slice::from_ref(term))?;
         return Ok(Some(weight.max_score()));
     }
     if query.downcast_ref::<CachedExpansion>().is_some() {
@@ -425,7 +468,7 @@ impl Query for PrunedQuery {
                     leaves.push(Leaf {
                         group,
                         bound: match &term {
-                            Some((_, weight)) => weight.max_score(),
+                            Some(term) => term.weight.max_score(),
                             None => bound_of(part)?,
                         },
                         term,
@@ -473,17 +516,26 @@ struct Leaf {
     bound: Score,
     /// For a term, the term and the BM25 weight it is scored with (boost included): its
     /// bound on a segment is then that of the term's postings there ([`TermMaxima`]).
-    term: Option<(Term, Bm25Weight)>,
+    term: Option<ScoredTerm>,
     weight: Arc<dyn Weight>,
 }
 
-/// The term a leaf scores, and its BM25 weight with the boosts around it folded in as
-/// tantivy folds them (`BoostWeight` multiplies the boost it is given by its own, the term
-/// scorer its weight by the result): `None` for any other query.
+/// The term a leaf scores, and its BM25 weight with the boosts around it folded in.
+struct ScoredTerm {
+    term: Term,
+    /// As tantivy folds boosts: `BoostWeight` multiplies the boost it is given by its own,
+    /// the term scorer its weight by the result.
+    weight: Bm25Weight,
+    /// Whether the query reads frequencies ([`FrequencyTerm`]): the leaf is then scored
+    /// from its postings here; another term query through its own scorer.
+    frequencies: bool,
+}
+
+/// The term a leaf scores, with its weight: `None` for any other query.
 fn scored_term(
     query: &dyn Query,
     enable_scoring: EnableScoring<'_>,
-) -> tantivy::Result<Option<(Term, Bm25Weight)>> {
+) -> tantivy::Result<Option<ScoredTerm>> {
     let EnableScoring::Enabled {
         statistics_provider,
         ..
@@ -497,11 +549,15 @@ fn scored_term(
         boost *= boosted.boost;
         query = boosted.inner.as_ref();
     }
-    let Some(term) = query.downcast_ref::<TermQuery>() else {
+    let Some((term, frequencies)) = as_term(query) else {
         return Ok(None);
     };
-    let weight = Bm25Weight::for_terms(statistics_provider, std::slice::from_ref(term.term()))?;
-    Ok(Some((term.term().clone(), weight.boost_by(boost))))
+    let weight = Bm25Weight::for_terms(statistics_provider, std::slice::from_ref(term))?;
+    Ok(Some(ScoredTerm {
+        term: term.clone(),
+        weight: weight.boost_by(boost),
+        frequencies,
+    }))
 }
 
 struct PrunedWeight {
@@ -576,13 +632,89 @@ fn exact_sum(scorers: &mut [Clause], doc: DocId) -> Score {
     sum
 }
 
+/// A leaf's scorer on a segment. A term is read straight from its postings and scored
+/// with its BM25 weight, as tantivy's term scorer scores it (the same weight, boosts
+/// folded in the same order, the same field norms): the same number, without a call
+/// through `dyn Scorer` for every look at every record.
+// A search has a few dozen leaves, read in the ranking's inner loop: kept inline, not
+// boxed, whatever the size of the other variant.
+#[allow(clippy::large_enum_variant)]
+enum LeafScorer {
+    Term {
+        postings: SegmentPostings,
+        norms: FieldNormReader,
+        weight: Bm25Weight,
+    },
+    Other(Box<dyn Scorer>),
+}
+
+impl LeafScorer {
+    /// The scorer of `leaf` on `reader`'s segment.
+    fn open(leaf: &Leaf, reader: &SegmentReader) -> tantivy::Result<LeafScorer> {
+        let Some(ScoredTerm {
+            term,
+            weight,
+            frequencies: true,
+        }) = &leaf.term
+        else {
+            return Ok(LeafScorer::Other(leaf.weight.scorer(reader, 1.0)?));
+        };
+        let field = term.field();
+        let Some(postings) = reader
+            .inverted_index(field)?
+            .read_postings(term, IndexRecordOption::WithFreqs)?
+        else {
+            return Ok(LeafScorer::Other(Box::new(tantivy::query::EmptyScorer)));
+        };
+        // What the term scorer reads lengths from (every field one token long without
+        // norms).
+        let norms = match reader.fieldnorms_readers().get_field(field)? {
+            Some(norms) => norms,
+            None => FieldNormReader::constant(reader.max_doc(), 1),
+        };
+        Ok(LeafScorer::Term {
+            postings,
+            norms,
+            weight: weight.clone(),
+        })
+    }
+
+    #[inline]
+    fn doc(&self) -> DocId {
+        match self {
+            LeafScorer::Term { postings, .. } => postings.doc(),
+            LeafScorer::Other(scorer) => scorer.doc(),
+        }
+    }
+
+    #[inline]
+    fn seek(&mut self, target: DocId) -> DocId {
+        match self {
+            LeafScorer::Term { postings, .. } => postings.seek(target),
+            LeafScorer::Other(scorer) => scorer.seek(target),
+        }
+    }
+
+    #[inline]
+    fn score(&mut self) -> Score {
+        match self {
+            LeafScorer::Term {
+                postings,
+                norms,
+                weight,
+            } => weight.score(norms.fieldnorm_id(postings.doc()), postings.term_freq()),
+            LeafScorer::Other(scorer) => scorer.score(),
+        }
+    }
+}
+
 /// The leaves of a search on one segment, and what MaxScore keeps about them.
 struct SegmentLeaves<'a> {
     shapes: &'a [(Range<usize>, Score)],
     groups: Vec<usize>,
     /// Each leaf's clause.
     clause_of: Vec<usize>,
-    scorers: Vec<Box<dyn Scorer>>,
+    scorers: Vec<LeafScorer>,
     /// Each leaf's current record (its scorer's, kept here to spare a call per look).
     docs: Vec<DocId>,
     /// Each leaf's bound on this segment (0 for a leaf with no record in it).
@@ -810,12 +942,14 @@ impl Weight for PrunedWeight {
             changed_clauses: Vec::with_capacity(self.shapes.len()),
         };
         for leaf in &self.leaves {
-            let scorer = leaf.weight.scorer(reader, 1.0)?;
+            let scorer = LeafScorer::open(leaf, reader)?;
             let doc = scorer.doc();
             let bound = if doc == TERMINATED {
                 0.0
-            } else if let (Some(maxima), Some((term, weight))) = (&self.maxima, &leaf.term) {
-                maxima.bound(reader, term, weight)?.min(leaf.bound)
+            } else if let (Some(maxima), Some(term)) = (&self.maxima, &leaf.term) {
+                maxima
+                    .bound(reader, &term.term, &term.weight)?
+                    .min(leaf.bound)
             } else {
                 leaf.bound
             };
@@ -1097,7 +1231,18 @@ mod tests {
         (index, a, b)
     }
 
+    /// A word's form in a field, as the search box asks for it: read from its postings
+    /// by the ranking itself.
     fn term(field: tantivy::schema::Field, word: &str, boost: Score) -> Box<dyn Query> {
+        boosted(
+            Box::new(FrequencyTerm::new(Term::from_field_text(field, word))),
+            boost,
+        )
+    }
+
+    /// A term through tantivy's own query and scorer (the ranking does not know which
+    /// record option it reads).
+    fn plain_term(field: tantivy::schema::Field, word: &str, boost: Score) -> Box<dyn Query> {
         boosted(
             Box::new(TermQuery::new(
                 Term::from_field_text(field, word),
@@ -1136,11 +1281,11 @@ mod tests {
             let bonus = BooleanQuery::new(vec![
                 (
                     Occur::Should,
-                    term(a, WORDS[*first as usize % WORDS.len()], 0.5),
+                    plain_term(a, WORDS[*first as usize % WORDS.len()], 0.5),
                 ),
                 (
                     Occur::Should,
-                    term(b, WORDS[*second as usize % WORDS.len()], 0.5),
+                    plain_term(b, WORDS[*second as usize % WORDS.len()], 0.5),
                 ),
             ]);
             clauses.push(Box::new(bonus));
@@ -1222,7 +1367,7 @@ mod tests {
                 for word in WORDS.iter().chain(&["khong"]) {
                     let query = term(field, word, boost);
                     let enable = EnableScoring::enabled_from_searcher(&searcher);
-                    let Some((term, weight)) = scored_term(query.as_ref(), enable).unwrap() else {
+                    let Some(ScoredTerm { term, weight, .. }) = scored_term(query.as_ref(), enable).unwrap() else {
                         panic!("a boosted term query is a term");
                     };
                     let query_weight = query.weight(enable).unwrap();
@@ -1261,7 +1406,8 @@ mod tests {
         for (field, word) in [(code, "tcvn"), (code, "iso"), (text, "lua")] {
             let query = term(field, word, 1.7);
             let enable = EnableScoring::enabled_from_searcher(&searcher);
-            let (term, weight) = scored_term(query.as_ref(), enable).unwrap().unwrap();
+            let ScoredTerm { term, weight, .. } =
+                scored_term(query.as_ref(), enable).unwrap().unwrap();
             let mut scorer = query
                 .weight(enable)
                 .unwrap()

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use tantivy::index::SegmentId;
-use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query};
 use tantivy::schema::Field;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, SegmentReader};
@@ -425,11 +425,9 @@ fn gather_into(
             return Ok(());
         }
     }
-    if let Some(term) = query.downcast_ref::<TermQuery>() {
-        let inverted = reader.inverted_index(term.term().field())?;
-        if let Some(mut block) =
-            inverted.read_block_postings(term.term(), IndexRecordOption::Basic)?
-        {
+    if let Some((term, _)) = crate::pruned::as_term(query) {
+        let inverted = reader.inverted_index(term.field())?;
+        if let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)? {
             while !block.docs().is_empty() {
                 for &doc in block.docs() {
                     bits[doc as usize / 64] |= 1 << (doc % 64);
