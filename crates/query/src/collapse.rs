@@ -48,7 +48,10 @@ pub fn has_clusters(searcher: &tantivy::Searcher) -> Result<bool> {
     Ok(false)
 }
 
-/// Reads cluster keys of hits from the fast fields, one column lookup per segment.
+/// Reads cluster keys of hits from the fast fields, one column lookup per segment, and
+/// remembers each record's key (a key is a dictionary lookup, and a search asks for the
+/// keys of its first records more than once: to see whether its head holds enough
+/// clusters, to collapse it, to mark the page's duplicates).
 pub struct ClusterKeys<'a> {
     searcher: &'a tantivy::Searcher,
     columns: HashMap<
@@ -58,6 +61,7 @@ pub struct ClusterKeys<'a> {
             tantivy::columnar::StrColumn,
         ),
     >,
+    read: HashMap<DocAddress, String>,
 }
 
 impl<'a> ClusterKeys<'a> {
@@ -66,11 +70,22 @@ impl<'a> ClusterKeys<'a> {
         ClusterKeys {
             searcher,
             columns: HashMap::new(),
+            read: HashMap::new(),
         }
     }
 
     /// The cluster of a record: its `cluster` value, else its own id.
     pub fn key(&mut self, address: DocAddress) -> Result<String> {
+        if let Some(key) = self.read.get(&address) {
+            return Ok(key.clone());
+        }
+        let key = self.look_up(address)?;
+        self.read.insert(address, key.clone());
+        Ok(key)
+    }
+
+    /// The cluster of a record, read from the columns.
+    fn look_up(&mut self, address: DocAddress) -> Result<String> {
         if let std::collections::hash_map::Entry::Vacant(entry) =
             self.columns.entry(address.segment_ord)
         {
@@ -107,7 +122,15 @@ pub fn collapse<S: Copy>(
     ranked: &[(S, DocAddress)],
     limit: usize,
 ) -> Result<Vec<((S, DocAddress), String)>> {
-    let mut keys = ClusterKeys::new(searcher);
+    collapse_with(&mut ClusterKeys::new(searcher), ranked, limit)
+}
+
+/// [`collapse`] with keys read through `keys` (and remembered there).
+pub fn collapse_with<S: Copy>(
+    keys: &mut ClusterKeys<'_>,
+    ranked: &[(S, DocAddress)],
+    limit: usize,
+) -> Result<Vec<((S, DocAddress), String)>> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for &(score, address) in ranked {

@@ -14,7 +14,7 @@ use techmatch_indexer::record::sector_name_vi;
 use techmatch_indexer::{Demand, Supply, SupplyIndex, TextField};
 
 use crate::build::{expansion_query, text_query, word_query, Layout, Tuning};
-use crate::collapse::{also_listed, collapse, has_clusters, AlsoListed, ClusterKeys};
+use crate::collapse::{also_listed, collapse_with, has_clusters, AlsoListed, ClusterKeys};
 use crate::demand::{DemandMatcher, KeyTerm};
 use crate::error::{QueryError, Result};
 use crate::expand::ExpansionCache;
@@ -646,6 +646,8 @@ impl Searcher {
         let tier = self.choose_tier(&searcher, requirements.as_ref(), &selection, &hidden)?;
         let text = (!terms.is_empty()).then(|| self.text_query(&terms, &required(tier)));
         let query = self.combine(text, filters.queries(schema, None), &hidden);
+        // Cluster keys, read once per record for the whole request.
+        let mut keys = ClusterKeys::new(&searcher);
         let facets = FacetCollector::new(
             if request.facets {
                 facet_dims.clone()
@@ -703,7 +705,7 @@ impl Searcher {
                             Some(shallow) => {
                                 let hits = ranking.top(&searcher, shallow, 0)?;
                                 if hits.len() < shallow
-                                    || collapse(&searcher, &hits, wanted)?.len() == wanted
+                                    || collapse_with(&mut keys, &hits, wanted)?.len() == wanted
                                 {
                                     hits
                                 } else {
@@ -748,7 +750,7 @@ impl Searcher {
             .unwrap_or_default();
         // The page: clusters collapsed to their best member, then paged.
         let page: Vec<(RankedHit, Option<String>)> = if collapsing {
-            collapse(&searcher, &addresses, wanted)?
+            collapse_with(&mut keys, &addresses, wanted)?
                 .into_iter()
                 .skip(offset)
                 .take(request.size)
@@ -784,7 +786,6 @@ impl Searcher {
         }
 
         let highlighter = Highlighter::new(&terms);
-        let mut keys = ClusterKeys::new(&searcher);
         let mut hits = Vec::with_capacity(page.len());
         for (i, ((score, address), cluster)) in page.into_iter().enumerate() {
             let doc: TantivyDocument = searcher.doc(address)?;
