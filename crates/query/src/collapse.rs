@@ -117,16 +117,8 @@ impl<'a> ClusterKeys<'a> {
 /// A ranked list with one entry per cluster, in the order of each cluster's best member,
 /// and the key of each entry's cluster: the first `limit` entries (a key is a dictionary
 /// lookup, so the records after them are not read).
+/// Keys are read through `keys` (and remembered there for the rest of the request).
 pub fn collapse<S: Copy>(
-    searcher: &tantivy::Searcher,
-    ranked: &[(S, DocAddress)],
-    limit: usize,
-) -> Result<Vec<((S, DocAddress), String)>> {
-    collapse_with(&mut ClusterKeys::new(searcher), ranked, limit)
-}
-
-/// [`collapse`] with keys read through `keys` (and remembered there).
-pub fn collapse_with<S: Copy>(
     keys: &mut ClusterKeys<'_>,
     ranked: &[(S, DocAddress)],
     limit: usize,

@@ -14,7 +14,7 @@ use techmatch_indexer::record::sector_name_vi;
 use techmatch_indexer::{Demand, Supply, SupplyIndex, TextField};
 
 use crate::build::{expansion_query, text_query, word_query, Layout, Tuning};
-use crate::collapse::{also_listed, collapse_with, has_clusters, AlsoListed, ClusterKeys};
+use crate::collapse::{also_listed, collapse, has_clusters, AlsoListed, ClusterKeys};
 use crate::demand::{DemandMatcher, KeyTerm};
 use crate::error::{QueryError, Result};
 use crate::expand::ExpansionCache;
@@ -705,7 +705,7 @@ impl Searcher {
                             Some(shallow) => {
                                 let hits = ranking.top(&searcher, shallow, 0)?;
                                 if hits.len() < shallow
-                                    || collapse_with(&mut keys, &hits, wanted)?.len() == wanted
+                                    || collapse(&mut keys, &hits, wanted)?.len() == wanted
                                 {
                                     hits
                                 } else {
@@ -750,7 +750,7 @@ impl Searcher {
             .unwrap_or_default();
         // The page: clusters collapsed to their best member, then paged.
         let page: Vec<(RankedHit, Option<String>)> = if collapsing {
-            collapse_with(&mut keys, &addresses, wanted)?
+            collapse(&mut keys, &addresses, wanted)?
                 .into_iter()
                 .skip(offset)
                 .take(request.size)
