@@ -266,12 +266,7 @@ fn length_frequency_pairs(
     let Some(info) = inverted.get_term_info(term)? else {
         return Ok(Arc::from(Vec::new()));
     };
-    // The term scorer reads lengths from the field's norms, or takes every field as one
-    // token long when it has none.
-    let norms = match reader.fieldnorms_readers().get_field(term.field())? {
-        Some(norms) => norms,
-        None => tantivy::fieldnorm::FieldNormReader::constant(reader.max_doc(), 1),
-    };
+    let norms = term_norms(reader, term.field())?;
     let mut postings = inverted
         .read_block_postings_from_terminfo(&info, tantivy::schema::IndexRecordOption::WithFreqs)?;
     let mut most = [0u32; 256];
@@ -298,6 +293,18 @@ fn length_frequency_pairs(
         }
     }
     Ok(Arc::from(pairs))
+}
+
+/// Where tantivy's term scorer reads a field's lengths from: the field's norms, or every
+/// record one token long when the field has none.
+fn term_norms(
+    reader: &SegmentReader,
+    field: tantivy::schema::Field,
+) -> tantivy::Result<FieldNormReader> {
+    Ok(match reader.fieldnorms_readers().get_field(field)? {
+        Some(norms) => norms,
+        None => FieldNormReader::constant(reader.max_doc(), 1),
+    })
 }
 
 /// The records of each segment that a search holds (from the record sets), by segment.
@@ -666,12 +673,7 @@ impl LeafScorer {
         else {
             return Ok(LeafScorer::Other(Box::new(tantivy::query::EmptyScorer)));
         };
-        // What the term scorer reads lengths from (every field one token long without
-        // norms).
-        let norms = match reader.fieldnorms_readers().get_field(field)? {
-            Some(norms) => norms,
-            None => FieldNormReader::constant(reader.max_doc(), 1),
-        };
+        let norms = term_norms(reader, field)?;
         Ok(LeafScorer::Term {
             postings,
             norms,
