@@ -141,7 +141,7 @@ impl Default for Tuning {
             per_language_retrieval: false,
             field_tie_breaker: 0.3,
             long_text_weight: 0.7,
-            long_text_from: 4.0,
+            long_text_from: 5.0,
             long_text_to: 12.0,
             demand_retrieval_words: 20,
             demand_retrieval_pairs: 16,
