@@ -115,9 +115,9 @@ impl<'a> ClusterKeys<'a> {
 }
 
 /// A ranked list with one entry per cluster, in the order of each cluster's best member,
-/// and the key of each entry's cluster: the first `limit` entries (a key is a dictionary
-/// lookup, so the records after them are not read).
-/// Keys are read through `keys` (and remembered there for the rest of the request).
+/// and the key of each entry's cluster: the first `limit` entries. Keys are read through
+/// `keys`, which remembers them for the rest of the request; the records after the
+/// `limit`-th cluster are not read.
 pub fn collapse<S: Copy>(
     keys: &mut ClusterKeys<'_>,
     ranked: &[(S, DocAddress)],
