@@ -1,9 +1,9 @@
 //! tantivy tokenizers for the four token streams, and their registration.
 //!
 //! tantivy does not store custom tokenizers inside an index: [`register`] must run every
-//! time an index is opened, before it is searched or written. tantivy asks for the four
-//! streams of a field value one after the other; the tokenizers keep the last analysis of
-//! the thread, so a text is analysed once for all four. The exact streams are filtered as
+//! time an index is opened, before it is searched or written. tantivy asks for the streams
+//! of a field value one after the other; the tokenizers keep the last analysis of the
+//! thread, so a text is analysed once for all of them. The exact streams are filtered as
 //! [`indexed_in_exact_field`] says.
 
 use tantivy::tokenizer::{Token as TantivyToken, TokenStream, Tokenizer};
@@ -101,12 +101,12 @@ impl TokenStream for AnalysisTokenStream<'_> {
 }
 
 thread_local! {
-    /// The last text analysed on this thread: tantivy asks for the four streams of one
-    /// field value one after the other, and the text is analysed once for all four.
+    /// The last text analysed on this thread: tantivy asks for the streams of one field
+    /// value one after the other, and the text is analysed once for all of them.
     static LAST_ANALYSIS: RefCell<Option<(String, Rc<Analysis>)>> = const { RefCell::new(None) };
 }
 
-/// The analysis of `text`, shared with the tokenizers of this thread: a text the four
+/// The analysis of `text`, shared with the tokenizers of this thread: a text the
 /// streams of a field value were just cut from is not analysed again (the glossary's
 /// concept tokenizer reads the same value right after them).
 pub fn cached_analysis(text: &str) -> Rc<Analysis> {

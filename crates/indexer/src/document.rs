@@ -4,7 +4,6 @@
 
 use tantivy::schema::Value as _;
 use tantivy::{DateTime, TantivyDocument};
-use techmatch_analysis::TokenStreamKind;
 
 use crate::province::Provinces;
 use crate::record::Supply;
@@ -55,9 +54,9 @@ pub fn to_document(
         let Some(text) = field_text(supply, field) else {
             continue;
         };
-        // Plain text: the registered tokenizers analyse it once for the four streams (on
+        // Plain text: the registered tokenizers analyse it once for all its streams (on
         // the indexing threads), which is cheaper than shipping pre-tokenised values.
-        for kind in TokenStreamKind::ALL {
+        for &kind in field.streams() {
             doc.add_text(schema.text_field(field, kind), &text);
         }
         // The concepts the text holds (and, in the title, the glossary's stamp).

@@ -34,7 +34,8 @@ pub struct Tuning {
     pub description: f32,
     /// Weight of owner matches.
     pub owner: f32,
-    /// Multiplier of an exact-diacritics match over a folded one.
+    /// Multiplier of an exact-diacritics match over a folded one; a pair of words typed
+    /// with diacritics gets it on its folded bigram.
     pub exact_boost: f32,
     /// Multiplier of a bigram (compound) match.
     pub bigram_boost: f32,
@@ -313,7 +314,10 @@ pub fn word_query(
     across_fields(parts, tuning, word.prefix, layout)
 }
 
-/// The compound bonus of two adjacent words.
+/// The compound bonus of two adjacent words, from the folded bigram fields (owner names are
+/// not indexed by pairs). A pair typed with diacritics gets the exact boost: the exact
+/// bigrams are not indexed, and on the judged collections this ranks as the exact bigram
+/// clause did (`benches/README.md`, "Fewer indexed streams").
 pub fn bigram_query(
     schema: &SupplySchema,
     bigram: &QueryBigram,
@@ -323,33 +327,30 @@ pub fn bigram_query(
 ) -> Box<dyn Query> {
     let mut parts: Vec<(usize, Box<dyn Query>)> = Vec::new();
     for (group, &field) in fields.iter().enumerate() {
-        if field == TextField::Owner {
+        let Some(bigram_field) = schema.bigram_field(field) else {
             continue;
-        }
+        };
         let weight = tuning.weight(field) * tuning.bigram_boost;
-        let folded_field = schema.text_field(field, TokenStreamKind::FoldedBigram);
         if bigram.prefix {
-            let prefix = expansions.query(folded_field, &bigram.folded, Expand::Prefix);
+            let prefix = expansions.query(bigram_field, &bigram.folded, Expand::Prefix);
             parts.push((
                 group,
                 crate::pruned::boosted(Box::new(prefix), weight * tuning.prefix_score),
             ));
         } else {
-            if bigram.has_marks {
-                let exact_field = schema.text_field(field, TokenStreamKind::ExactBigram);
-                parts.push((
-                    group,
-                    term_query(exact_field, &bigram.exact, weight * tuning.exact_boost),
-                ));
-            }
-            parts.push((group, term_query(folded_field, &bigram.folded, weight)));
+            let weight = if bigram.has_marks {
+                weight * tuning.exact_boost
+            } else {
+                weight
+            };
+            parts.push((group, term_query(bigram_field, &bigram.folded, weight)));
         }
     }
     across_fields(parts, tuning, bigram.prefix, Layout::Flat)
 }
 
 /// A phrase of folded tokens in any field: one token as a term, longer phrases as all of
-/// their bigrams in the same field.
+/// their bigrams in the same field (so not in the owner, which has no bigram field).
 pub fn phrase_query(
     schema: &SupplySchema,
     tokens: &[String],
@@ -367,7 +368,9 @@ pub fn phrase_query(
                 weight,
             )
         } else {
-            let bigram_field = schema.text_field(field, TokenStreamKind::FoldedBigram);
+            let Some(bigram_field) = schema.bigram_field(field) else {
+                continue;
+            };
             let weight = weight / (tokens.len() - 1) as f32;
             let all: Vec<(Occur, Box<dyn Query>)> = tokens
                 .windows(2)
