@@ -209,8 +209,9 @@ impl SupplyIndex {
                 if let Some(dir) = &self.dir {
                     crate::band_entries::remove_stale_spills(dir);
                 }
-                Ok(SupplyWriter {
-                    fresh: committed_is_empty(&self.index)?,
+                let fresh = committed_is_empty(&self.index)?;
+                let mut writer = SupplyWriter {
+                    fresh,
                     writer,
                     index: self.index.clone(),
                     dir: self.dir.clone(),
@@ -221,7 +222,12 @@ impl SupplyIndex {
                     detect_duplicates: true,
                     fresh_keys: Some(FreshKeys::new(self.dir.as_deref())),
                     last_clustering: ClusteringReport::default(),
-                })
+                    paused_policy: None,
+                };
+                if fresh {
+                    writer.pause_merges();
+                }
+                Ok(writer)
             }
             Err(TantivyError::LockFailure(..)) => Err(IndexerError::Locked {
                 dir: self.dir.clone().unwrap_or_default(),
@@ -446,6 +452,10 @@ pub struct SupplyWriter {
     /// failed (the pass then reads the records back).
     fresh_keys: Option<FreshKeys>,
     last_clustering: ClusteringReport,
+    /// The writer's merge policy while merges are paused: through a first build (its
+    /// segments are merged once, into one, after its commit) and a large commit's
+    /// near-duplicate pass.
+    paused_policy: Option<std::sync::Arc<dyn MergePolicy>>,
 }
 
 /// Records written by one commit from which its merges wait for its near-duplicate pass.
@@ -540,6 +550,7 @@ impl SupplyWriter {
     pub fn delete_all(&mut self) -> Result<()> {
         self.writer.delete_all_documents()?;
         self.fresh = true;
+        self.pause_merges();
         self.pending += 1;
         Ok(())
     }
@@ -558,13 +569,25 @@ impl SupplyWriter {
         // the final merges of a bulk build read most of the index (at 1M records, 1.7 GB of
         // mapped pages) and would hold those pages while the pass holds its own, and the two
         // would share the cores.
-        let merges = (self.detect_duplicates && self.added.len() >= DEFER_MERGES_FROM)
-            .then(|| self.writer.get_merge_policy());
-        if merges.is_some() {
-            self.writer.set_merge_policy(Box::new(NoMergePolicy));
+        // A commit writing at least as many records as the index holds (a first build, a
+        // rebuild, a bulk import as large as what was there) ends with one merge of all the
+        // segments (`consolidate`).
+        let written = self.added.len();
+        let before: u64 = self
+            .index
+            .searchable_segment_metas()?
+            .iter()
+            .map(|segment| u64::from(segment.num_docs()))
+            .sum();
+        let bulk = written > 0 && (self.fresh || written as u64 >= before);
+        if bulk || written >= DEFER_MERGES_FROM {
+            self.pause_merges();
         }
         let committed = self.commit_and_file();
-        if let Some(policy) = merges {
+        if let Some(policy) = self.paused_policy.take() {
+            if committed.is_ok() && bulk {
+                self.consolidate()?;
+            }
             self.writer.set_merge_policy(Box::new(SharedPolicy(policy)));
             // Merges are considered at a commit: the one that lets them go.
             if committed.is_ok() {
@@ -596,6 +619,40 @@ impl SupplyWriter {
             self.last_clustering = report;
         }
         Ok(opstamp)
+    }
+
+    /// Stops new merges until the next commit gives the policy back. A first build writes
+    /// its segments unmerged (the log merge policy would rewrite most records once or twice
+    /// on the way) and merges them once after its commit ([`Self::consolidate`]).
+    fn pause_merges(&mut self) {
+        if self.paused_policy.is_none() {
+            self.paused_policy = Some(self.writer.get_merge_policy());
+            self.writer.set_merge_policy(Box::new(NoMergePolicy));
+        }
+    }
+
+    /// Merges all the segments into one, in the background, after a commit that wrote at
+    /// least half of the index. The writer's log merge policy leaves a bulk build in
+    /// segments of equal size when there are fewer than eight of them (six of ~17,000
+    /// records at 100k), and every segment costs each search its own dictionary lookups,
+    /// expansions and facet pass: the 100k search box answered in twice the time from six
+    /// segments as from one (`benches/README.md`, "Fewer indexed streams"). The merge costs
+    /// at most about what the commit did; smaller commits leave the segments to the
+    /// policy, which does not rewrite a large segment for a few new records.
+    fn consolidate(&mut self) -> Result<()> {
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() < 2 {
+            return Ok(());
+        }
+        tracing::debug!(
+            segments = ids.len(),
+            "merging a bulk commit's segments into one"
+        );
+        // The merge runs on the writer's merge thread and `finish` waits for it. A merge
+        // tantivy cannot start (a segment still in a merge begun before the pause) or that
+        // fails leaves the committed segments as they are: nothing is lost either way.
+        drop(self.writer.merge(&ids));
+        Ok(())
     }
 
     fn commit_changes(&mut self) -> Result<Opstamp> {
@@ -766,20 +823,32 @@ impl SupplyWriter {
 mod tests {
     use super::*;
 
+    fn sample(i: usize) -> Supply {
+        Supply {
+            id: format!("TS-{i:05}"),
+            title: format!("Máy sấy nông sản mẫu số {i}"),
+            country: Some("VN".into()),
+            ..Supply::default()
+        }
+    }
+
+    fn segments(index: &SupplyIndex) -> usize {
+        index.index.searchable_segment_ids().unwrap().len()
+    }
+
     #[test]
     fn a_large_commit_gives_its_merges_back_after_the_near_duplicate_pass() {
         let index = SupplyIndex::create_in_ram();
         let mut writer = index.writer(50 << 20).unwrap();
-        let policy = format!("{:?}", writer.writer.get_merge_policy());
+        // A first build writes unmerged segments.
+        assert_eq!(
+            format!("{:?}", writer.writer.get_merge_policy()),
+            "NoMergePolicy"
+        );
+        let policy = format!("{:?}", writer.paused_policy.as_ref().unwrap());
         assert!(policy.starts_with("LogMergePolicy"), "{policy}");
         for i in 0..DEFER_MERGES_FROM {
-            let supply = Supply {
-                id: format!("TS-{i:05}"),
-                title: format!("Máy sấy nông sản mẫu số {i}"),
-                country: Some("VN".into()),
-                ..Supply::default()
-            };
-            writer.upsert(&supply).unwrap();
+            writer.upsert(&sample(i)).unwrap();
         }
         writer.commit().unwrap();
         assert_eq!(writer.last_clustering().checked, DEFER_MERGES_FROM);
@@ -789,6 +858,46 @@ mod tests {
             "the writer's own policy is back"
         );
         writer.finish().unwrap();
-        assert_eq!(index.reader().unwrap().searcher().num_docs(), 10_000);
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.num_docs(), 10_000);
+        assert_eq!(searcher.segment_readers().len(), 1);
+    }
+
+    #[test]
+    fn a_commit_as_large_as_the_index_merges_it_into_one_segment_and_a_small_one_does_not() {
+        let index = SupplyIndex::create_in_ram();
+        // One indexing thread: a commit adds one segment.
+        let mut writer = index.writer(16 << 20).unwrap();
+        // (The samples are near-duplicates of each other: filing them would rewrite them.)
+        writer.set_detect_duplicates(false);
+        for i in 0..20 {
+            writer.upsert(&sample(i)).unwrap();
+        }
+        writer.commit().unwrap();
+        writer.finish().unwrap();
+        assert_eq!(segments(&index), 1);
+
+        // A second writer (the index is no longer empty): a small commit adds a segment.
+        let mut writer = index.writer(16 << 20).unwrap();
+        writer.set_detect_duplicates(false);
+        for i in 20..25 {
+            writer.upsert(&sample(i)).unwrap();
+        }
+        writer.commit().unwrap();
+        writer.finish().unwrap();
+        assert_eq!(segments(&index), 2, "five records do not rewrite twenty");
+
+        // At least as many records as the index holds: one segment again, none lost.
+        let mut writer = index.writer(16 << 20).unwrap();
+        writer.set_detect_duplicates(false);
+        for i in 25..55 {
+            writer.upsert(&sample(i)).unwrap();
+        }
+        writer.commit().unwrap();
+        writer.finish().unwrap();
+        assert_eq!(segments(&index), 1);
+        let reader = index.reader().unwrap();
+        reader.reload().unwrap();
+        assert_eq!(reader.searcher().num_docs(), 55);
     }
 }
