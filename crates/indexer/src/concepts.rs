@@ -2,7 +2,7 @@
 //!
 //! Each text field has a `{field}_concepts` field holding the ids of the glossary concepts
 //! whose terms its text contains ([`Glossary::find_in`], run on the analysis the field's
-//! four token streams were just cut from, so the text is not analysed again). At query time
+//! token streams were just cut from, so the text is not analysed again). At query time
 //! a demand's concept is then one term per field instead of a phrase query per term of the
 //! concept, and whether a candidate holds it is one posting list.
 //!

@@ -5,8 +5,8 @@
 //! `supplies.jsonl` line -> [`read::read_raw`] (one [`read::RawRecord`] per row, or a
 //! [`RecordError`] naming file and line) -> [`validate::Validator`] (a [`Supply`] or one
 //! error per bad field) -> [`document::to_document`] (the schema's fields, analysed once
-//! into four token streams) -> [`SupplyWriter::upsert`] -> [`SupplyWriter::commit`]
-//! (atomic: all of a batch or none of it).
+//! into the token streams each field is indexed with) -> [`SupplyWriter::upsert`] ->
+//! [`SupplyWriter::commit`] (atomic: all of a batch or none of it).
 //!
 //! ```
 //! use techmatch_indexer::{read, validate::Validator, SupplyIndex};
