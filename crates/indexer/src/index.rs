@@ -866,35 +866,25 @@ mod tests {
     #[test]
     fn a_commit_as_large_as_the_index_merges_it_into_one_segment_and_a_small_one_does_not() {
         let index = SupplyIndex::create_in_ram();
-        // One indexing thread: a commit adds one segment.
-        let mut writer = index.writer(16 << 20).unwrap();
-        // (The samples are near-duplicates of each other: filing them would rewrite them.)
-        writer.set_detect_duplicates(false);
-        for i in 0..20 {
-            writer.upsert(&sample(i)).unwrap();
-        }
-        writer.commit().unwrap();
-        writer.finish().unwrap();
+        // One commit of the samples `records` by a writer of their own, with one indexing
+        // thread (a commit adds one segment) and no near-duplicate filing (the samples are
+        // near-duplicates of each other: filing them would rewrite them).
+        let commit = |records: std::ops::Range<usize>| {
+            let mut writer = index.writer(16 << 20).unwrap();
+            writer.set_detect_duplicates(false);
+            for i in records {
+                writer.upsert(&sample(i)).unwrap();
+            }
+            writer.commit().unwrap();
+            writer.finish().unwrap();
+        };
+        commit(0..20);
         assert_eq!(segments(&index), 1);
-
-        // A second writer (the index is no longer empty): a small commit adds a segment.
-        let mut writer = index.writer(16 << 20).unwrap();
-        writer.set_detect_duplicates(false);
-        for i in 20..25 {
-            writer.upsert(&sample(i)).unwrap();
-        }
-        writer.commit().unwrap();
-        writer.finish().unwrap();
+        // The index is no longer empty: a small commit adds a segment.
+        commit(20..25);
         assert_eq!(segments(&index), 2, "five records do not rewrite twenty");
-
         // At least as many records as the index holds: one segment again, none lost.
-        let mut writer = index.writer(16 << 20).unwrap();
-        writer.set_detect_duplicates(false);
-        for i in 25..55 {
-            writer.upsert(&sample(i)).unwrap();
-        }
-        writer.commit().unwrap();
-        writer.finish().unwrap();
+        commit(25..55);
         assert_eq!(segments(&index), 1);
         let reader = index.reader().unwrap();
         reader.reload().unwrap();
