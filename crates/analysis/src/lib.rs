@@ -56,9 +56,8 @@ pub use tokenizer::{cached_analysis, register, TokenStreamKind, TokenizerName};
 /// "international" becomes "internat" instead of "intern", "added" "add" instead of "ad").
 ///
 /// 4: what an index holds per text changed, not the analyzer's tokens: the exact bigrams of
-/// every field and the owner's folded bigrams are no longer indexed (the schema's
-/// `TextField::streams`), so a version-3 index lacks nothing but holds five streams the
-/// queries no longer read, and is rebuilt.
+/// every field and the owner's folded bigrams are no longer indexed (the indexer's
+/// `TextField::streams`); a version-3 index has those fields and is rebuilt.
 pub const ANALYZER_VERSION: u32 = 4;
 
 /// Tokens longer than this (in bytes) are dropped: they are hashes, URLs or binary junk.

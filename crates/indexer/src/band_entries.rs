@@ -5,7 +5,7 @@
 //! number ([`RECORD_BITS`]). Records sharing a key are found by sorting the entries; two
 //! entries with the same key always fall in the same partition (chosen by the key's top
 //! bits), so the partitions are sorted and scanned one at a time. Past
-//! [`MEMORY_ENTRIES`] the entries go to one file per partition in a temporary directory
+//! `MEMORY_ENTRIES` the entries go to one file per partition in a temporary directory
 //! (in the index directory when there is one: the file system that holds the index has
 //! room for a fraction of it), and a partition is read back only when its turn comes.
 //! At 1M records (64 keys each) a partition is about 32 MiB.

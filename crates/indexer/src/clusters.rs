@@ -4,8 +4,8 @@
 //!
 //! A record that duplicates another carries a cluster key in its `cluster` field: the id
 //! of the cluster's first record (which carries none). Keys are assigned when records are
-//! ingested ([`assign_after_commit`]), so a cluster keeps its key as members are added,
-//! and search shows one card per key. Pairs that a broker confirmed to be different
+//! ingested (`SupplyWriter::commit` files them), so a cluster keeps its key as members are
+//! added, and search shows one card per key. Pairs that a broker confirmed to be different
 //! technologies ([`Decisions`]) are never linked again.
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -573,13 +573,7 @@ impl SupplyWriter {
         // rebuild, a bulk import as large as what was there) ends with one merge of all the
         // segments (`consolidate`).
         let written = self.added.len();
-        let before: u64 = self
-            .index
-            .searchable_segment_metas()?
-            .iter()
-            .map(|segment| u64::from(segment.num_docs()))
-            .sum();
-        let bulk = written > 0 && (self.fresh || written as u64 >= before);
+        let bulk = written > 0 && (self.fresh || written as u64 >= self.committed_records()?);
         if bulk || written >= DEFER_MERGES_FROM {
             self.pause_merges();
         }
@@ -619,6 +613,16 @@ impl SupplyWriter {
             self.last_clustering = report;
         }
         Ok(opstamp)
+    }
+
+    /// Records in the last commit.
+    fn committed_records(&self) -> Result<u64> {
+        Ok(self
+            .index
+            .searchable_segment_metas()?
+            .iter()
+            .map(|segment| u64::from(segment.num_docs()))
+            .sum())
     }
 
     /// Stops new merges until the next commit gives the policy back. A first build writes

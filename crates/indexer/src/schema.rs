@@ -1,7 +1,7 @@
 //! The tantivy schema of the supply index.
 //!
 //! Each text field of a record (title, keywords, summary, description, owner) is indexed
-//! once per token stream it uses ([`SupplySchema::streams`]): `{field}_exact`,
+//! once per token stream it uses ([`TextField::streams`]): `{field}_exact`,
 //! `{field}_folded` and, except for the owner, `{field}_folded_bi`. Separate fields keep exact
 //! and folded statistics apart (so exact diacritics can outrank folded matches and idf stays
 //! meaningful) and let field weights be tuned at query time. Frequencies are indexed, not
