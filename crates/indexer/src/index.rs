@@ -580,19 +580,25 @@ impl SupplyWriter {
         let committed = self.commit_and_file();
         if let Some(policy) = self.paused_policy.take() {
             if committed.is_ok() && bulk {
-                self.consolidate()?;
+                self.consolidate();
             }
             self.writer.set_merge_policy(Box::new(SharedPolicy(policy)));
-            // Merges are considered at a commit: the one that lets them go.
-            if committed.is_ok() {
-                return self.commit_changes();
+            if let Ok(opstamp) = committed {
+                // Merges are considered at a commit: the one that lets them go.
+                return Ok(match self.commit_changes() {
+                    Ok(newer) => newer,
+                    Err(error) => {
+                        self.after_commit_failed("the commit that lets merges start", &error);
+                        opstamp
+                    }
+                });
             }
         }
         committed
     }
 
     fn commit_and_file(&mut self) -> Result<Opstamp> {
-        let mut opstamp = self.commit_changes()?;
+        let opstamp = self.commit_changes()?;
         // Cluster keys are written back below, as replacements.
         self.fresh = committed_is_empty(&self.index)?;
         let added = std::mem::take(&mut self.added);
@@ -605,14 +611,36 @@ impl SupplyWriter {
                 checked: added.len(),
                 ..ClusteringReport::default()
             };
-            self.file_into_clusters(added, fresh_keys, &mut report)?;
-            if report.joined > 0 {
-                opstamp = self.commit_changes()?;
-            }
+            let filed = match self.file_into_clusters(added, fresh_keys, &mut report) {
+                Ok(()) if report.joined > 0 => self.commit_changes().map(Some),
+                Ok(()) => Ok(None),
+                Err(error) => Err(error),
+            };
             report.seconds = started.elapsed().as_secs_f64();
-            self.last_clustering = report;
+            match filed {
+                Ok(newer) => {
+                    self.last_clustering = report;
+                    return Ok(newer.unwrap_or(opstamp));
+                }
+                Err(error) => self.after_commit_failed(
+                    "filing the new records into near-duplicate clusters",
+                    &error,
+                ),
+            }
         }
         Ok(opstamp)
+    }
+
+    /// A step after a successful commit failed (the near-duplicate filing, the commit that
+    /// lets merges start; on a full disk, say): the records are committed and searchable,
+    /// so the commit still succeeds; the step's uncommitted changes are dropped, and the
+    /// writer is usable again (tantivy stops indexing threads that hit an I/O error).
+    fn after_commit_failed(&mut self, what: &str, error: &IndexerError) {
+        tracing::warn!(%error, "the records are committed, but {what} failed and was dropped");
+        if let Err(error) = self.writer.rollback() {
+            tracing::warn!(%error, "could not drop the failed step's changes");
+        }
+        self.pending = 0;
     }
 
     /// Records in the last commit.
@@ -643,10 +671,16 @@ impl SupplyWriter {
     /// segments as from one (`benches/README.md`, "Fewer indexed streams"). The merge costs
     /// at most about what the commit did; smaller commits leave the segments to the
     /// policy, which does not rewrite a large segment for a few new records.
-    fn consolidate(&mut self) -> Result<()> {
-        let ids = self.index.searchable_segment_ids()?;
+    fn consolidate(&mut self) {
+        let ids = match self.index.searchable_segment_ids() {
+            Ok(ids) => ids,
+            Err(error) => {
+                tracing::warn!(%error, "could not list the segments to merge; left as they are");
+                return;
+            }
+        };
         if ids.len() < 2 {
-            return Ok(());
+            return;
         }
         tracing::debug!(
             segments = ids.len(),
@@ -656,7 +690,6 @@ impl SupplyWriter {
         // tantivy cannot start (a segment still in a merge begun before the pause) or that
         // fails leaves the committed segments as they are: nothing is lost either way.
         drop(self.writer.merge(&ids));
-        Ok(())
     }
 
     fn commit_changes(&mut self) -> Result<Opstamp> {
