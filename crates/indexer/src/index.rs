@@ -565,13 +565,12 @@ impl SupplyWriter {
     /// joined one (the cluster key is derived data: the records are complete and
     /// searchable after the first commit either way).
     pub fn commit(&mut self) -> Result<Opstamp> {
-        // A large commit's near-duplicate pass runs before the merges the commit would start:
-        // the final merges of a bulk build read most of the index (at 1M records, 1.7 GB of
-        // mapped pages) and would hold those pages while the pass holds its own, and the two
-        // would share the cores.
-        // A commit writing at least as many records as the index holds (a first build, a
-        // rebuild, a bulk import as large as what was there) ends with one merge of all the
-        // segments (`consolidate`).
+        // Merges wait while a large commit runs its near-duplicate pass (the final merges of
+        // a bulk build read most of the index, at 1M records 1.7 GB of mapped pages, and
+        // would hold those pages and share the cores with the pass). A commit writing at
+        // least as many records as the index holds (a first build, a rebuild, a bulk import
+        // as large as what was there) then ends with one merge of every segment
+        // (`consolidate`).
         let written = self.added.len();
         let bulk = written > 0 && (self.fresh || written as u64 >= self.committed_records()?);
         if bulk || written >= DEFER_MERGES_FROM {
@@ -599,8 +598,13 @@ impl SupplyWriter {
 
     fn commit_and_file(&mut self) -> Result<Opstamp> {
         let opstamp = self.commit_changes()?;
-        // Cluster keys are written back below, as replacements.
-        self.fresh = committed_is_empty(&self.index)?;
+        // Cluster keys are written back below, as replacements. From here on the records
+        // are committed: nothing below may report the commit as failed.
+        self.fresh = committed_is_empty(&self.index).unwrap_or_else(|error| {
+            // Not fresh: later writes then delete before adding, which is always safe.
+            tracing::warn!(%error, "could not read the commit just made");
+            false
+        });
         let added = std::mem::take(&mut self.added);
         let fresh_keys = self.fresh_keys.take();
         self.fresh_keys = self.new_fresh_keys();
