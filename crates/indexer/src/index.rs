@@ -424,10 +424,16 @@ fn read_commit_meta(index: &Index) -> Result<Option<CommitMeta>> {
 
 /// Whether the last commit of `index` holds no live record.
 fn committed_is_empty(index: &Index) -> Result<bool> {
+    Ok(committed_records(index)? == 0)
+}
+
+/// Records in the index's last commit.
+fn committed_records(index: &Index) -> Result<u64> {
     Ok(index
         .searchable_segment_metas()?
         .iter()
-        .all(|segment| segment.num_docs() == 0))
+        .map(|segment| u64::from(segment.num_docs()))
+        .sum())
 }
 
 /// The writer of a supply index: changes are invisible until [`SupplyWriter::commit`], and
@@ -572,7 +578,7 @@ impl SupplyWriter {
         // as large as what was there) then ends with one merge of every segment
         // (`consolidate`).
         let written = self.added.len();
-        let bulk = written > 0 && (self.fresh || written as u64 >= self.committed_records()?);
+        let bulk = written > 0 && (self.fresh || written as u64 >= committed_records(&self.index)?);
         if bulk || written >= DEFER_MERGES_FROM {
             self.pause_merges();
         }
@@ -645,16 +651,6 @@ impl SupplyWriter {
             tracing::warn!(%error, "could not drop the failed step's changes");
         }
         self.pending = 0;
-    }
-
-    /// Records in the last commit.
-    fn committed_records(&self) -> Result<u64> {
-        Ok(self
-            .index
-            .searchable_segment_metas()?
-            .iter()
-            .map(|segment| u64::from(segment.num_docs()))
-            .sum())
     }
 
     /// Stops new merges until the next commit gives the policy back. A first build writes
