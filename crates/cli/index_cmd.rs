@@ -142,7 +142,7 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
             anyhow::bail!("{}: no such file", file.display());
         }
     }
-    let index = match SupplyIndex::open_or_create(&index_dir) {
+    let index = match SupplyIndex::open_or_create_for_bulk_write(&index_dir) {
         Ok(index) => index,
         Err(
             IndexerError::AnalyzerMismatch { .. }

@@ -19,6 +19,7 @@ use tantivy::{
 use techmatch_analysis::ANALYZER_VERSION;
 
 use crate::band_entries::FreshKeys;
+use crate::bulk_directory::BulkDirectory;
 use crate::clusters::{
     all_candidate_pairs, candidate_pairs_of, clusters, confirm, Decisions, Fresh,
 };
@@ -52,6 +53,16 @@ impl CommitMeta {
     }
 }
 
+/// How an opened index reads its segment files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// Mapped (tantivy's `MmapDirectory`): for serving and searching.
+    Mapped,
+    /// Read with positioned reads but for the record store ([`BulkDirectory`]): for a
+    /// bulk build.
+    Bulk,
+}
+
 /// An opened supply index.
 #[derive(Clone)]
 pub struct SupplyIndex {
@@ -64,8 +75,22 @@ pub struct SupplyIndex {
 impl SupplyIndex {
     /// Opens the index in `dir`, creating the directory and an empty index when absent.
     pub fn open_or_create(dir: &Path) -> Result<SupplyIndex> {
+        SupplyIndex::open_or_create_with(dir, Reads::Mapped)
+    }
+
+    /// [`SupplyIndex::open_or_create`] for a process that writes many records and exits
+    /// (`techmatch index`, a build beside a served index): the segments it merges are read
+    /// with positioned reads instead of being mapped, so a merge of the whole index does
+    /// not hold the index's pages in the process's resident memory (see
+    /// [`crate::bulk_directory`]). Searches through it are slower: serve from
+    /// [`SupplyIndex::open`].
+    pub fn open_or_create_for_bulk_write(dir: &Path) -> Result<SupplyIndex> {
+        SupplyIndex::open_or_create_with(dir, Reads::Bulk)
+    }
+
+    fn open_or_create_with(dir: &Path, reads: Reads) -> Result<SupplyIndex> {
         if dir.join("meta.json").exists() {
-            return SupplyIndex::open(dir);
+            return SupplyIndex::open_with(dir, reads);
         }
         std::fs::create_dir_all(dir)?;
         if std::fs::read_dir(dir)?.next().is_some() {
@@ -75,13 +100,27 @@ impl SupplyIndex {
             });
         }
         let schema = SupplySchema::new();
-        let directory = MmapDirectory::open(dir).map_err(TantivyError::from)?;
-        let index = Index::create(directory, schema.schema.clone(), Default::default())?;
+        let index = match reads {
+            Reads::Mapped => Index::create(
+                MmapDirectory::open(dir).map_err(TantivyError::from)?,
+                schema.schema.clone(),
+                Default::default(),
+            )?,
+            Reads::Bulk => Index::create(
+                BulkDirectory::open(dir).map_err(TantivyError::from)?,
+                schema.schema.clone(),
+                Default::default(),
+            )?,
+        };
         Ok(SupplyIndex::wrap(index, schema, Some(dir)))
     }
 
     /// Opens an existing index; fails with a rebuild hint if the analyzer changed.
     pub fn open(dir: &Path) -> Result<SupplyIndex> {
+        SupplyIndex::open_with(dir, Reads::Mapped)
+    }
+
+    fn open_with(dir: &Path, reads: Reads) -> Result<SupplyIndex> {
         if !dir.join("meta.json").exists() {
             return Err(IndexerError::NotAnIndex {
                 dir: dir.to_path_buf(),
@@ -89,7 +128,10 @@ impl SupplyIndex {
                     .into(),
             });
         }
-        let index = Index::open_in_dir(dir)?;
+        let index = match reads {
+            Reads::Mapped => Index::open_in_dir(dir)?,
+            Reads::Bulk => Index::open(BulkDirectory::open(dir).map_err(TantivyError::from)?)?,
+        };
         let schema = SupplySchema::new();
         if index.schema() != schema.schema {
             return Err(IndexerError::SchemaMismatch {
@@ -270,7 +312,7 @@ where
     if fresh.exists() {
         std::fs::remove_dir_all(&fresh).map_err(|e| E::from(e.into()))?;
     }
-    let index = SupplyIndex::open_or_create(&fresh).map_err(discard)?;
+    let index = SupplyIndex::open_or_create_for_bulk_write(&fresh).map_err(discard)?;
     let built = match build(&index) {
         Ok(built) => built,
         Err(error) => {
@@ -926,5 +968,59 @@ mod tests {
         let reader = index.reader().unwrap();
         reader.reload().unwrap();
         assert_eq!(reader.searcher().num_docs(), 55);
+    }
+
+    /// Every record and every posting of a bulk build's merges, read through
+    /// [`BulkDirectory`], is there when the index is opened for serving.
+    #[test]
+    fn an_index_merged_through_positioned_reads_serves_every_record_and_posting() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index");
+        let index = SupplyIndex::open_or_create_for_bulk_write(&path).unwrap();
+        let commit = |records: std::ops::Range<usize>| {
+            let mut writer = index.writer(16 << 20).unwrap();
+            writer.set_detect_duplicates(false);
+            for i in records {
+                writer.upsert(&sample(i)).unwrap();
+            }
+            writer.commit().unwrap();
+            writer.finish().unwrap();
+        };
+        commit(0..20);
+        commit(20..25);
+        assert_eq!(segments(&index), 2);
+        commit(25..55);
+        assert_eq!(segments(&index), 1, "merged through positioned reads");
+        drop(index);
+
+        let served = SupplyIndex::open(&path).unwrap();
+        let searcher = served.reader().unwrap().searcher();
+        assert_eq!(searcher.num_docs(), 55);
+        let schema = served.schema();
+        let folded = schema.text_field(
+            crate::TextField::Title,
+            techmatch_analysis::TokenStreamKind::Folded,
+        );
+        let count = |field, word: &str| {
+            let term = Term::from_field_text(field, word);
+            let query =
+                tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);
+            searcher.search(&query, &tantivy::collector::Count).unwrap()
+        };
+        assert_eq!(count(folded, "say"), 55, "a word of every title");
+        for i in [0, 19, 20, 24, 25, 54] {
+            assert_eq!(count(folded, &i.to_string()), 1, "the number of record {i}");
+            let id = Term::from_field_text(schema.id, &format!("TS-{i:05}"));
+            let hits = searcher
+                .search(
+                    &tantivy::query::TermQuery::new(id, tantivy::schema::IndexRecordOption::Basic),
+                    &tantivy::collector::TopDocs::with_limit(2).order_by_score(),
+                )
+                .unwrap();
+            assert_eq!(hits.len(), 1);
+            let document: TantivyDocument = searcher.doc(hits[0].1).unwrap();
+            let supply = from_document(schema, &document).unwrap();
+            assert_eq!(supply.title, format!("Máy sấy nông sản mẫu số {i}"));
+        }
     }
 }

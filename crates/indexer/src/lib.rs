@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod band_entries;
+pub mod bulk_directory;
 pub mod clusters;
 pub mod concepts;
 pub mod dedup;
