@@ -102,14 +102,52 @@ pub struct Glossary {
     /// What identifies this glossary's matching in an index (see [`Glossary::fingerprint`]).
     fingerprint: u64,
     /// Terms of one token by the hash of that token ([`token_hash`]).
-    by_token: rustc_hash::FxHashMap<u64, Vec<(usize, usize)>>,
+    by_token: rustc_hash::FxHashMap<u64, Vec<Entry>>,
     /// Terms of two or more tokens by the hashes of their first two: a common first word
     /// ("máy", "hệ") leads to the few terms that also share the second.
-    by_pair: rustc_hash::FxHashMap<(u64, u64), Vec<(usize, usize)>>,
+    by_pair: rustc_hash::FxHashMap<(u64, u64), Vec<Entry>>,
     /// The Chinese terms (matched as substrings) and their concept and term, in the order
     /// of the automaton's patterns.
     chinese: Vec<(String, usize, usize)>,
     chinese_automaton: Option<aho_corasick::AhoCorasick>,
+}
+
+/// Words of a term whose hashes an [`Entry`] holds.
+const ENTRY_HASHES: usize = 4;
+
+/// A term as the lookups by first words find it: where it is, and the hashes of its first
+/// [`ENTRY_HASHES`] folded words beside it, so that a candidate whose words differ from the
+/// text's is turned away without reading the term (a term's strings are scattered in
+/// memory: reading them for every candidate was most of the time of finding concepts in a
+/// record). A candidate whose hashes agree is then compared word by word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    concept: usize,
+    term: usize,
+    words: usize,
+    hashes: [u64; ENTRY_HASHES],
+}
+
+impl Entry {
+    fn new(concept: usize, term: usize, tokens: &[String]) -> Entry {
+        let mut hashes = [0; ENTRY_HASHES];
+        for (hash, token) in hashes.iter_mut().zip(tokens) {
+            *hash = token_hash(token);
+        }
+        Entry {
+            concept,
+            term,
+            words: tokens.len(),
+            hashes,
+        }
+    }
+
+    /// Whether the text's words from `start` (as `hashes`) may be this term's.
+    fn may_start_at(&self, hashes: &[u64], start: usize) -> bool {
+        let checked = self.words.min(ENTRY_HASHES);
+        start + self.words <= hashes.len()
+            && hashes[start..start + checked] == self.hashes[..checked]
+    }
 }
 
 /// The hash a folded token is looked up by (hash collisions are checked by the full
@@ -350,12 +388,12 @@ impl Glossary {
                         .by_token
                         .entry(token_hash(only))
                         .or_default()
-                        .push((c, t)),
+                        .push(Entry::new(c, t, &term.tokens)),
                     [first, second, ..] => glossary
                         .by_pair
                         .entry((token_hash(first), token_hash(second)))
                         .or_default()
-                        .push((c, t)),
+                        .push(Entry::new(c, t, &term.tokens)),
                 }
             }
         }
@@ -434,12 +472,20 @@ impl Glossary {
         let mut candidates: Vec<(usize, usize)> = Vec::new();
         for start in 0..tokens.len() {
             candidates.clear();
-            if let Some(terms) = self.by_token.get(&hashes[start]) {
-                candidates.extend_from_slice(terms);
+            let mut add = |entries: &[Entry]| {
+                candidates.extend(
+                    entries
+                        .iter()
+                        .filter(|entry| entry.may_start_at(&hashes, start))
+                        .map(|entry| (entry.concept, entry.term)),
+                )
+            };
+            if let Some(entries) = self.by_token.get(&hashes[start]) {
+                add(entries);
             }
             if let Some(&next) = hashes.get(start + 1) {
-                if let Some(terms) = self.by_pair.get(&(hashes[start], next)) {
-                    candidates.extend_from_slice(terms);
+                if let Some(entries) = self.by_pair.get(&(hashes[start], next)) {
+                    add(entries);
                 }
             }
             // Glossary order, as one list per first token gave them.
