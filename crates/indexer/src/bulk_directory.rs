@@ -75,21 +75,9 @@ impl Directory for BulkDirectory {
                 OpenReadError::wrap_io_error(error, full.clone())
             }
         })?;
-        let len = file
-            .metadata()
-            .map_err(|error| OpenReadError::wrap_io_error(error, full.clone()))?
-            .len();
-        let len = usize::try_from(len).map_err(|_| {
-            OpenReadError::wrap_io_error(
-                io::Error::new(io::ErrorKind::InvalidData, "file larger than memory"),
-                full,
-            )
-        })?;
-        Ok(Arc::new(ReadAtFile {
-            file,
-            len,
-            window: Mutex::new(Window::default()),
-        }))
+        let file =
+            PositionedFile::new(file).map_err(|error| OpenReadError::wrap_io_error(error, full))?;
+        Ok(Arc::new(file))
     }
 
     fn delete(&self, path: &Path) -> Result<(), DeleteError> {
@@ -125,10 +113,11 @@ impl Directory for BulkDirectory {
     }
 }
 
-/// A segment file read with positioned reads. Segment files are written once and never
+/// A segment file read with positioned reads (also the near-duplicate pass's way to read
+/// stored records, see `clusters::StoredRecords`). Segment files are written once and never
 /// change, so the length read at opening holds.
 #[derive(Debug)]
-struct ReadAtFile {
+pub(crate) struct PositionedFile {
     file: File,
     len: usize,
     window: Mutex<Window>,
@@ -150,7 +139,17 @@ impl Window {
     }
 }
 
-impl ReadAtFile {
+impl PositionedFile {
+    pub(crate) fn new(file: File) -> io::Result<PositionedFile> {
+        let len = usize::try_from(file.metadata()?.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "file larger than memory"))?;
+        Ok(PositionedFile {
+            file,
+            len,
+            window: Mutex::new(Window::default()),
+        })
+    }
+
     fn read(&self, range: Range<usize>) -> io::Result<OwnedBytes> {
         let mut buffer = vec![0; range.len()];
         self.file.read_exact_at(&mut buffer, range.start as u64)?;
@@ -158,13 +157,13 @@ impl ReadAtFile {
     }
 }
 
-impl HasLen for ReadAtFile {
+impl HasLen for PositionedFile {
     fn len(&self) -> usize {
         self.len
     }
 }
 
-impl FileHandle for ReadAtFile {
+impl FileHandle for PositionedFile {
     fn read_bytes(&self, range: Range<usize>) -> io::Result<OwnedBytes> {
         if range.end > self.len || range.start > range.end {
             return Err(io::Error::new(

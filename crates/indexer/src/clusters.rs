@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::directory::footer::Footer;
-use tantivy::directory::{FileHandle, FileSlice, OwnedBytes};
+use tantivy::directory::FileSlice;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::store::StoreReader;
@@ -23,6 +23,7 @@ use tantivy::{DocAddress, TantivyDocument, Term};
 use techmatch_analysis::TokenStreamKind;
 
 use crate::band_entries::{BandEntries, FreshKeys, PARTITIONS, RECORD_BITS, RECORD_MASK};
+use crate::bulk_directory::PositionedFile;
 use crate::dedup::{Evidence, Fingerprint};
 use crate::document::from_document;
 use crate::error::Result;
@@ -441,8 +442,7 @@ impl<'a> StoredRecords<'a> {
                     }
                     Err(error) => return Err(error.into()),
                 };
-                let len = file.metadata()?.len() as usize;
-                let slice = FileSlice::new(std::sync::Arc::new(PositionedFile { file, len }));
+                let slice = FileSlice::new(std::sync::Arc::new(PositionedFile::new(file)?));
                 let (_footer, store) = Footer::extract_footer(slice)?;
                 stores.push(Some(StoreReader::open(store, STORE_CACHE_BLOCKS)?));
             }
@@ -456,28 +456,6 @@ impl<'a> StoredRecords<'a> {
         };
         let doc: TantivyDocument = store.get(address.doc_id)?;
         Ok(from_document(schema, &doc))
-    }
-}
-
-/// A file read with positioned reads (`pread`), each range copied out.
-#[derive(Debug)]
-struct PositionedFile {
-    file: std::fs::File,
-    len: usize,
-}
-
-impl tantivy::HasLen for PositionedFile {
-    fn len(&self) -> usize {
-        self.len
-    }
-}
-
-impl FileHandle for PositionedFile {
-    fn read_bytes(&self, range: std::ops::Range<usize>) -> std::io::Result<OwnedBytes> {
-        use std::os::unix::fs::FileExt;
-        let mut bytes = vec![0; range.len()];
-        self.file.read_exact_at(&mut bytes, range.start as u64)?;
-        Ok(OwnedBytes::new(bytes))
     }
 }
 
