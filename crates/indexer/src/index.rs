@@ -911,6 +911,19 @@ mod tests {
         }
     }
 
+    /// One commit of the samples `records` by a writer of their own, with one indexing
+    /// thread (a commit adds one segment) and no near-duplicate filing (the samples are
+    /// near-duplicates of each other: filing them would rewrite them).
+    fn commit_samples(index: &SupplyIndex, records: std::ops::Range<usize>) {
+        let mut writer = index.writer(16 << 20).unwrap();
+        writer.set_detect_duplicates(false);
+        for i in records {
+            writer.upsert(&sample(i)).unwrap();
+        }
+        writer.commit().unwrap();
+        writer.finish().unwrap();
+    }
+
     fn segments(index: &SupplyIndex) -> usize {
         index.index.searchable_segment_ids().unwrap().len()
     }
@@ -945,18 +958,7 @@ mod tests {
     #[test]
     fn a_commit_as_large_as_the_index_merges_it_into_one_segment_and_a_small_one_does_not() {
         let index = SupplyIndex::create_in_ram();
-        // One commit of the samples `records` by a writer of their own, with one indexing
-        // thread (a commit adds one segment) and no near-duplicate filing (the samples are
-        // near-duplicates of each other: filing them would rewrite them).
-        let commit = |records: std::ops::Range<usize>| {
-            let mut writer = index.writer(16 << 20).unwrap();
-            writer.set_detect_duplicates(false);
-            for i in records {
-                writer.upsert(&sample(i)).unwrap();
-            }
-            writer.commit().unwrap();
-            writer.finish().unwrap();
-        };
+        let commit = |records| commit_samples(&index, records);
         commit(0..20);
         assert_eq!(segments(&index), 1);
         // The index is no longer empty: a small commit adds a segment.
@@ -977,15 +979,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("index");
         let index = SupplyIndex::open_or_create_for_bulk_write(&path).unwrap();
-        let commit = |records: std::ops::Range<usize>| {
-            let mut writer = index.writer(16 << 20).unwrap();
-            writer.set_detect_duplicates(false);
-            for i in records {
-                writer.upsert(&sample(i)).unwrap();
-            }
-            writer.commit().unwrap();
-            writer.finish().unwrap();
-        };
+        let commit = |records| commit_samples(&index, records);
         commit(0..20);
         commit(20..25);
         assert_eq!(segments(&index), 2);
