@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tantivy::directory::MmapDirectory;
+use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::index::{SegmentComponent, SegmentMeta};
 use tantivy::indexer::{MergeCandidate, MergePolicy, NoMergePolicy, UserOperation};
 use tantivy::{
@@ -63,6 +63,16 @@ enum Reads {
     Bulk,
 }
 
+impl Reads {
+    /// The directory of the index in `dir`, read this way.
+    fn directory(self, dir: &Path) -> Result<Box<dyn Directory>> {
+        Ok(match self {
+            Reads::Mapped => Box::new(MmapDirectory::open(dir).map_err(TantivyError::from)?),
+            Reads::Bulk => Box::new(BulkDirectory::open(dir).map_err(TantivyError::from)?),
+        })
+    }
+}
+
 /// An opened supply index.
 #[derive(Clone)]
 pub struct SupplyIndex {
@@ -100,18 +110,11 @@ impl SupplyIndex {
             });
         }
         let schema = SupplySchema::new();
-        let index = match reads {
-            Reads::Mapped => Index::create(
-                MmapDirectory::open(dir).map_err(TantivyError::from)?,
-                schema.schema.clone(),
-                Default::default(),
-            )?,
-            Reads::Bulk => Index::create(
-                BulkDirectory::open(dir).map_err(TantivyError::from)?,
-                schema.schema.clone(),
-                Default::default(),
-            )?,
-        };
+        let index = Index::create(
+            reads.directory(dir)?,
+            schema.schema.clone(),
+            Default::default(),
+        )?;
         Ok(SupplyIndex::wrap(index, schema, Some(dir)))
     }
 
@@ -128,10 +131,7 @@ impl SupplyIndex {
                     .into(),
             });
         }
-        let index = match reads {
-            Reads::Mapped => Index::open_in_dir(dir)?,
-            Reads::Bulk => Index::open(BulkDirectory::open(dir).map_err(TantivyError::from)?)?,
-        };
+        let index = Index::open(reads.directory(dir)?)?;
         let schema = SupplySchema::new();
         if index.schema() != schema.schema {
             return Err(IndexerError::SchemaMismatch {
