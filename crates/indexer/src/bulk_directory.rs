@@ -13,9 +13,9 @@
 //! one small read after the other: a read that starts where the previous one of the file
 //! ended fetches [`READ_AHEAD`] bytes at once and the reads that follow are served from
 //! them (one system call per window instead of one per posting list), while a read
-//! elsewhere in the file reads only what it asks. The stored records stay mapped: when segments merge,
-//! tantivy copies each segment's compressed record store in one read of the whole file,
-//! which through `pread` would be a buffer as large as the store.
+//! elsewhere in the file reads only what it asks. The stored records stay mapped: when
+//! segments merge, tantivy copies each segment's compressed record store in one read of
+//! the whole file, which through `pread` would be a buffer as large as the store.
 //!
 //! Only for a process that builds and exits (`techmatch index`, a build beside a served
 //! index): searching through it would copy every posting list it reads, where a mapped

@@ -492,28 +492,28 @@ impl Glossary {
             candidates.sort_unstable();
             for &(c, t) in &candidates {
                 let term = &self.concepts[c].terms[t];
+                // In the text: `Entry::may_start_at` let only such candidates through.
                 let end = start + term.tokens.len();
-                if end > tokens.len()
-                    || !term
-                        .tokens
-                        .iter()
-                        .zip(&term.exact)
-                        .zip(&tokens[start..end])
-                        .enumerate()
-                        // A term's words follow each other in the text, as its bigrams do
-                        // in the index: not across punctuation or a line break.
-                        .all(|(i, ((folded, exact), token))| {
-                            if i > 0 && !token.joins_previous {
-                                return false;
-                            }
-                            if term.lang == TermLang::Abbr {
-                                token.exact == exact
-                            } else {
-                                // A word written with marks must carry the term's marks.
-                                token.folded == folded
-                                    && (!token.has_diacritics || token.exact == exact)
-                            }
-                        })
+                if !term
+                    .tokens
+                    .iter()
+                    .zip(&term.exact)
+                    .zip(&tokens[start..end])
+                    .enumerate()
+                    // A term's words follow each other in the text, as its bigrams do
+                    // in the index: not across punctuation or a line break.
+                    .all(|(i, ((folded, exact), token))| {
+                        if i > 0 && !token.joins_previous {
+                            return false;
+                        }
+                        if term.lang == TermLang::Abbr {
+                            token.exact == exact
+                        } else {
+                            // A word written with marks must carry the term's marks.
+                            token.folded == folded
+                                && (!token.has_diacritics || token.exact == exact)
+                        }
+                    })
                 {
                     continue;
                 }
