@@ -42,8 +42,14 @@ impl Memo {
     }
 }
 
-/// Words as written to their analysed parts.
-type WordMemo = hashbrown::HashMap<Box<str>, Box<[WordPart]>, rustc_hash::FxBuildHasher>;
+/// Words as written to their analysed parts. A word of up to 24 bytes (every Vietnamese
+/// syllable) is held in the table's slot, and so is a word of one part: a lookup reads one
+/// slot instead of following a pointer to the key and another to the parts.
+type WordMemo = hashbrown::HashMap<
+    compact_str::CompactString,
+    smallvec::SmallVec<[WordPart; 1]>,
+    rustc_hash::FxBuildHasher,
+>;
 
 thread_local! {
     static WORDS: RefCell<WordMemo> =
@@ -63,7 +69,7 @@ impl WordParts<'_> {
             memo.clear();
         }
         memo.entry_ref(word)
-            .or_insert_with(|| crate::word_parts(word).into_boxed_slice())
+            .or_insert_with(|| crate::word_parts(word).into_iter().collect())
     }
 }
 

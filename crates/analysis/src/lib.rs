@@ -178,7 +178,12 @@ fn compute_fold_token(exact: &str) -> String {
 }
 
 /// Whether a token (or any text) carries diacritics: it differs from its folded form.
-/// ASCII never does; other text is folded through the per-thread memo.
+///
+/// ASCII never does. Text in NFC (every token is) does exactly when one of its characters
+/// decomposes into a combining mark or is `đ`/`Đ`: folding removes those and changes
+/// nothing else of an NFC text, so it is checked character by character, without folding
+/// or allocating (the indexer asks this of every exact token). Other text is folded through
+/// the per-thread memo.
 ///
 /// ```
 /// use techmatch_analysis::has_diacritics;
@@ -186,12 +191,61 @@ fn compute_fold_token(exact: &str) -> String {
 /// assert!(!has_diacritics("nuoc") && !has_diacritics("污水") && !has_diacritics("ðor"));
 /// ```
 pub fn has_diacritics(text: &str) -> bool {
-    !text.is_ascii() && cache::fold_diacritics(text) != text
+    use unicode_normalization::{is_nfc_quick, IsNormalized};
+    if text.is_ascii() {
+        return false;
+    }
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text.chars().any(carries_mark),
+        _ => cache::fold_diacritics(text) != text,
+    }
+}
+
+/// Whether folding changes this character of an NFC text: `đ`/`Đ`, or a character whose
+/// canonical decomposition holds a combining mark (`ệ`, `ư`, a lone U+0301).
+fn carries_mark(c: char) -> bool {
+    if c.is_ascii() {
+        return false;
+    }
+    if c == 'đ' || c == 'Đ' {
+        return true;
+    }
+    let mut mark = false;
+    unicode_normalization::char::decompose_canonical(c, |part| {
+        mark |= unicode_normalization::char::canonical_combining_class(part) != 0;
+    });
+    mark
 }
 
 /// Analyses a text into its four token streams and its words.
 pub fn analyze(text: &str) -> Analysis {
-    analyze_into(text, true)
+    analyze_into(text, Pairs::Both)
+}
+
+/// Analyses a text as the index holds it: its words and its exact, folded and folded-bigram
+/// streams, without the exact bigrams (left empty), which no index field holds since
+/// `ANALYZER_VERSION` 4 (each would be a string built for nothing). The other streams,
+/// words and offsets are those of [`analyze`].
+///
+/// ```
+/// let text = "Máy sấy nông sản";
+/// let indexed = techmatch_analysis::analyze_for_index(text);
+/// let full = techmatch_analysis::analyze(text);
+/// assert_eq!((&indexed.exact, &indexed.folded), (&full.exact, &full.folded));
+/// assert_eq!(indexed.folded_bigrams, full.folded_bigrams);
+/// assert!(indexed.words().eq(full.words()));
+/// assert!(indexed.exact_bigrams.is_empty());
+/// ```
+pub fn analyze_for_index(text: &str) -> Analysis {
+    analyze_into(text, Pairs::Folded)
+}
+
+/// Which bigram streams an analysis fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pairs {
+    None,
+    Folded,
+    Both,
 }
 
 /// Analyses a text into its words and its exact and folded streams, without the two bigram
@@ -208,10 +262,10 @@ pub fn analyze(text: &str) -> Analysis {
 /// assert!(light.exact_bigrams.is_empty() && light.folded_bigrams.is_empty());
 /// ```
 pub fn analyze_words(text: &str) -> Analysis {
-    analyze_into(text, false)
+    analyze_into(text, Pairs::None)
 }
 
-fn analyze_into(text: &str, bigrams: bool) -> Analysis {
+fn analyze_into(text: &str, bigrams: Pairs) -> Analysis {
     let mut builder = Builder::with_capacity(text.len() / 5 + 1, bigrams);
     cache::with_word_parts(|memo| {
         for piece in segment::segment(text) {
@@ -529,19 +583,19 @@ struct Builder {
     started: bool,
     /// The last main word kept, as an index into `analysis.words`.
     last_main: Option<usize>,
-    /// Whether the bigram streams are filled.
-    bigrams: bool,
+    /// Which bigram streams are filled.
+    bigrams: Pairs,
 }
 
 impl Builder {
-    fn with_capacity(words: usize, bigrams: bool) -> Self {
-        let bigram_capacity = if bigrams { words } else { 0 };
+    fn with_capacity(words: usize, bigrams: Pairs) -> Self {
+        let capacity = |filled: bool| if filled { words } else { 0 };
         Builder {
             analysis: Analysis {
                 exact: Vec::with_capacity(words),
                 folded: Vec::with_capacity(words),
-                exact_bigrams: Vec::with_capacity(bigram_capacity),
-                folded_bigrams: Vec::with_capacity(bigram_capacity),
+                exact_bigrams: Vec::with_capacity(capacity(bigrams == Pairs::Both)),
+                folded_bigrams: Vec::with_capacity(capacity(bigrams != Pairs::None)),
                 words: Vec::with_capacity(words),
             },
             chain: 0,
@@ -602,7 +656,7 @@ impl Builder {
             .last_main
             .map(|w| a.words[w])
             .filter(|w| w.chain == self.chain && w.position as usize + 1 == position);
-        if let Some(previous) = previous.filter(|_| self.bigrams) {
+        if let Some(previous) = previous.filter(|_| self.bigrams != Pairs::None) {
             let first = &a.exact[previous.exact as usize];
             let bigram_start = first.start;
             let bigram = |first: &str, second: &str| Token {
@@ -611,9 +665,11 @@ impl Builder {
                 end,
                 position: previous.position as usize,
             };
-            let exact_bigram = bigram(&first.text, &exact);
+            if self.bigrams == Pairs::Both {
+                let exact_bigram = bigram(&first.text, &exact);
+                a.exact_bigrams.push(exact_bigram);
+            }
             let folded_bigram = bigram(&a.folded[previous.folded as usize].text, &folded);
-            a.exact_bigrams.push(exact_bigram);
             a.folded_bigrams.push(folded_bigram);
         }
         a.words.push(WordIndex {

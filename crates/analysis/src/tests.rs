@@ -360,6 +360,54 @@ proptest! {
         }
     }
 
+    /// The character-by-character check is the definition: text differs from its folding.
+    #[test]
+    fn has_diacritics_is_folding_changes_the_text(
+        text in prop_oneof![vietnamese_like_text(), any::<String>(), "[a-zđĐ\\u{300}-\\u{36F}\\u{1EA0}-\\u{1EF9}\\u{2126}\\u{212B}åᄀ-ᄒ가-힣\\u{F900}-\\u{F9FF}]{0,6}"]
+    ) {
+        let nfc: String = text.nfc().collect();
+        let nfd: String = text.nfd().collect();
+        for variant in [&text, &nfc, &nfd] {
+            prop_assert_eq!(
+                has_diacritics(variant),
+                fold_diacritics(variant) != *variant,
+                "{:?}", variant
+            );
+        }
+        for token in analyze(&text).exact.iter().chain(&analyze(&text).folded) {
+            prop_assert_eq!(has_diacritics(&token.text), fold_diacritics(&token.text) != token.text);
+        }
+    }
+
+    /// The index's analysis is the full one without the exact bigrams, and each registered
+    /// tokenizer gives its stream's indexed tokens of the full analysis, whichever stream
+    /// asks first for a text (they share the thread's last analysis).
+    #[test]
+    fn index_tokenizers_give_the_streams_of_the_full_analysis(
+        text in prop_oneof![vietnamese_like_text(), any::<String>()],
+        order in Just(crate::TokenStreamKind::ALL).prop_shuffle(),
+    ) {
+        let full = analyze(&text);
+        let indexed = analyze_for_index(&text);
+        prop_assert_eq!(&indexed.exact, &full.exact);
+        prop_assert_eq!(&indexed.folded, &full.folded);
+        prop_assert_eq!(&indexed.folded_bigrams, &full.folded_bigrams);
+        prop_assert!(indexed.words().eq(full.words()));
+        prop_assert!(indexed.exact_bigrams.is_empty());
+        for kind in order {
+            let mut tokenizer = crate::tokenizer::TechmatchTokenizer::new(kind);
+            let mut stream = tantivy::tokenizer::Tokenizer::token_stream(&mut tokenizer, &text);
+            let mut got = Vec::new();
+            while let Some(token) = tantivy::tokenizer::TokenStream::next(&mut stream) {
+                got.push((token.text.clone(), token.offset_from, token.offset_to, token.position));
+            }
+            let expected: Vec<_> = crate::tokenizer::indexed_tokens(&full, kind, &text)
+                .map(|t| (t.text.to_string(), t.start, t.end, t.position))
+                .collect();
+            prop_assert_eq!(got, expected, "{:?}", kind);
+        }
+    }
+
     #[test]
     fn folding_is_idempotent(text in any::<String>()) {
         let once = fold_diacritics(&text);

@@ -12,7 +12,7 @@ use tantivy::Index;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::{analyze, has_diacritics, Analysis, Token};
+use crate::{analyze, analyze_for_index, has_diacritics, Analysis, Token};
 
 /// Which of the four token streams a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,9 +106,9 @@ thread_local! {
     static LAST_ANALYSIS: RefCell<Option<(String, Rc<Analysis>)>> = const { RefCell::new(None) };
 }
 
-/// The analysis of `text`, shared with the tokenizers of this thread: a text the
-/// streams of a field value were just cut from is not analysed again (the glossary's
-/// concept tokenizer reads the same value right after them).
+/// The analysis of `text` ([`crate::analyze_for_index`]: no exact bigrams), shared with the
+/// tokenizers of this thread: a text the streams of a field value were just cut from is not
+/// analysed again (the glossary's concept tokenizer reads the same value right after them).
 pub fn cached_analysis(text: &str) -> Rc<Analysis> {
     LAST_ANALYSIS.with(|last| {
         let mut last = last.borrow_mut();
@@ -117,7 +117,7 @@ pub fn cached_analysis(text: &str) -> Rc<Analysis> {
                 return analysis.clone();
             }
         }
-        let analysis = Rc::new(analyze(text));
+        let analysis = Rc::new(analyze_for_index(text));
         *last = Some((text.to_string(), analysis.clone()));
         analysis
     })
@@ -170,8 +170,13 @@ impl Tokenizer for TechmatchTokenizer {
     type TokenStream<'a> = AnalysisTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> AnalysisTokenStream<'a> {
+        let analysis = match self.kind {
+            // No index field holds them (the shared analysis leaves them out).
+            TokenStreamKind::ExactBigram => Rc::new(analyze(text)),
+            _ => cached_analysis(text),
+        };
         AnalysisTokenStream {
-            analysis: cached_analysis(text),
+            analysis,
             kind: self.kind,
             text,
             next: 0,
