@@ -202,11 +202,42 @@ pub fn has_diacritics(text: &str) -> bool {
 }
 
 /// Whether folding changes this character of an NFC text: `đ`/`Đ`, or a character whose
-/// canonical decomposition holds a combining mark (`ệ`, `ư`, a lone U+0301).
+/// canonical decomposition holds a combining mark (`ệ`, `ư`, a lone U+0301). The Latin
+/// blocks Vietnamese is written in are answered from a table made once by the same rule.
 fn carries_mark(c: char) -> bool {
-    if c.is_ascii() {
+    static LATIN: std::sync::OnceLock<[u64; LATIN_WORDS]> = std::sync::OnceLock::new();
+    let code = c as u32;
+    if code < 0x80 {
         return false;
     }
+    let slot = match code {
+        0x80..=0x24F => Some(code - 0x80),
+        0x1E00..=0x1EFF => Some(code - 0x1E00 + 0x1D0),
+        _ => None,
+    };
+    match slot {
+        Some(slot) => {
+            let table = LATIN.get_or_init(|| {
+                let mut table = [0u64; LATIN_WORDS];
+                for code in (0x80..=0x24F).chain(0x1E00..=0x1EFF) {
+                    let c = char::from_u32(code).expect("a Latin letter");
+                    if decomposes_with_mark(c) {
+                        let slot = if code < 0x1E00 { code - 0x80 } else { code - 0x1E00 + 0x1D0 };
+                        table[slot as usize / 64] |= 1 << (slot % 64);
+                    }
+                }
+                table
+            });
+            table[slot as usize / 64] & (1 << (slot % 64)) != 0
+        }
+        None => decomposes_with_mark(c),
+    }
+}
+
+/// Bits of [`carries_mark`]'s table: U+0080..U+024F, then U+1E00..U+1EFF.
+const LATIN_WORDS: usize = (0x1D0_usize + 0x100).div_ceil(64);
+
+fn decomposes_with_mark(c: char) -> bool {
     if c == 'đ' || c == 'Đ' {
         return true;
     }

@@ -258,6 +258,21 @@ fn s_owned(scanned: Scanned<'_>) -> Option<(String, String, usize, usize)> {
     }
 }
 
+/// Every character of the first three planes, alone: the table and the rule behind
+/// [`has_diacritics`] agree with folding.
+#[test]
+fn has_diacritics_is_folding_changes_every_character() {
+    for c in (0..0x30000).filter_map(char::from_u32) {
+        let text = c.to_string();
+        assert_eq!(
+            has_diacritics(&text),
+            fold_diacritics(&text) != text,
+            "U+{:04X}",
+            c as u32
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
