@@ -27,7 +27,8 @@ pub struct ChineseWord<'a> {
     pub is_main: bool,
 }
 
-/// Loads the dictionary now rather than on the first Chinese text.
+/// Loads the dictionary now rather than on the first Chinese text (the HTTP server does,
+/// as it starts).
 pub fn warm_up() {
     LazyLock::force(&JIEBA);
 }

@@ -222,7 +222,11 @@ fn carries_mark(c: char) -> bool {
                 for code in (0x80..=0x24F).chain(0x1E00..=0x1EFF) {
                     let c = char::from_u32(code).expect("a Latin letter");
                     if decomposes_with_mark(c) {
-                        let slot = if code < 0x1E00 { code - 0x80 } else { code - 0x1E00 + 0x1D0 };
+                        let slot = if code < 0x1E00 {
+                            code - 0x80
+                        } else {
+                            code - 0x1E00 + 0x1D0
+                        };
                         table[slot as usize / 64] |= 1 << (slot % 64);
                     }
                 }

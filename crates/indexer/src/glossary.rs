@@ -53,9 +53,60 @@ pub struct GlossaryTerm {
     pub tokens: Vec<String>,
     /// Exact tokens (with diacritics), aligned with `tokens`.
     pub exact: Vec<String>,
-    /// Folded main tokens as the index holds them (Chinese included), for querying.
-    pub query_tokens: Vec<String>,
+    /// Folded main tokens as the index holds them (Chinese included), for querying: see
+    /// [`GlossaryTerm::query_tokens`].
+    query_tokens: QueryTokens,
 }
+
+impl GlossaryTerm {
+    /// Folded main tokens as the index holds them (Chinese included), for querying.
+    pub fn query_tokens(&self) -> &[String] {
+        self.query_tokens.get()
+    }
+}
+
+/// A term's query tokens. A Chinese term's are cut by jieba the first time a query asks
+/// for them: loading jieba's dictionary costs ~0.1 s of CPU, which indexing text without
+/// Chinese (every record of a Vietnamese collection) should not pay for the glossary.
+#[derive(Debug, Clone)]
+struct QueryTokens {
+    /// The Chinese term, when the tokens are still to be cut.
+    chinese: Option<String>,
+    tokens: std::sync::OnceLock<Vec<String>>,
+}
+
+impl QueryTokens {
+    fn known(tokens: Vec<String>) -> QueryTokens {
+        QueryTokens {
+            chinese: None,
+            tokens: std::sync::OnceLock::from(tokens),
+        }
+    }
+
+    fn chinese(term: &str) -> QueryTokens {
+        QueryTokens {
+            chinese: Some(term.to_string()),
+            tokens: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &[String] {
+        self.tokens.get_or_init(|| {
+            self.chinese
+                .as_deref()
+                .map(folded_tokens)
+                .unwrap_or_default()
+        })
+    }
+}
+
+impl PartialEq for QueryTokens {
+    fn eq(&self, other: &QueryTokens) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for QueryTokens {}
 
 /// One concept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,9 +389,9 @@ impl Glossary {
                     }
                     entries.push((id.to_string(), line, key.clone(), marked));
                     let query_tokens = if cjk {
-                        folded_tokens(term)
+                        QueryTokens::chinese(term)
                     } else {
-                        tokens.clone()
+                        QueryTokens::known(tokens.clone())
                     };
                     terms.push(GlossaryTerm {
                         text: term.to_string(),
@@ -749,16 +800,17 @@ impl Glossary {
                 let mut phrases: Vec<Vec<String>> = Vec::new();
                 let mut terms = Vec::new();
                 for term in &concept.terms {
-                    if term.query_tokens.is_empty()
-                        || term.query_tokens == matched.query_tokens
-                        || phrases.contains(&term.query_tokens)
+                    let tokens = term.query_tokens();
+                    if tokens.is_empty()
+                        || tokens == matched.query_tokens()
+                        || phrases.iter().any(|phrase| phrase == tokens)
                     {
                         continue;
                     }
                     if phrases.len() == MAX_PHRASES_PER_CONCEPT {
                         break;
                     }
-                    phrases.push(term.query_tokens.clone());
+                    phrases.push(tokens.to_vec());
                     terms.push(term.text.clone());
                 }
                 Expansion {

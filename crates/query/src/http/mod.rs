@@ -116,6 +116,10 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        // Jieba's dictionary loads on the first Chinese text (indexing without Chinese never
+        // loads it); a server loads it now, off the request path, so that the first Chinese
+        // search or glossary expansion into Chinese does not wait ~0.1 s for it.
+        tokio::task::spawn_blocking(techmatch_analysis::chinese::warm_up);
         let app = self.router();
         let state = self.state.clone();
         let (draining, mut drain_started) = tokio::sync::watch::channel(false);
