@@ -210,37 +210,35 @@ fn carries_mark(c: char) -> bool {
     if code < 0x80 {
         return false;
     }
-    let slot = match code {
-        0x80..=0x24F => Some(code - 0x80),
-        0x1E00..=0x1EFF => Some(code - 0x1E00 + 0x1D0),
-        _ => None,
+    let Some(slot) = latin_slot(code) else {
+        return decomposes_with_mark(c);
     };
-    match slot {
-        Some(slot) => {
-            let table = LATIN.get_or_init(|| {
-                let mut table = [0u64; LATIN_WORDS];
-                for code in (0x80..=0x24F).chain(0x1E00..=0x1EFF) {
-                    let c = char::from_u32(code).expect("a Latin letter");
-                    if decomposes_with_mark(c) {
-                        let slot = if code < 0x1E00 {
-                            code - 0x80
-                        } else {
-                            code - 0x1E00 + 0x1D0
-                        };
-                        table[slot as usize / 64] |= 1 << (slot % 64);
-                    }
-                }
-                table
-            });
-            table[slot as usize / 64] & (1 << (slot % 64)) != 0
+    let table = LATIN.get_or_init(|| {
+        let mut table = [0u64; LATIN_WORDS];
+        for code in (0x80..=0x24F).chain(0x1E00..=0x1EFF) {
+            let c = char::from_u32(code).expect("a Latin letter");
+            if let Some(slot) = latin_slot(code).filter(|_| decomposes_with_mark(c)) {
+                table[slot / 64] |= 1 << (slot % 64);
+            }
         }
-        None => decomposes_with_mark(c),
-    }
+        table
+    });
+    table[slot / 64] & (1 << (slot % 64)) != 0
 }
 
 /// Bits of [`carries_mark`]'s table: U+0080..U+024F, then U+1E00..U+1EFF.
 const LATIN_WORDS: usize = (0x1D0_usize + 0x100).div_ceil(64);
 
+/// A code point's bit in [`carries_mark`]'s table, if the table holds it.
+fn latin_slot(code: u32) -> Option<usize> {
+    match code {
+        0x80..=0x24F => Some((code - 0x80) as usize),
+        0x1E00..=0x1EFF => Some((code - 0x1E00 + 0x1D0) as usize),
+        _ => None,
+    }
+}
+
+/// The rule itself: `đ`/`Đ`, or a canonical decomposition holding a combining mark.
 fn decomposes_with_mark(c: char) -> bool {
     if c == 'đ' || c == 'Đ' {
         return true;

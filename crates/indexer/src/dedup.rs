@@ -205,8 +205,8 @@ fn is_word_char(c: char) -> bool {
 
 thread_local! {
     /// Hashes of the folded forms of the words seen on this thread: a corpus repeats a few
-    /// thousand syllables, and folding (NFD, marks, NFC) is the costly part.
-    // Keys inline up to 24 bytes (every syllable): a lookup reads no other memory.
+    /// thousand syllables, and folding (NFD, marks, NFC) is the costly part. The keys are
+    /// held inline up to 24 bytes (every syllable): a lookup reads no other memory.
     static FOLDED: std::cell::RefCell<rustc_hash::FxHashMap<compact_str::CompactString, u64>> =
         std::cell::RefCell::new(rustc_hash::FxHashMap::default());
 }
